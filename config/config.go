@@ -1,0 +1,157 @@
+package config
+
+import "time"
+
+// Config is the whole configuration file. A Config is a plain value: it is decoded fresh on
+// every load and never mutated by the running router.
+type Config struct {
+	Server    Server              `mapstructure:"server"`
+	Tencent   Tencent             `mapstructure:"tencent"`
+	Defaults  Policy              `mapstructure:"defaults"`
+	Upstreams map[string]Upstream `mapstructure:"upstreams"`
+	Routes    []Route             `mapstructure:"routes"`
+	Delivery  Delivery            `mapstructure:"delivery"`
+	Log       Log                 `mapstructure:"log"`
+}
+
+// Server configures the listeners and the limits that protect them from slow or hostile clients.
+type Server struct {
+	Listen      string `mapstructure:"listen"`       // callbacks; default ":8080"
+	AdminListen string `mapstructure:"admin_listen"` // admin surface; default loopback only
+	Path        string `mapstructure:"path"`         // the path Tencent posts to; default "/"
+	// MaxBodyBytes bounds a callback body; larger ones get 413 before any upstream sees them.
+	MaxBodyBytes int64 `mapstructure:"max_body_bytes"`
+	// MaxHeaderBytes bounds the request line and headers (net/http's default is 1 MiB).
+	MaxHeaderBytes int `mapstructure:"max_header_bytes"`
+	// ReadHeaderTimeout and ReadTimeout cut slow-loris clients; WriteTimeout must exceed
+	// tencent.window so a fallback is never cut; IdleTimeout closes idle keep-alive connections.
+	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
+	WriteTimeout      time.Duration `mapstructure:"write_timeout"`
+	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+	// ShutdownTimeout bounds how long SIGTERM waits for in-flight callbacks and queued deliveries.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	TLS             TLS           `mapstructure:"tls"`
+}
+
+// TLS turns on https when both files are set (edge mode).
+type TLS struct {
+	CertFile string `mapstructure:"cert_file"`
+	KeyFile  string `mapstructure:"key_file"`
+}
+
+// Tencent describes the sender: which apps are served and how their callbacks are signed.
+type Tencent struct {
+	// SdkAppIDs lists the apps served; empty serves any (and is warned about at start).
+	SdkAppIDs []uint64 `mapstructure:"sdk_app_ids"`
+	// AuthToken is the console's callback token; when set, Sign and RequestTime are required.
+	AuthToken string `mapstructure:"auth_token"`
+	// AuthTokens are further accepted tokens: Live and Chat have separate consoles and may be
+	// given different tokens, and a rotation needs the old and new token at once.
+	AuthTokens   []string      `mapstructure:"auth_tokens"`
+	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
+	// Window is how long Tencent waits for an answer; every deadline must be shorter.
+	Window time.Duration `mapstructure:"window"`
+}
+
+// Tokens returns every configured callback token.
+func (t Tencent) Tokens() []string {
+	var out []string
+	if t.AuthToken != "" {
+		out = append(out, t.AuthToken)
+	}
+	for _, tok := range t.AuthTokens {
+		if tok != "" {
+			out = append(out, tok)
+		}
+	}
+	return out
+}
+
+// Policy is what a route inherits from defaults and may override. Pointer fields tell "not
+// set" apart from a zero value, so a route can set retries: 0 over a default of 1.
+type Policy struct {
+	Deadline       *time.Duration `mapstructure:"deadline"`
+	Retries        *int           `mapstructure:"retries"`
+	AttemptTimeout *time.Duration `mapstructure:"attempt_timeout"`
+	// RetryOn lists the upstream statuses retried; connection errors are always retried.
+	RetryOn     []int     `mapstructure:"retry_on"`
+	Fallback    *Fallback `mapstructure:"fallback"`
+	MaxInFlight *int      `mapstructure:"max_in_flight"`
+	// Breaker sits in defaults for every upstream instance; an upstream may set its own.
+	Breaker *Breaker `mapstructure:"breaker"`
+}
+
+// Fallback is the verdict the router gives Tencent itself when the upstream cannot.
+type Fallback struct {
+	Action    string `mapstructure:"action"` // allow | deny
+	ErrorCode *int64 `mapstructure:"error_code"`
+	ErrorInfo string `mapstructure:"error_info"`
+}
+
+// Breaker configures the circuit breaker of each upstream instance.
+type Breaker struct {
+	ConsecutiveFailures uint32        `mapstructure:"consecutive_failures"`
+	OpenFor             time.Duration `mapstructure:"open_for"`
+	HalfOpenRequests    uint32        `mapstructure:"half_open_requests"`
+}
+
+// Upstream is a named backend with one or more instances.
+type Upstream struct {
+	URL  string   `mapstructure:"url"`
+	URLs []string `mapstructure:"urls"`
+	// Breaker overrides defaults.breaker for this upstream's instances.
+	Breaker *Breaker `mapstructure:"breaker"`
+	// MaxIdleConns is the idle keep-alive connections kept per instance.
+	MaxIdleConns int `mapstructure:"max_idle_conns"`
+	// MaxResponseBytes bounds an answer; a larger one is a failure, not forwarded.
+	MaxResponseBytes int64 `mapstructure:"max_response_bytes"`
+}
+
+// Instances returns the upstream's instance URLs, url first.
+func (u Upstream) Instances() []string {
+	var out []string
+	if u.URL != "" {
+		out = append(out, u.URL)
+	}
+	return append(out, u.URLs...)
+}
+
+// Route sends the commands it matches to an upstream under a policy.
+type Route struct {
+	Name     string   `mapstructure:"name"`
+	Commands []string `mapstructure:"commands"`
+	Upstream string   `mapstructure:"upstream"`
+	// Upstreams lists every upstream an async route delivers to (fan-out).
+	Upstreams []string `mapstructure:"upstreams"`
+	Async     bool     `mapstructure:"async"`
+	Policy    `mapstructure:",squash"`
+}
+
+// UpstreamNames returns every upstream the route names.
+func (r Route) UpstreamNames() []string {
+	var out []string
+	if r.Upstream != "" {
+		out = append(out, r.Upstream)
+	}
+	return append(out, r.Upstreams...)
+}
+
+// Delivery configures the background delivery of async routes.
+type Delivery struct {
+	// QueueSize bounds the callbacks waiting for delivery; past it an async route answers
+	// with its fallback (reason overloaded) instead of growing memory without bound.
+	QueueSize int `mapstructure:"queue_size"`
+	// Workers deliver queued callbacks concurrently.
+	Workers int `mapstructure:"workers"`
+	// MaxAge is how long a callback is retried before it is given up.
+	MaxAge time.Duration `mapstructure:"max_age"`
+	// AttemptDeadline bounds one delivery (with its own retries) to an upstream.
+	AttemptDeadline time.Duration `mapstructure:"attempt_deadline"`
+}
+
+// Log configures the process log.
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug | info | warn | error
+	Format string `mapstructure:"format"` // json | console
+}

@@ -1,0 +1,51 @@
+package config
+
+// Defaults for every key that has one. They are registered with viper so that environment
+// variables reach keys absent from the file (viper's AutomaticEnv only sees known keys), and
+// so that a minimal file (one upstream, one route) is a complete config.
+var defaultValues = map[string]any{
+	"server.listen":              ":8080",
+	"server.admin_listen":        "127.0.0.1:9090",
+	"server.path":                "/",
+	"server.max_body_bytes":      1 << 20,
+	"server.max_header_bytes":    64 << 10,
+	"server.read_header_timeout": "5s",
+	"server.read_timeout":        "10s",
+	"server.write_timeout":       "10s",
+	"server.idle_timeout":        "120s",
+	"server.shutdown_timeout":    "15s",
+	"server.tls.cert_file":       "",
+	"server.tls.key_file":        "",
+
+	"tencent.sdk_app_ids":    []uint64{},
+	"tencent.auth_token":     "",
+	"tencent.auth_tokens":    []string{},
+	"tencent.max_clock_skew": "60s",
+	"tencent.window":         "2s",
+
+	"defaults.deadline":                     "1800ms",
+	"defaults.retries":                      1,
+	"defaults.attempt_timeout":              "0s",
+	"defaults.retry_on":                     []int{502, 503, 504},
+	"defaults.max_in_flight":                4096,
+	"defaults.fallback.action":              "allow",
+	"defaults.fallback.error_info":          "",
+	"defaults.breaker.consecutive_failures": 5,
+	"defaults.breaker.open_for":             "10s",
+	"defaults.breaker.half_open_requests":   1,
+
+	"delivery.queue_size":       10000,
+	"delivery.workers":          16,
+	"delivery.max_age":          "10m",
+	"delivery.attempt_deadline": "5s",
+
+	"log.level":  "info",
+	"log.format": "json",
+}
+
+// Defaults for upstream keys, applied per upstream after decoding (viper cannot default the
+// fields of map entries whose names it does not know in advance).
+const (
+	DefaultMaxIdleConns     = 512
+	DefaultMaxResponseBytes = 1 << 20
+)

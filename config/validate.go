@@ -1,0 +1,352 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/callback-router/callback-router/tencent"
+)
+
+// Limits that keep a config within what the router can honour.
+const (
+	// MaxRetries caps retries: more attempts than this cannot fit Tencent's 2 s window anyway.
+	MaxRetries = 10
+	// MinDeadline is the shortest useful deadline: below it no upstream answers in time.
+	MinDeadline = 10 * time.Millisecond
+)
+
+// problems collects validation errors, each prefixed with the key it concerns.
+type problems []error
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+}
+
+// Validate reports every problem in c at once, each naming its key and how to fix it.
+func (c *Config) Validate() error {
+	var p problems
+	c.validateServer(&p)
+	c.validateTencent(&p)
+	c.validatePolicy(&p, "defaults", c.Defaults, nil)
+	if c.Defaults.Breaker != nil {
+		validateBreaker(&p, "defaults.breaker", *c.Defaults.Breaker, true)
+	}
+	c.validateUpstreams(&p)
+	c.validateRoutes(&p)
+	c.validateDelivery(&p)
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		p.add("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if !slices.Contains([]string{"json", "console"}, c.Log.Format) {
+		p.add("log.format", "%q is not one of json, console", c.Log.Format)
+	}
+	return errors.Join(p...)
+}
+
+func (c *Config) validateServer(p *problems) {
+	s := c.Server
+	checkListen(p, "server.listen", s.Listen, false)
+	checkListen(p, "server.admin_listen", s.AdminListen, true)
+	if !strings.HasPrefix(s.Path, "/") {
+		p.add("server.path", "%q must start with /", s.Path)
+	}
+	if s.MaxBodyBytes <= 0 {
+		p.add("server.max_body_bytes", "must be positive (Tencent's bodies are a few KiB; the default is 1048576)")
+	}
+	if s.MaxHeaderBytes < 1024 {
+		p.add("server.max_header_bytes", "%d is too small to hold Tencent's request line; use at least 1024", s.MaxHeaderBytes)
+	}
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{
+		{"server.read_header_timeout", s.ReadHeaderTimeout},
+		{"server.read_timeout", s.ReadTimeout},
+		{"server.idle_timeout", s.IdleTimeout},
+		{"server.shutdown_timeout", s.ShutdownTimeout},
+	} {
+		if t.d <= 0 {
+			p.add(t.key, "must be positive")
+		}
+	}
+	if s.WriteTimeout <= c.Tencent.Window {
+		p.add("server.write_timeout", "%s must be longer than tencent.window (%s), or a late fallback would be cut", s.WriteTimeout, c.Tencent.Window)
+	}
+	if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {
+		p.add("server.tls", "set both cert_file and key_file to serve https, or neither")
+	}
+}
+
+func checkListen(p *problems, key, addr string, optional bool) {
+	if addr == "" && optional {
+		return
+	}
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		p.add(key, "%q is not a host:port address such as \":8080\" or \"127.0.0.1:9090\"", addr)
+	}
+}
+
+func (c *Config) validateTencent(p *problems) {
+	t := c.Tencent
+	if t.Window <= 0 {
+		p.add("tencent.window", "must be positive (Tencent waits 2s)")
+	}
+	if t.MaxClockSkew <= 0 {
+		p.add("tencent.max_clock_skew", "must be positive (Tencent's documentation asks for 60s)")
+	}
+	for i, tok := range append([]string{t.AuthToken}, t.AuthTokens...) {
+		key := "tencent.auth_token"
+		if i > 0 {
+			key = fmt.Sprintf("tencent.auth_tokens[%d]", i-1)
+		}
+		if len(tok) > 128 {
+			p.add(key, "is %d characters; Tencent's tokens are 1 to 128", len(tok))
+		}
+	}
+}
+
+// validatePolicy checks a policy; commands are the route's commands (nil for defaults),
+// against which a deny code is checked.
+func (c *Config) validatePolicy(p *problems, key string, pol Policy, commands []string) {
+	if d := pol.Deadline; d != nil {
+		switch {
+		case *d < MinDeadline:
+			p.add(key+".deadline", "%s is too short; use at least %s", *d, MinDeadline)
+		case c.Tencent.Window > 0 && *d >= c.Tencent.Window:
+			p.add(key+".deadline", "%s is not shorter than tencent.window (%s): Tencent would give up before the router answers", *d, c.Tencent.Window)
+		}
+	}
+	if r := pol.Retries; r != nil && (*r < 0 || *r > MaxRetries) {
+		p.add(key+".retries", "%d is outside 0..%d", *r, MaxRetries)
+	}
+	if a := pol.AttemptTimeout; a != nil && *a < 0 {
+		p.add(key+".attempt_timeout", "must not be negative (0 lets each attempt use what is left of the deadline)")
+	}
+	for i, s := range pol.RetryOn {
+		if s < 400 || s > 599 {
+			p.add(fmt.Sprintf("%s.retry_on[%d]", key, i), "%d is not an HTTP error status", s)
+		}
+	}
+	if m := pol.MaxInFlight; m != nil && *m <= 0 {
+		p.add(key+".max_in_flight", "must be positive")
+	}
+	if pol.Breaker != nil && commands != nil {
+		p.add(key+".breaker", "breakers belong to upstream instances: set it under defaults or under the upstream")
+	}
+	if f := pol.Fallback; f != nil {
+		validateFallback(p, key+".fallback", *f, commands)
+	}
+}
+
+func validateFallback(p *problems, key string, f Fallback, commands []string) {
+	switch f.Action {
+	case "allow":
+		if f.ErrorCode != nil && *f.ErrorCode != 0 {
+			p.add(key+".error_code", "%d with action allow: an allow verdict has ErrorCode 0; use action deny", *f.ErrorCode)
+		}
+	case "deny":
+		code := int64(tencent.DenyCodeDefault)
+		if f.ErrorCode != nil {
+			code = *f.ErrorCode
+		}
+		if code == 0 {
+			p.add(key+".error_code", "0 means allow; a deny needs a non-zero code (default 1)")
+			return
+		}
+		for _, cmd := range tencent.Catalogue {
+			if !matchesAny(commands, cmd.Name) || cmd.AcceptsDenyCode(code) {
+				continue
+			}
+			p.add(key+".error_code", "%d is not a deny code Tencent accepts for %s (it accepts %s)", code, cmd.Name, cmd.DenyCodesText())
+		}
+	default:
+		p.add(key+".action", "%q is not allow or deny", f.Action)
+	}
+}
+
+// matchesAny reports whether name is served by one of the route's command patterns; nil
+// patterns (the defaults) match every command.
+func matchesAny(patterns []string, name string) bool {
+	if patterns == nil {
+		return true
+	}
+	for _, pat := range patterns {
+		if MatchCommand(pat, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchCommand reports whether a route pattern matches a command: "*" matches all, a
+// trailing "*" matches the prefix before it, anything else matches exactly (ignoring case).
+func MatchCommand(pattern, command string) bool {
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return len(command) >= len(prefix) && strings.EqualFold(command[:len(prefix)], prefix)
+	}
+	return strings.EqualFold(pattern, command)
+}
+
+func validateBreaker(p *problems, key string, b Breaker, complete bool) {
+	if complete && b.ConsecutiveFailures == 0 {
+		p.add(key+".consecutive_failures", "must be at least 1")
+	}
+	if b.OpenFor < 0 || (complete && b.OpenFor == 0) {
+		p.add(key+".open_for", "must be positive")
+	}
+	if complete && b.HalfOpenRequests == 0 {
+		p.add(key+".half_open_requests", "must be at least 1")
+	}
+}
+
+func (c *Config) validateUpstreams(p *problems) {
+	if len(c.Upstreams) == 0 {
+		p.add("upstreams", "none defined; define at least one, e.g. upstreams: {gifts: {url: http://127.0.0.1:9001/tencent}}")
+	}
+	for _, name := range sortedKeys(c.Upstreams) {
+		u := c.Upstreams[name]
+		key := "upstreams." + name
+		urls := u.Instances()
+		if len(urls) == 0 {
+			p.add(key, "has no url; set url or urls")
+		}
+		for i, raw := range urls {
+			k := key + ".url"
+			if u.URL == "" || i > 0 {
+				k = fmt.Sprintf("%s.urls[%d]", key, i-boolInt(u.URL != ""))
+			}
+			if err := checkURL(raw); err != nil {
+				p.add(k, "%v", err)
+			}
+		}
+		if u.Breaker != nil {
+			validateBreaker(p, key+".breaker", *u.Breaker, false)
+		}
+		if u.MaxIdleConns < 0 {
+			p.add(key+".max_idle_conns", "must not be negative")
+		}
+		if u.MaxResponseBytes < 0 {
+			p.add(key+".max_response_bytes", "must not be negative")
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: %v", raw, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q must be an absolute http:// or https:// URL", raw)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("%q has no host", raw)
+	case u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("%q must not carry a fragment or credentials", raw)
+	}
+	return nil
+}
+
+func (c *Config) validateRoutes(p *problems) {
+	if len(c.Routes) == 0 {
+		p.add("routes", "none defined; add at least one, e.g. - commands: [\"*\"]")
+	}
+	seen := map[string]string{} // lowercased exact command or pattern -> key that defined it
+	for i, r := range c.Routes {
+		key := fmt.Sprintf("routes[%d]", i)
+		if len(r.Commands) == 0 {
+			p.add(key+".commands", "is empty; list the commands this route serves")
+		}
+		for j, cmd := range r.Commands {
+			ck := fmt.Sprintf("%s.commands[%d]", key, j)
+			if err := checkPattern(cmd); err != nil {
+				p.add(ck, "%v", err)
+				continue
+			}
+			lc := strings.ToLower(cmd)
+			if prev, dup := seen[lc]; dup {
+				p.add(ck, "%q is also served by %s; each command or pattern may appear once", cmd, prev)
+			}
+			seen[lc] = ck
+		}
+		names := r.UpstreamNames()
+		if r.Upstream != "" && len(r.Upstreams) > 0 {
+			p.add(key+".upstreams", "set either upstream or upstreams, not both")
+		}
+		if len(r.Upstreams) > 0 && !r.Async {
+			p.add(key+".upstreams", "several upstreams (fan-out) need async: true; a before-callback has one answer")
+		}
+		if r.Async && len(names) == 0 {
+			p.add(key+".async", "an async route needs an upstream to deliver to")
+		}
+		for _, name := range names {
+			if _, ok := c.Upstream(name); !ok {
+				p.add(key+".upstream", "%q is not defined under upstreams (defined: %s)", name, strings.Join(sortedKeys(c.Upstreams), ", "))
+			}
+		}
+		if r.Async && r.Retries != nil {
+			p.add(key+".retries", "async routes retry until delivery.max_age; remove retries")
+		}
+		c.validatePolicy(p, key, r.Policy, r.Commands)
+		if r.Fallback == nil && c.Defaults.Fallback != nil && c.Defaults.Fallback.Action == "deny" {
+			// The default deny code must also suit this route's commands.
+			validateFallback(p, key+".fallback (inherited from defaults)", *c.Defaults.Fallback, r.Commands)
+		}
+	}
+}
+
+// checkPattern accepts an exact command, a prefix pattern ending in "*", or "*" alone.
+func checkPattern(cmd string) error {
+	switch {
+	case cmd == "":
+		return errors.New("empty command")
+	case strings.ContainsAny(cmd, " \t\r\n?&="):
+		return fmt.Errorf("%q contains a space or query character", cmd)
+	case strings.Contains(strings.TrimSuffix(cmd, "*"), "*"):
+		return fmt.Errorf("%q: \"*\" may only end a pattern (e.g. \"Live.CallbackAfter*\")", cmd)
+	}
+	return nil
+}
+
+func (c *Config) validateDelivery(p *problems) {
+	d := c.Delivery
+	if d.QueueSize <= 0 {
+		p.add("delivery.queue_size", "must be positive")
+	}
+	if d.Workers <= 0 {
+		p.add("delivery.workers", "must be positive")
+	}
+	if d.MaxAge <= 0 {
+		p.add("delivery.max_age", "must be positive")
+	}
+	if d.AttemptDeadline <= 0 {
+		p.add("delivery.attempt_deadline", "must be positive")
+	}
+}
+
+// Upstream finds an upstream by name. Names are case-insensitive because viper folds the
+// keys of the upstreams map to lower case.
+func (c *Config) Upstream(name string) (Upstream, bool) {
+	u, ok := c.Upstreams[strings.ToLower(name)]
+	return u, ok
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,169 @@
+package delivery
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/proxy"
+)
+
+// Redelivery backoff: the first retry comes soon (an upstream blip), later ones spread out so
+// a long outage costs little.
+const (
+	redeliverBase = 200 * time.Millisecond
+	redeliverCap  = 30 * time.Second
+	// attemptRetries are the quick retries inside one delivery attempt, as for a sync route.
+	attemptRetries = 1
+)
+
+// MemoryOptions configures a MemoryQueue.
+type MemoryOptions struct {
+	Size            int           // jobs held at most, queued or being retried
+	Workers         int           // concurrent deliveries
+	MaxAge          time.Duration // a job older than this is given up
+	AttemptDeadline time.Duration // one delivery attempt, quick retries included
+	Logger          zerolog.Logger
+}
+
+// MemoryQueue is a bounded in-memory Queue with a pool of delivery workers.
+type MemoryQueue struct {
+	opts   MemoryOptions
+	jobs   chan Job
+	held   atomic.Int64 // jobs queued or in delivery; bounded by opts.Size
+	ctx    context.Context
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	close  sync.Once
+	closed atomic.Bool
+
+	delivered atomic.Uint64
+	dropped   atomic.Uint64
+}
+
+var _ Queue = (*MemoryQueue)(nil)
+
+// NewMemoryQueue starts the workers; Close stops them.
+func NewMemoryQueue(opts MemoryOptions) *MemoryQueue {
+	ctx, stop := context.WithCancel(context.Background())
+	q := &MemoryQueue{opts: opts, jobs: make(chan Job, opts.Size), ctx: ctx, stop: stop}
+	for range opts.Workers {
+		q.wg.Add(1)
+		go q.work()
+	}
+	return q
+}
+
+// Enqueue reserves room for all the jobs first, so a fan-out is never half queued. The
+// channel has room for Size jobs, so sends after a reservation never block.
+func (q *MemoryQueue) Enqueue(jobs ...Job) bool {
+	n := int64(len(jobs))
+	if q.held.Add(n) > int64(q.opts.Size) || q.closed.Load() {
+		q.held.Add(-n)
+		return false
+	}
+	for _, j := range jobs {
+		q.jobs <- j
+	}
+	return true
+}
+
+// Depth returns the jobs held, queued or being retried.
+func (q *MemoryQueue) Depth() int64 { return q.held.Load() }
+
+// Delivered and Dropped count jobs by outcome since the queue started.
+func (q *MemoryQueue) Delivered() uint64 { return q.delivered.Load() }
+
+// Dropped counts jobs given up: too old, or still held when Close ran out of time.
+func (q *MemoryQueue) Dropped() uint64 { return q.dropped.Load() }
+
+// Close stops taking jobs and lets the workers deliver what is held until ctx ends; jobs
+// still undelivered then are logged and counted as dropped. It returns how many were lost.
+func (q *MemoryQueue) Close(ctx context.Context) int64 {
+	var lost int64
+	q.close.Do(func() {
+		q.closed.Store(true)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for q.held.Load() > 0 && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-tick.C:
+			}
+		}
+		q.stop()
+		q.wg.Wait()
+		lost = q.held.Load()
+		for range len(q.jobs) {
+			j := <-q.jobs
+			q.opts.Logger.Error().Str("request_id", j.RequestID).Str("command", j.Command).
+				Str("upstream", j.Upstream.Name()).Msg("async callback not delivered before shutdown")
+		}
+		q.dropped.Add(uint64(lost))
+	})
+	return lost
+}
+
+func (q *MemoryQueue) work() {
+	defer q.wg.Done()
+	for {
+		select {
+		case <-q.ctx.Done():
+			return
+		case j := <-q.jobs:
+			if q.deliver(j) {
+				q.held.Add(-1)
+			}
+		}
+	}
+}
+
+// deliver tries j until it is delivered or too old, waiting a jittered, growing backoff
+// between attempts. It reports false when shutdown interrupted it, leaving j counted as held
+// (Close reports it as lost).
+func (q *MemoryQueue) deliver(j Job) bool {
+	log := q.opts.Logger.With().Str("request_id", j.RequestID).Str("command", j.Command).
+		Str("route", j.Route).Str("upstream", j.Upstream.Name()).Logger()
+	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID,
+		ForwardedFor: j.ForwardedFor, Retries: attemptRetries, RetryOn: j.RetryOn}
+	for n := 0; ; n++ {
+		ctx, cancel := context.WithTimeout(q.ctx, q.opts.AttemptDeadline)
+		res := j.Upstream.Forward(ctx, call)
+		cancel()
+		if res.OK() {
+			q.delivered.Add(1)
+			log.Debug().Int("deliveries", n+1).Msg("async callback delivered")
+			return true
+		}
+		if q.ctx.Err() != nil {
+			return false
+		}
+		age := time.Since(j.Received)
+		if age >= q.opts.MaxAge {
+			q.dropped.Add(1)
+			log.Error().Err(res.Err).Str("reason", string(res.Reason)).Int("deliveries", n+1).
+				Dur("age", age).Msg("async callback given up: older than delivery.max_age")
+			return true
+		}
+		log.Warn().Err(res.Err).Str("reason", string(res.Reason)).Int("deliveries", n+1).Msg("async delivery failed; will retry")
+		wait := min(redeliverWait(n), q.opts.MaxAge-age)
+		select {
+		case <-q.ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+	}
+}
+
+// redeliverWait is a jittered exponential backoff in [max/2, max] for redelivery n.
+func redeliverWait(n int) time.Duration {
+	m := redeliverCap
+	if n < 20 {
+		m = min(redeliverBase<<n, redeliverCap)
+	}
+	return m/2 + rand.N(m/2+1)
+}

@@ -1,0 +1,37 @@
+// Package logging builds the process's zerolog logger (JSON for machines, console for people)
+// and adapts it to the logger interfaces of the libraries the router uses. It decides nothing
+// about what is logged: each package logs its own events through the logger it is given.
+package logging
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// New returns the root logger writing to w in format ("json" or "console") at level.
+func New(w io.Writer, format, level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || lvl == zerolog.NoLevel {
+		return zerolog.Nop(), fmt.Errorf("log level %q: use debug, info, warn or error", level)
+	}
+	switch format {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	default:
+		return zerolog.Nop(), fmt.Errorf("log format %q: use json or console", format)
+	}
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// Leveled adapts a zerolog logger to go-retryablehttp's LeveledLogger.
+type Leveled struct{ L zerolog.Logger }
+
+func (l Leveled) Error(msg string, kv ...any) { l.L.Error().Fields(kv).Msg(msg) }
+func (l Leveled) Info(msg string, kv ...any)  { l.L.Info().Fields(kv).Msg(msg) }
+func (l Leveled) Debug(msg string, kv ...any) { l.L.Debug().Fields(kv).Msg(msg) }
+func (l Leveled) Warn(msg string, kv ...any)  { l.L.Warn().Fields(kv).Msg(msg) }

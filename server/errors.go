@@ -1,0 +1,39 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// rejection is a request refused before routing. Code and Msg are what the client sees;
+// Err is only logged (it may say more than a client should learn).
+type rejection struct {
+	Status int
+	Code   string // stable, snake_case, for logs and clients
+	Msg    string
+	Err    error
+}
+
+func reject(status int, code, msg string, err error) *rejection {
+	return &rejection{Status: status, Code: code, Msg: msg, Err: err}
+}
+
+// body renders the JSON error. These are not Tencent envelopes: a refused request is not an
+// answer to a callback, and its status is never 200.
+func (r *rejection) body(requestID string) []byte {
+	b := make([]byte, 0, 96+len(r.Msg))
+	b = append(b, `{"error":`...)
+	b = strconv.AppendQuote(b, r.Code)
+	b = append(b, `,"message":`...)
+	b = strconv.AppendQuote(b, r.Msg)
+	b = append(b, `,"request_id":`...)
+	b = strconv.AppendQuote(b, requestID)
+	return append(b, '}')
+}
+
+var (
+	errNotFound  = reject(http.StatusNotFound, "not_found", "callbacks are posted to the configured server.path", nil)
+	errMethod    = reject(http.StatusMethodNotAllowed, "method_not_allowed", "callbacks are POSTed", nil)
+	errTooLarge  = reject(http.StatusRequestEntityTooLarge, "body_too_large", "body exceeds server.max_body_bytes", nil)
+	errNoCommand = reject(http.StatusBadRequest, "no_command", "no CallbackCommand in the query or the body", nil)
+)

@@ -1,0 +1,32 @@
+package server
+
+import "time"
+
+// Inbound is a callback request as the connection layer read it. Body is only valid for the
+// duration of Handle; whatever keeps it longer (the async queue) copies it.
+type Inbound struct {
+	// Received is when the request arrived; the route's deadline counts from it.
+	Received time.Time
+	Method   string
+	Path     string
+	RawQuery string
+	Body     []byte
+	// BodyTooLarge is set by the connection layer, which stops reading past the limit.
+	BodyTooLarge bool
+	// RemoteIP is the peer's address without port; ForwardedFor is its X-Forwarded-For header.
+	RemoteIP     string
+	ForwardedFor string
+}
+
+// Outbound is the answer the connection layer writes. Every answer is JSON.
+type Outbound struct {
+	Status int
+	Body   []byte
+	// RequestID goes out as X-Request-Id, so an operator can find the log line.
+	RequestID string
+	// Fallback, when set, goes out as X-Callback-Fallback: the router answered on the
+	// upstream's behalf, and why.
+	Fallback string
+	// Allow, when set, goes out as the Allow header of a 405.
+	Allow string
+}

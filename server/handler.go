@@ -1,0 +1,235 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/delivery"
+	"github.com/callback-router/callback-router/proxy"
+	"github.com/callback-router/callback-router/router"
+	"github.com/callback-router/callback-router/tencent"
+)
+
+// Decisions, as logged: who gave Tencent its answer.
+const (
+	DecisionUpstream = "upstream" // the upstream's answer, verbatim
+	DecisionAllow    = "allow"    // the router's fallback verdict: allow
+	DecisionDeny     = "deny"     // the router's fallback verdict: deny
+	DecisionQueued   = "queued"   // async route: acknowledged, delivery in the background
+	DecisionRejected = "rejected" // refused before routing (4xx)
+)
+
+// Reasons the router answers from a route's fallback on its own account; the proxy package
+// names the upstream's failures.
+const (
+	ReasonOverloaded proxy.Reason = "overloaded" // the route is at max_in_flight, or the queue is full
+	ReasonNoRoute    proxy.Reason = "no_route"   // no route, or a route without an upstream
+)
+
+// Handler answers callbacks. It is safe for concurrent use; the table it routes with is
+// swapped atomically by whoever reloads the config.
+type Handler struct {
+	table *atomic.Pointer[router.Table]
+	queue delivery.Queue
+	log   zerolog.Logger
+	ids   *requestIDs
+	now   func() time.Time
+}
+
+// NewHandler returns a Handler routing with the table in t and queueing async callbacks on q.
+func NewHandler(t *atomic.Pointer[router.Table], q delivery.Queue, log zerolog.Logger) *Handler {
+	return &Handler{table: t, queue: q, log: log, ids: newRequestIDs(), now: time.Now}
+}
+
+// outcome is what the log line of a callback says.
+type outcome struct {
+	command, sdkAppID string
+	route, upstream   string
+	instance          string
+	attempts          int
+	upstreamStatus    int
+	decision          string
+	reason            proxy.Reason
+	rejectCode        string
+	err               error
+}
+
+// Handle answers one callback into out.
+func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
+	t := h.table.Load() // one snapshot for the whole callback, whatever reloads meanwhile
+	out.RequestID = h.ids.next()
+	var o outcome
+	h.serve(ctx, t, in, out, &o)
+	h.logCallback(in, out, &o)
+}
+
+func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
+	// 1. Checks, in the order the design fixes, before any upstream is called.
+	q := tencent.ParseQuery(in.RawQuery)
+	o.sdkAppID = q.SdkAppID
+	if rej := h.check(t, in, &q); rej != nil {
+		h.rejectWith(out, o, rej)
+		return
+	}
+	o.command = q.CallbackCommand
+	if o.command == "" {
+		o.command = tencent.CommandFromBody(in.Body)
+	}
+	if o.command == "" {
+		h.rejectWith(out, o, errNoCommand)
+		return
+	}
+
+	// 2. Route.
+	m := t.Lookup(o.command)
+	r := m.Route
+	o.route = r.Name
+	if m.By == router.ByNone || len(r.Upstreams) == 0 {
+		h.fallback(out, o, r, ReasonNoRoute)
+		return
+	}
+	if !r.Acquire() {
+		h.fallback(out, o, r, ReasonOverloaded)
+		return
+	}
+	defer r.Release()
+
+	// 3. Async: queue for every upstream and acknowledge.
+	if r.Async {
+		h.enqueue(in, out, o, r)
+		return
+	}
+
+	// 4. Forward within the deadline, counted from the request's arrival.
+	up := r.Upstream()
+	o.upstream = up.Name()
+	if !up.Available() {
+		h.fallback(out, o, r, proxy.ReasonBreakerOpen)
+		return
+	}
+	ctx, cancel := context.WithDeadline(ctx, in.Received.Add(r.Deadline))
+	defer cancel()
+	res := up.Forward(ctx, &proxy.Call{
+		Body:           in.Body,
+		RawQuery:       in.RawQuery,
+		RequestID:      out.RequestID,
+		ForwardedFor:   forwardedFor(in),
+		Retries:        r.Retries,
+		AttemptTimeout: r.AttemptTimeout,
+		RetryOn:        r.RetryOn,
+	})
+	o.attempts, o.upstreamStatus, o.instance, o.err = res.Attempts, res.Status, res.Instance, res.Err
+	if !res.OK() {
+		h.fallback(out, o, r, res.Reason)
+		return
+	}
+	o.decision = DecisionUpstream
+	out.Status, out.Body = http.StatusOK, res.Body
+}
+
+// check runs the ingress checks in order: path, method, size, app, signature.
+func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query) *rejection {
+	switch {
+	case in.Path != t.Path:
+		return errNotFound
+	case in.Method != http.MethodPost:
+		return errMethod
+	case in.BodyTooLarge:
+		return errTooLarge
+	case !t.ServesApp(q.SdkAppID):
+		return reject(http.StatusForbidden, "app_not_served", "SdkAppid is not served here", nil)
+	}
+	if len(t.Tokens) > 0 {
+		if err := tencent.VerifySign(t.Tokens, q.Sign, q.RequestTime, h.now(), t.MaxClockSkew); err != nil {
+			return reject(http.StatusUnauthorized, "bad_signature", err.Error(), err)
+		}
+	}
+	return nil
+}
+
+func (h *Handler) rejectWith(out *Outbound, o *outcome, rej *rejection) {
+	o.decision, o.err = DecisionRejected, rej.Err
+	o.rejectCode = rej.Code
+	out.Status, out.Body = rej.Status, rej.body(out.RequestID)
+	if rej == errMethod {
+		out.Allow = http.MethodPost
+	}
+}
+
+// fallback answers with the route's configured verdict, marked with the reason.
+func (h *Handler) fallback(out *Outbound, o *outcome, r *router.Route, reason proxy.Reason) {
+	o.decision, o.reason = r.Fallback.Action(), reason
+	out.Status, out.Body, out.Fallback = http.StatusOK, r.Fallback.Envelope, string(reason)
+}
+
+func (h *Handler) enqueue(in *Inbound, out *Outbound, o *outcome, r *router.Route) {
+	body := bytes.Clone(in.Body) // in.Body does not outlive the request
+	ff := forwardedFor(in)
+	jobs := make([]delivery.Job, len(r.Upstreams))
+	for i, up := range r.Upstreams {
+		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, Command: o.command, Body: body,
+			RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: ff,
+			RetryOn: r.RetryOn, Received: in.Received}
+	}
+	o.upstream = r.Upstreams[0].Name()
+	if !h.queue.Enqueue(jobs...) {
+		h.fallback(out, o, r, ReasonOverloaded)
+		return
+	}
+	o.decision = DecisionQueued
+	out.Status, out.Body = http.StatusOK, tencent.AllowEnvelope
+}
+
+// forwardedFor appends the peer's address to the X-Forwarded-For it sent, as a proxy does.
+func forwardedFor(in *Inbound) string {
+	switch {
+	case in.ForwardedFor == "":
+		return in.RemoteIP
+	case in.RemoteIP == "":
+		return in.ForwardedFor
+	}
+	return in.ForwardedFor + ", " + in.RemoteIP
+}
+
+// logCallback writes the one line every callback leaves. Rejections and fallbacks are warnings:
+// each is an answer Tencent got that no upstream chose. The query is never logged: it
+// carries the Sign.
+func (h *Handler) logCallback(in *Inbound, out *Outbound, o *outcome) {
+	level := zerolog.InfoLevel
+	if o.decision != DecisionUpstream && o.decision != DecisionQueued {
+		level = zerolog.WarnLevel
+	}
+	e := h.log.WithLevel(level)
+	if e == nil {
+		return
+	}
+	e.Str("request_id", out.RequestID).
+		Str("command", o.command).
+		Str("sdk_app_id", o.sdkAppID).
+		Str("route", o.route).
+		Str("upstream", o.upstream).
+		Int("attempts", o.attempts).
+		Int("status", out.Status).
+		Str("decision", o.decision)
+	if o.instance != "" {
+		e.Str("instance", o.instance)
+	}
+	if o.upstreamStatus != 0 {
+		e.Int("upstream_status", o.upstreamStatus)
+	}
+	if o.reason != "" {
+		e.Str("fallback_reason", string(o.reason))
+	}
+	if o.rejectCode != "" {
+		e.Str("reject_code", o.rejectCode)
+	}
+	if o.err != nil {
+		e.AnErr("error", o.err)
+	}
+	e.Float64("latency_ms", float64(h.now().Sub(in.Received).Microseconds())/1000).Msg("callback")
+}

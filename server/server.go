@@ -1,0 +1,122 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/delivery"
+	"github.com/callback-router/callback-router/router"
+)
+
+// Server is the callback listener with its handler, route table and delivery queue.
+type Server struct {
+	table   atomic.Pointer[router.Table]
+	queue   *delivery.MemoryQueue
+	handler *Handler
+	http    *http.Server
+	ln      net.Listener
+	log     zerolog.Logger
+	tls     bool
+}
+
+// New builds a Server for the table's config. Listen addresses, limits of the HTTP server and
+// the queue's size are fixed here: a reload cannot change them.
+func New(t *router.Table, log zerolog.Logger) *Server {
+	cfg := t.Config
+	s := &Server{log: log}
+	s.table.Store(t)
+	d := cfg.Delivery
+	s.queue = delivery.NewMemoryQueue(delivery.MemoryOptions{
+		Size: d.QueueSize, Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
+		Logger: log.With().Str("component", "delivery").Logger(),
+	})
+	s.handler = NewHandler(&s.table, s.queue, log)
+	sc := cfg.Server
+	s.http = &http.Server{
+		Handler:           &httpAdapter{h: s.handler, table: &s.table},
+		ReadHeaderTimeout: sc.ReadHeaderTimeout,
+		ReadTimeout:       sc.ReadTimeout,
+		WriteTimeout:      sc.WriteTimeout,
+		IdleTimeout:       sc.IdleTimeout,
+		MaxHeaderBytes:    sc.MaxHeaderBytes,
+		ErrorLog:          newStdLogger(log.With().Str("component", "http").Logger()),
+	}
+	if sc.TLS.CertFile != "" {
+		s.tls = true
+		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return s
+}
+
+// Table returns the table callbacks are routed with now.
+func (s *Server) Table() *router.Table { return s.table.Load() }
+
+// Swap installs a new table. Callbacks in flight finish on the table they started with.
+func (s *Server) Swap(t *router.Table) { s.table.Store(t) }
+
+// Listen binds the callback address. It is separate from Serve so that the bound address
+// (port 0 in tests) is known before serving.
+func (s *Server) Listen() error {
+	addr := s.table.Load().Config.Server.Listen
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("server.listen %s: %w", addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr returns the bound address; Listen must have succeeded.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve serves callbacks until ctx ends, then stops accepting, lets in-flight callbacks
+// finish and the delivery queue drain, within server.shutdown_timeout.
+func (s *Server) Serve(ctx context.Context) error {
+	if s.ln == nil {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	cfg := s.table.Load().Config.Server
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		if s.tls {
+			err = s.http.ServeTLS(s.ln, cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		} else {
+			err = s.http.Serve(s.ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		errc <- err
+	}()
+	s.log.Info().Str("listen", s.ln.Addr().String()).Bool("tls", s.tls).Msg("serving callbacks")
+
+	select {
+	case err := <-errc:
+		s.queue.Close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down: finishing in-flight callbacks")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	if lost := s.queue.Close(sctx); lost > 0 {
+		s.log.Error().Int64("lost", lost).Msg("async callbacks not delivered before shutdown")
+	}
+	<-errc
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	s.log.Info().Msg("stopped")
+	return nil
+}

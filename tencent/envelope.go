@@ -1,0 +1,68 @@
+package tencent
+
+import (
+	"strconv"
+
+	"github.com/tidwall/gjson"
+)
+
+// AllowEnvelope is the answer that lets a before-callback through and acknowledges a
+// notification.
+var AllowEnvelope = []byte(`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
+
+// DenyCodeDefault is the ErrorCode of a deny verdict when the operator names none: every
+// before-callback treats 1 as "refuse".
+const DenyCodeDefault = 1
+
+// Envelope builds the answer envelope for an ErrorCode and ErrorInfo. Tencent's deny samples
+// keep ActionStatus "OK"; the decision is the ErrorCode alone.
+func Envelope(code int64, info string) []byte {
+	b := make([]byte, 0, 64+len(info))
+	b = append(b, `{"ActionStatus":"OK","ErrorCode":`...)
+	b = strconv.AppendInt(b, code, 10)
+	b = append(b, `,"ErrorInfo":`...)
+	b = strconv.AppendQuote(b, info)
+	return append(b, '}')
+}
+
+// IsEnvelope reports whether body is an answer Tencent accepts: a valid JSON object with an
+// integer ErrorCode at its top level. Anything else is a failed callback on Tencent's side,
+// so the router treats it as an upstream failure rather than pass it on.
+func IsEnvelope(body []byte) bool {
+	if !isObject(body) || !gjson.ValidBytes(body) {
+		return false
+	}
+	code := gjson.GetBytes(body, "ErrorCode")
+	if code.Type != gjson.Number {
+		return false
+	}
+	_, err := strconv.ParseInt(code.Raw, 10, 64)
+	return err == nil
+}
+
+// CommandFromBody returns the CallbackCommand field of a callback body, or "" when the body
+// has none. It does not validate the rest of the body: the router forwards it untouched.
+func CommandFromBody(body []byte) string {
+	if !isObject(body) {
+		return ""
+	}
+	r := gjson.GetBytes(body, "CallbackCommand")
+	if r.Type != gjson.String {
+		return ""
+	}
+	return r.Str
+}
+
+func isObject(body []byte) bool {
+	for _, c := range body {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}

@@ -1,0 +1,68 @@
+package tencent
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Query holds the parameters Tencent appends to the callback URL. Tencent's pages spell the
+// names differently (SdkAppid, SdkAppId, sdkappid), so they are matched case-insensitively;
+// values are kept as sent (after percent-decoding).
+type Query struct {
+	SdkAppID        string
+	CallbackCommand string
+	ClientIP        string
+	OptPlatform     string
+	Sign            string
+	RequestTime     string
+}
+
+// ParseQuery reads Tencent's parameters from a raw query string without building a map.
+// Unknown parameters are ignored; WebhookCommand is accepted as an alias of CallbackCommand,
+// which wins when both are present. A parameter that is not valid percent-encoding is kept
+// raw rather than rejected: the checks that use it will then fail on their own terms.
+func ParseQuery(raw string) Query {
+	var q Query
+	var alias string
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		name, value, _ := strings.Cut(pair, "=")
+		var dst *string
+		switch {
+		case strings.EqualFold(name, "SdkAppid"):
+			dst = &q.SdkAppID
+		case strings.EqualFold(name, "CallbackCommand"):
+			dst = &q.CallbackCommand
+		case strings.EqualFold(name, "WebhookCommand"):
+			dst = &alias
+		case strings.EqualFold(name, "ClientIP"):
+			dst = &q.ClientIP
+		case strings.EqualFold(name, "OptPlatform"):
+			dst = &q.OptPlatform
+		case strings.EqualFold(name, "Sign"):
+			dst = &q.Sign
+		case strings.EqualFold(name, "RequestTime"):
+			dst = &q.RequestTime
+		default:
+			continue
+		}
+		*dst = unescape(value)
+	}
+	if q.CallbackCommand == "" {
+		q.CallbackCommand = alias
+	}
+	return q
+}
+
+// unescape percent-decodes a query value, skipping the work (and the allocation) for the
+// common value that has nothing to decode.
+func unescape(v string) string {
+	if !strings.ContainsAny(v, "%+") {
+		return v
+	}
+	if u, err := url.QueryUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
