@@ -1,0 +1,160 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/router"
+	"github.com/callback-router/callback-router/server"
+)
+
+// giftBody is Tencent's documented gift sample with an ID above 2^53 added, which a decode
+// to float64 would corrupt.
+const giftBody = `{"CallbackCommand":"Live.CallbackBeforeSendGift","Operator_Account":"brennanli","RoomId":"room_id","GiftWater":{"From_Account":"from","To_Account":["to1"],"Time":1703589922,"GiftId":"gift1","Count":1,"Coins":1000},"Member_Account":144115233775727695}`
+
+// router is a callback-router serving on loopback for one test.
+type testRouter struct {
+	URL  string // base URL, ending in the configured path
+	srv  *server.Server
+	logs *syncBuffer
+}
+
+// startRouter serves the YAML config (listen is forced to a free loopback port) until the
+// test ends, and returns once it accepts connections.
+func startRouter(t testing.TB, yaml string) *testRouter {
+	t.Helper()
+	cfg, err := config.Parse(strings.NewReader(yaml))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	cfg.Server.Listen = "127.0.0.1:0"
+	logs := &syncBuffer{}
+	log := zerolog.New(logs)
+	table, err := router.Compile(cfg, router.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(table, log)
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("router stopped with %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Errorf("router did not stop")
+		}
+	})
+	return &testRouter{URL: "http://" + srv.Addr().String() + cfg.Server.Path, srv: srv, logs: logs}
+}
+
+// answer is what Tencent got back.
+type answer struct {
+	Status   int
+	Body     string
+	Fallback string
+	Header   http.Header
+	Elapsed  time.Duration
+}
+
+var client = &http.Client{
+	Transport: &http.Transport{MaxIdleConnsPerHost: 2000, MaxConnsPerHost: 0, DisableCompression: true},
+	Timeout:   30 * time.Second,
+}
+
+// post sends a callback as Tencent does: the command and app in the query, the body raw.
+func (r *testRouter) post(t testing.TB, command, body string) answer {
+	t.Helper()
+	q := "SdkAppid=1400000001&contenttype=json&ClientIP=203.0.113.7&OptPlatform=Android"
+	if command != "" {
+		q = "CallbackCommand=" + command + "&" + q
+	}
+	return r.do(t, http.MethodPost, r.URL+"?"+q, body)
+}
+
+func (r *testRouter) do(t testing.TB, method, url, body string) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Errorf("%s %s: %v", method, url, err)
+		return answer{}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Errorf("reading answer: %v", err)
+	}
+	return answer{Status: resp.StatusCode, Body: string(b), Fallback: resp.Header.Get("X-Callback-Fallback"),
+		Header: resp.Header, Elapsed: time.Since(start)}
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// configFor returns a config with one sync route for command to url, plus "*" answered from
+// config; extra is appended to the route's keys (indented YAML).
+func configFor(command, url, extra string) string {
+	return configWith("tencent: {sdk_app_ids: [1400000001]}", command, url, extra)
+}
+
+// configWith is configFor with top-level keys (server, tencent) of the caller's.
+func configWith(top, command, url, extra string) string {
+	return top + fmt.Sprintf(`
+defaults:
+  breaker: {consecutive_failures: 1000, open_for: 10s, half_open_requests: 1}
+upstreams:
+  up: {url: %q}
+routes:
+  - commands: [%q]
+    upstream: up
+%s
+  - commands: ["*"]
+    fallback: {action: allow}
+`, url, command, extra)
+}
+
+const (
+	allowEnvelope = `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`
+	giftCommand   = "Live.CallbackBeforeSendGift"
+	giftDeny      = `    fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}`
+	giftDenyBody  = `{"ActionStatus":"OK","ErrorCode":102101,"ErrorInfo":"gift service unavailable"}`
+)
+
+func containsLine(logs, s string) bool { return strings.Contains(logs, s) }
