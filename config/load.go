@@ -139,7 +139,7 @@ func decodeError(err error) error {
 			problems = append(problems, errors.New(line))
 			continue
 		}
-		key, msg := m[1], m[2]
+		key, msg := mapKey.ReplaceAllString(m[1], "upstreams.$1"), m[2]
 		if names, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
 			for _, name := range strings.Split(names, ", ") {
 				problems = append(problems, fmt.Errorf("%s: unknown key (check its spelling and where it is nested)", joinKey(key, name)))
@@ -156,6 +156,10 @@ func decodeError(err error) error {
 
 // mapstructureLine matches mapstructure's "'key' message" error lines.
 var mapstructureLine = regexp.MustCompile(`^'([^']*)' (.*)$`)
+
+// mapKey matches mapstructure's spelling of an upstream's key, "upstreams[gifts]", which
+// Validate and the docs spell "upstreams.gifts".
+var mapKey = regexp.MustCompile(`^upstreams\[([^\]]*)\]`)
 
 func joinKey(parent, name string) string {
 	if parent == "" {

@@ -140,6 +140,7 @@ func (q *MemoryQueue) deliver(j Job) bool {
 			return true
 		}
 		if q.ctx.Err() != nil {
+			log.Error().Int("deliveries", n+1).Msg("async callback not delivered before shutdown")
 			return false
 		}
 		age := time.Since(j.Received)
@@ -153,6 +154,7 @@ func (q *MemoryQueue) deliver(j Job) bool {
 		wait := min(redeliverWait(n), q.opts.MaxAge-age)
 		select {
 		case <-q.ctx.Done():
+			log.Error().Int("deliveries", n+1).Msg("async callback not delivered before shutdown")
 			return false
 		case <-time.After(wait):
 		}

@@ -6,6 +6,7 @@ package logging
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -28,10 +29,24 @@ func New(w io.Writer, format, level string) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// Leveled adapts a zerolog logger to go-retryablehttp's LeveledLogger.
+// Leveled adapts a zerolog logger to go-retryablehttp's LeveledLogger. A "url" value loses its
+// query string on the way: upstream URLs carry Tencent's query, whose Sign must not be logged.
 type Leveled struct{ L zerolog.Logger }
 
-func (l Leveled) Error(msg string, kv ...any) { l.L.Error().Fields(kv).Msg(msg) }
-func (l Leveled) Info(msg string, kv ...any)  { l.L.Info().Fields(kv).Msg(msg) }
-func (l Leveled) Debug(msg string, kv ...any) { l.L.Debug().Fields(kv).Msg(msg) }
-func (l Leveled) Warn(msg string, kv ...any)  { l.L.Warn().Fields(kv).Msg(msg) }
+func (l Leveled) Error(msg string, kv ...any) { l.L.Error().Fields(redactURLs(kv)).Msg(msg) }
+func (l Leveled) Info(msg string, kv ...any)  { l.L.Info().Fields(redactURLs(kv)).Msg(msg) }
+func (l Leveled) Debug(msg string, kv ...any) { l.L.Debug().Fields(redactURLs(kv)).Msg(msg) }
+func (l Leveled) Warn(msg string, kv ...any)  { l.L.Warn().Fields(redactURLs(kv)).Msg(msg) }
+
+func redactURLs(kv []any) []any {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, _ := kv[i].(string); k == "url" || k == "request" {
+			if s, ok := kv[i+1].(string); ok {
+				if base, _, cut := strings.Cut(s, "?"); cut {
+					kv[i+1] = base + "?<redacted>"
+				}
+			}
+		}
+	}
+	return kv
+}

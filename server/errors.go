@@ -1,8 +1,8 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
-	"strconv"
 )
 
 // rejection is a request refused before routing. Code and Msg are what the client sees;
@@ -21,14 +21,12 @@ func reject(status int, code, msg string, err error) *rejection {
 // body renders the JSON error. These are not Tencent envelopes: a refused request is not an
 // answer to a callback, and its status is never 200.
 func (r *rejection) body(requestID string) []byte {
-	b := make([]byte, 0, 96+len(r.Msg))
-	b = append(b, `{"error":`...)
-	b = strconv.AppendQuote(b, r.Code)
-	b = append(b, `,"message":`...)
-	b = strconv.AppendQuote(b, r.Msg)
-	b = append(b, `,"request_id":`...)
-	b = strconv.AppendQuote(b, requestID)
-	return append(b, '}')
+	b, _ := json.Marshal(struct {
+		Error     string `json:"error"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id"`
+	}{r.Code, r.Msg, requestID}) // strings always marshal
+	return b
 }
 
 var (

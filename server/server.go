@@ -48,10 +48,6 @@ func New(t *router.Table, log zerolog.Logger) *Server {
 		MaxHeaderBytes:    sc.MaxHeaderBytes,
 		ErrorLog:          newStdLogger(log.With().Str("component", "http").Logger()),
 	}
-	if sc.TLS.CertFile != "" {
-		s.tls = true
-		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
 	return s
 }
 
@@ -68,6 +64,16 @@ func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("server.listen %s: %w", addr, err)
+	}
+	if t := s.table.Load().Config.Server.TLS; t.CertFile != "" {
+		// Load the pair now, so a missing or wrong file stops the start with its key named.
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("server.tls: %w", err)
+		}
+		s.tls = true
+		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}})
 	}
 	s.ln = ln
 	return nil
@@ -87,12 +93,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	cfg := s.table.Load().Config.Server
 	errc := make(chan error, 1)
 	go func() {
-		var err error
-		if s.tls {
-			err = s.http.ServeTLS(s.ln, cfg.TLS.CertFile, cfg.TLS.KeyFile)
-		} else {
-			err = s.http.Serve(s.ln)
-		}
+		err := s.http.Serve(s.ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}

@@ -1,6 +1,8 @@
 package tencent
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 
 	"github.com/tidwall/gjson"
@@ -21,8 +23,21 @@ func Envelope(code int64, info string) []byte {
 	b = append(b, `{"ActionStatus":"OK","ErrorCode":`...)
 	b = strconv.AppendInt(b, code, 10)
 	b = append(b, `,"ErrorInfo":`...)
-	b = strconv.AppendQuote(b, info)
+	b = appendJSONString(b, info)
 	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. strconv.AppendQuote would write Go syntax, not
+// JSON: its \x01 and \U0001xxxx escapes would make Tencent reject the whole envelope.
+// encoding/json also turns invalid UTF-8 into U+FFFD; HTML is left unescaped because
+// ErrorInfo may be shown to a sender as text. Envelopes are built once per config, so the
+// cost does not matter.
+func appendJSONString(b []byte, s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
 // IsEnvelope reports whether body is an answer Tencent accepts: a valid JSON object with an

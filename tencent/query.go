@@ -19,7 +19,9 @@ type Query struct {
 
 // ParseQuery reads Tencent's parameters from a raw query string without building a map.
 // Unknown parameters are ignored; WebhookCommand is accepted as an alias of CallbackCommand,
-// which wins when both are present. A parameter that is not valid percent-encoding is kept
+// which wins when both are present. A repeated parameter keeps its first value, as
+// url.Values.Get does: the upstream, which sees the same query, must not read a different
+// SdkAppid than the one the router checked. A parameter that is not valid percent-encoding is kept
 // raw rather than rejected: the checks that use it will then fail on their own terms.
 func ParseQuery(raw string) Query {
 	var q Query
@@ -47,7 +49,9 @@ func ParseQuery(raw string) Query {
 		default:
 			continue
 		}
-		*dst = unescape(value)
+		if *dst == "" {
+			*dst = unescape(value)
+		}
 	}
 	if q.CallbackCommand == "" {
 		q.CallbackCommand = alias

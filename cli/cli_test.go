@@ -1,0 +1,524 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callback-router/callback-router/tencent"
+)
+
+// run drives Main as the binary would and returns the exit code and both streams.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Main(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// writeConfig writes yaml to a file in a fresh temporary directory and returns its path.
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// isolate keeps the caller's environment from choosing a config or a token.
+func isolate(t *testing.T) {
+	t.Helper()
+	t.Setenv("CALLBACK_ROUTER_CONFIG", "")
+	t.Setenv("CALLBACK_ROUTER_TENCENT_AUTH_TOKEN", "")
+}
+
+const (
+	routeToken  = "s3cr3t-route-token"
+	upstreamKey = "upstream-secret-key"
+)
+
+// goodConfig has a route of every kind, a token and an upstream URL with a credential in its
+// query, neither of which may be printed.
+const goodConfig = `
+tencent:
+  sdk_app_ids: [1400000001]
+  auth_token: "` + routeToken + `"
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts?key=` + upstreamKey + `"}
+  audit: {url: "http://127.0.0.1:9003/events"}
+  analytics: {url: "http://127.0.0.1:9004/events"}
+routes:
+  - name: gifts
+    commands: ["Live.CallbackBeforeSendGift"]
+    upstream: gifts
+    deadline: 1500ms
+    fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
+  - name: notifications
+    commands: ["Live.CallbackAfter*", "Mic.*"]
+    upstreams: [audit, analytics]
+    async: true
+  - name: everything-else
+    commands: ["*"]
+`
+
+// noCatchAll has no "*" route, so an unknown command has no route.
+const noCatchAll = `
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts"}
+routes:
+  - name: gifts
+    commands: ["Live.CallbackBeforeSendGift"]
+    upstream: gifts
+`
+
+// badConfig has three problems, each with its key.
+const badConfig = `
+server: {path: "callbacks"}
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts"}
+routes:
+  - commands: ["Live.CallbackBeforeSendGift"]
+    upstream: giftz
+    deadline: 3s
+`
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := run(t, "version")
+	if got, want := code, ExitOK; got != want {
+		t.Errorf("exit code: got %d, want %d", got, want)
+	}
+	if !strings.HasPrefix(stdout, "callback-router ") || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("version printed %q, want one line starting with %q", stdout, "callback-router ")
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	isolate(t)
+	tests := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{name: "unknown command", args: []string{"frobnicate"}, want: `unknown command "frobnicate"`},
+		{name: "unknown flag", args: []string{"validate", "-bogus"}, want: "bogus"},
+		{name: "stray argument", args: []string{"validate", "extra"}, want: "expected 0 argument(s)"},
+		{name: "send without a file", args: []string{"send"}, want: "expected 1 argument(s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := run(t, tt.args...)
+			if got, want := code, ExitUsage; got != want {
+				t.Errorf("exit code: got %d, want %d", got, want)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	isolate(t)
+	tests := []struct {
+		name       string
+		path       string
+		wantCode   int
+		wantStdout []string
+		wantStderr []string
+	}{
+		{name: "good file", path: writeConfig(t, goodConfig), wantCode: ExitOK, wantStdout: []string{"ok (3 upstreams, 3 routes)"}},
+		{name: "bad file", path: writeConfig(t, badConfig), wantCode: ExitError,
+			wantStderr: []string{"3 problem(s)", "server.path: ", "routes[0].upstream: ", "routes[0].deadline: "}},
+		{name: "unknown key", path: writeConfig(t, "server: {lisen: x}\n"+noCatchAll), wantCode: ExitError,
+			wantStderr: []string{"1 problem(s)", "server.lisen: unknown key"}},
+		{name: "missing file", path: filepath.Join(t.TempDir(), "absent.yaml"), wantCode: ExitError, wantStderr: []string{"absent.yaml"}},
+		{name: "empty file", path: writeConfig(t, ""), wantCode: ExitError, wantStderr: []string{"empty"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, "validate", "-config", tt.path)
+			if got, want := code, tt.wantCode; got != want {
+				t.Errorf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
+			}
+			for _, s := range tt.wantStdout {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout %q does not contain %q", stdout, s)
+				}
+			}
+			for _, s := range tt.wantStderr {
+				if !strings.Contains(stderr, s) {
+					t.Errorf("stderr %q does not contain %q", stderr, s)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateConfigFromEnvironment(t *testing.T) {
+	isolate(t)
+	t.Setenv("CALLBACK_ROUTER_CONFIG", writeConfig(t, badConfig))
+	code, _, stderr := run(t, "validate")
+	if got, want := code, ExitError; got != want {
+		t.Errorf("exit code: got %d, want %d", got, want)
+	}
+	if !strings.Contains(stderr, "routes[0].upstream") {
+		t.Errorf("stderr %q does not name routes[0].upstream", stderr)
+	}
+}
+
+func TestRoutesTable(t *testing.T) {
+	isolate(t)
+	code, stdout, stderr := run(t, "routes", "-config", writeConfig(t, goodConfig))
+	if got, want := code, ExitOK; got != want {
+		t.Fatalf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
+	}
+	for _, want := range []string{
+		"gifts", "Live.CallbackBeforeSendGift", `deny(102101 "gift service unavailable")`, "1.5s",
+		"notifications", "Live.CallbackAfter*,Mic.*", "audit=http://127.0.0.1:9003/events,analytics=http://127.0.0.1:9004/events", "async",
+		"everything-else", "(no route)",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("routes output does not contain %q:\n%s", want, stdout)
+		}
+	}
+	if got, want := strings.Count(stdout, "\n"), 1+3+1; got != want {
+		t.Errorf("routes printed %d lines, want %d (header, 3 routes, no route):\n%s", got, want, stdout)
+	}
+	for _, secret := range []string{routeToken, upstreamKey} {
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("routes output reveals %q:\n%s", secret, stdout)
+		}
+	}
+}
+
+func TestRoutesCommand(t *testing.T) {
+	isolate(t)
+	withCatchAll := writeConfig(t, goodConfig)
+	without := writeConfig(t, noCatchAll)
+	tests := []struct {
+		name    string
+		config  string
+		command string
+		want    []string
+	}{
+		{name: "exact", config: withCatchAll, command: "Live.CallbackBeforeSendGift",
+			want: []string{"route gifts", `exact match on "Live.CallbackBeforeSendGift"`, "sync gifts=", "deadline 1.5s"}},
+		{name: "exact ignoring case", config: withCatchAll, command: "live.callbackbeforesendgift",
+			want: []string{"route gifts", "exact match"}},
+		{name: "prefix", config: withCatchAll, command: "Live.CallbackAfterCreateRoom",
+			want: []string{"route notifications", `longest matching pattern "Live.CallbackAfter*"`, "async"}},
+		{name: "catch-all", config: withCatchAll, command: "Group.CallbackBeforeSendMsg",
+			want: []string{"route everything-else", `catch-all "*"`, "no upstream"}},
+		{name: "unknown command to catch-all", config: withCatchAll, command: "Brand.NewCommand",
+			want: []string{"route everything-else", "catch-all"}},
+		{name: "no route", config: without, command: "Group.CallbackBeforeSendMsg",
+			want: []string{"Group.CallbackBeforeSendMsg -> no route", "defaults' fallback allow", "no_route"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, "routes", "-config", tt.config, "-command", tt.command)
+			if got, want := code, ExitOK; got != want {
+				t.Fatalf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("routes -command %s printed %q, want it to contain %q", tt.command, stdout, want)
+				}
+			}
+			if strings.Contains(stdout, upstreamKey) {
+				t.Errorf("routes -command reveals the upstream's query: %q", stdout)
+			}
+		})
+	}
+}
+
+func TestRoutesBadConfig(t *testing.T) {
+	isolate(t)
+	code, _, stderr := run(t, "routes", "-config", writeConfig(t, badConfig))
+	if got, want := code, ExitError; got != want {
+		t.Errorf("exit code: got %d, want %d", got, want)
+	}
+	if !strings.Contains(stderr, "routes[0].upstream") {
+		t.Errorf("stderr %q does not name routes[0].upstream", stderr)
+	}
+}
+
+// recorded is a request the fake router received.
+type recorded struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Body   []byte
+}
+
+// fakeRouter is a loopback server standing in for callback-router: it records each request
+// and answers with a fixed status, headers and body.
+type fakeRouter struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+func startFakeRouter(t *testing.T, status int, header http.Header, body string) *fakeRouter {
+	t.Helper()
+	f := &fakeRouter{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: b})
+		f.mu.Unlock()
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+// only returns the one request received.
+func (f *fakeRouter) only(t *testing.T) recorded {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if got, want := len(f.reqs), 1; got != want {
+		t.Fatalf("fake router got %d requests, want %d", got, want)
+	}
+	return f.reqs[0]
+}
+
+const giftFile = "../examples/callbacks/Live.CallbackBeforeSendGift.json"
+
+func TestSend(t *testing.T) {
+	isolate(t)
+	giftBytes, err := os.ReadFile(giftFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const answer = `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`
+	signed := writeConfig(t, `
+tencent: {sdk_app_ids: [1600000009], auth_token: "config-token"}
+upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
+routes: [{commands: ["*"]}]
+`)
+	tests := []struct {
+		name        string
+		args        []string // before -url and the file
+		path        string   // appended to the fake router's URL
+		wantToken   string   // "" means unsigned
+		wantAppID   string
+		wantPath    string
+		wantExtraQS string // a parameter of the URL's own query that must survive
+	}{
+		{name: "unsigned", wantAppID: "1400000001", wantPath: "/"},
+		{name: "signed with -token", args: []string{"-token", "flag-token"}, wantToken: "flag-token", wantAppID: "1400000001", wantPath: "/"},
+		{name: "-sdkappid", args: []string{"-sdkappid", "1400000042"}, wantAppID: "1400000042", wantPath: "/"},
+		{name: "token and app from the config", args: []string{"-config", signed}, wantToken: "config-token", wantAppID: "1600000009", wantPath: "/"},
+		{name: "-token beats the config", args: []string{"-config", signed, "-token", "flag-token"}, wantToken: "flag-token", wantAppID: "1600000009", wantPath: "/"},
+		{name: "URL with a path and a query of its own", path: "/tencent/cb?tenant=blue", wantAppID: "1400000001", wantPath: "/tencent/cb", wantExtraQS: "tenant"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := startFakeRouter(t, http.StatusOK, nil, answer)
+			target := f.URL + tt.path
+			if tt.path == "" {
+				target += "/"
+			}
+			args := append(append([]string{"send"}, tt.args...), "-url", target, giftFile)
+			before := time.Now()
+			code, stdout, stderr := run(t, args...)
+			if got, want := code, ExitOK; got != want {
+				t.Fatalf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
+			}
+			req := f.only(t)
+			if got, want := req.Method, http.MethodPost; got != want {
+				t.Errorf("method: got %s, want %s", got, want)
+			}
+			if got, want := req.Path, tt.wantPath; got != want {
+				t.Errorf("path: got %s, want %s", got, want)
+			}
+			if !bytes.Equal(req.Body, giftBytes) {
+				t.Errorf("body: got %q, want the file's bytes %q", req.Body, giftBytes)
+			}
+			q := req.Query
+			for _, c := range []struct{ name, want string }{
+				{"SdkAppid", tt.wantAppID},
+				{"CallbackCommand", "Live.CallbackBeforeSendGift"},
+				{"contenttype", "json"},
+			} {
+				if got := q.Get(c.name); got != c.want {
+					t.Errorf("query %s: got %q, want %q", c.name, got, c.want)
+				}
+			}
+			if tt.wantExtraQS != "" && !q.Has(tt.wantExtraQS) {
+				t.Errorf("query %v lost the URL's own %s", q, tt.wantExtraQS)
+			}
+			sign := q.Get("Sign")
+			if tt.wantToken == "" {
+				if q.Has("Sign") || q.Has("RequestTime") {
+					t.Errorf("unsigned send has Sign %q, RequestTime %q; want neither", sign, q.Get("RequestTime"))
+				}
+			} else {
+				rt := q.Get("RequestTime")
+				sec, err := strconv.ParseInt(rt, 10, 64)
+				if err != nil {
+					t.Fatalf("RequestTime %q is not Unix seconds: %v", rt, err)
+				}
+				if d := time.Unix(sec, 0).Sub(before); d < -5*time.Second || d > 5*time.Second {
+					t.Errorf("RequestTime %s is %v away from now, want within 5s", rt, d)
+				}
+				if got, want := sign, tencent.Sign(tt.wantToken, rt); got != want {
+					t.Errorf("Sign: got %q, want tencent.Sign(%q, %q) = %q", got, tt.wantToken, rt, want)
+				}
+				if strings.Contains(stdout+stderr, sign) {
+					t.Errorf("output reveals the Sign %q:\n%s", sign, stdout)
+				}
+				if strings.Contains(stdout+stderr, tt.wantToken) {
+					t.Errorf("output reveals the token %q:\n%s", tt.wantToken, stdout)
+				}
+			}
+			for _, want := range []string{"200 OK", answer} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("output does not contain %q:\n%s", want, stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestSendPrintsTheAnswer(t *testing.T) {
+	isolate(t)
+	const deny = `{"ActionStatus":"OK","ErrorCode":102101,"ErrorInfo":"gift service unavailable"}`
+	tests := []struct {
+		name     string
+		status   int
+		header   http.Header
+		body     string
+		wantCode int
+		want     []string
+		dontWant []string
+	}{
+		{name: "fallback", status: http.StatusOK, body: deny, wantCode: ExitOK,
+			header: http.Header{"X-Callback-Fallback": {"timeout"}, "X-Request-Id": {"abc-1"}},
+			want:   []string{"200 OK", "X-Callback-Fallback: timeout", "X-Request-Id: abc-1", deny}},
+		{name: "upstream answer has no fallback header", status: http.StatusOK, body: `{"ErrorCode":0}`, wantCode: ExitOK,
+			want: []string{"200 OK", `{"ErrorCode":0}`}, dontWant: []string{"X-Callback-Fallback"}},
+		{name: "non-200 exits 1", status: http.StatusUnauthorized, body: `{"error":"bad_signature"}`, wantCode: ExitError,
+			want: []string{"401 Unauthorized", `{"error":"bad_signature"}`}},
+		{name: "5xx exits 1", status: http.StatusServiceUnavailable, body: `{}`, wantCode: ExitError,
+			want: []string{"503 Service Unavailable"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := startFakeRouter(t, tt.status, tt.header, tt.body)
+			code, stdout, stderr := run(t, "send", "-token", "tok", "-url", f.URL+"/", giftFile)
+			if got, want := code, tt.wantCode; got != want {
+				t.Errorf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("output does not contain %q:\n%s", want, stdout)
+				}
+			}
+			for _, dont := range tt.dontWant {
+				if strings.Contains(stdout, dont) {
+					t.Errorf("output contains %q:\n%s", dont, stdout)
+				}
+			}
+			sign := f.only(t).Query.Get("Sign")
+			if sign == "" || strings.Contains(stdout+stderr, sign) {
+				t.Errorf("Sign %q: want it sent and never printed:\n%s", sign, stdout)
+			}
+			if !strings.Contains(stdout, "Sign=REDACTED") {
+				t.Errorf("output does not show the Sign as redacted:\n%s", stdout)
+			}
+		})
+	}
+}
+
+func TestSendCommandName(t *testing.T) {
+	isolate(t)
+	const command = "Live.CallbackBeforeSendGift"
+	giftBytes, err := os.ReadFile(giftFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Run from the repository root, a command name finds examples/callbacks/<COMMAND>.json.
+	// The lookup is relative to the working directory, so tests (which run in cli/) move up.
+	t.Run("from the repository root", func(t *testing.T) {
+		t.Chdir("..")
+		f := startFakeRouter(t, http.StatusOK, nil, `{"ErrorCode":0}`)
+		if code, _, stderr := run(t, "send", "-url", f.URL+"/", command); code != ExitOK {
+			t.Fatalf("exit code: got %d, want %d (stderr %q)", code, ExitOK, stderr)
+		}
+		req := f.only(t)
+		if !bytes.Equal(req.Body, giftBytes) {
+			t.Errorf("body: got %q, want examples/callbacks/%s.json", req.Body, command)
+		}
+		if got, want := req.Query.Get("CallbackCommand"), command; got != want {
+			t.Errorf("CallbackCommand: got %q, want %q", got, want)
+		}
+	})
+
+	// Elsewhere, or for a command without a sample, the body carries only the command.
+	for _, cmd := range []string{command, "Brand.CallbackNothingLikeIt"} {
+		t.Run("minimal body for "+cmd, func(t *testing.T) {
+			f := startFakeRouter(t, http.StatusOK, nil, `{"ErrorCode":0}`)
+			if code, _, stderr := run(t, "send", "-url", f.URL+"/", cmd); code != ExitOK {
+				t.Fatalf("exit code: got %d, want %d (stderr %q)", code, ExitOK, stderr)
+			}
+			req := f.only(t)
+			if got, want := string(req.Body), `{"CallbackCommand":"`+cmd+`"}`; got != want {
+				t.Errorf("body: got %s, want %s", got, want)
+			}
+			if got, want := req.Query.Get("CallbackCommand"), cmd; got != want {
+				t.Errorf("CallbackCommand: got %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestSendFailures(t *testing.T) {
+	isolate(t)
+	noCommand := filepath.Join(t.TempDir(), "body.json")
+	if err := os.WriteFile(noCommand, []byte(`{"RoomId":"r"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A port that was just bound and released refuses connections.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "body without CallbackCommand", args: []string{"-url", "http://127.0.0.1:1/", noCommand}, want: "no CallbackCommand"},
+		{name: "URL that is not http", args: []string{"-url", "ftp://127.0.0.1/", giftFile}, want: "not an http(s) URL"},
+		{name: "router not listening", args: []string{"-url", closed.URL + "/", giftFile}, want: "send:"},
+		{name: "invalid config", args: []string{"-config", writeConfig(t, badConfig), "-url", "http://127.0.0.1:1/", giftFile}, want: "routes[0].upstream"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := run(t, append([]string{"send"}, tt.args...)...)
+			if got, want := code, ExitError; got != want {
+				t.Errorf("exit code: got %d, want %d", got, want)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
