@@ -138,7 +138,13 @@ type Call struct {
 	AttemptTimeout time.Duration
 	// RetryOn lists the statuses retried besides connection errors.
 	RetryOn []int
+	// Headers are extra headers sent on every attempt, such as the idempotency key of a
+	// background delivery. They cannot replace the router's own X- headers.
+	Headers []Header
 }
+
+// Header is one extra request header.
+type Header struct{ Name, Value string }
 
 func (c *Call) retriesOn(status int) bool {
 	for _, s := range c.RetryOn {
@@ -167,6 +173,11 @@ func (u *Upstream) Forward(ctx context.Context, call *Call) Result {
 	req.Header.Set("X-Request-Id", call.RequestID)
 	if call.ForwardedFor != "" {
 		req.Header.Set("X-Forwarded-For", call.ForwardedFor)
+	}
+	for _, h := range call.Headers {
+		if req.Header.Get(h.Name) == "" {
+			req.Header.Set(h.Name, h.Value)
+		}
 	}
 	resp, err := u.client.Do(req)
 	if resp != nil {
