@@ -19,6 +19,10 @@ type Server struct {
 	Listen      string `mapstructure:"listen"`       // callbacks; default ":8080"
 	AdminListen string `mapstructure:"admin_listen"` // admin surface; default loopback only
 	Path        string `mapstructure:"path"`         // the path Tencent posts to; default "/"
+	// Engine is the HTTP server implementation: "fasthttp" (the default, about twice the
+	// throughput) or "net/http" (notices a client that hangs up mid-callback, so its upstream
+	// call is not held against a breaker, and serves HTTP/2 over TLS).
+	Engine string `mapstructure:"engine"`
 	// MaxBodyBytes bounds a callback body; larger ones get 413 before any upstream sees them.
 	MaxBodyBytes int64 `mapstructure:"max_body_bytes"`
 	// MaxHeaderBytes bounds the request line and headers (net/http's default is 1 MiB).
@@ -102,8 +106,9 @@ type Upstream struct {
 	URLs []string `mapstructure:"urls"`
 	// Breaker overrides defaults.breaker for this upstream's instances.
 	Breaker *Breaker `mapstructure:"breaker"`
-	// MaxIdleConns is the idle keep-alive connections kept per instance.
-	MaxIdleConns int `mapstructure:"max_idle_conns"`
+	// MaxConns bounds the connections to each instance, busy or idle. A hung instance holds
+	// one per callback in flight, so it should not be below the routes' max_in_flight.
+	MaxConns int `mapstructure:"max_conns"`
 	// MaxResponseBytes bounds an answer; a larger one is a failure, not forwarded.
 	MaxResponseBytes int64 `mapstructure:"max_response_bytes"`
 }

@@ -127,8 +127,8 @@ func TestParseMinimalIsComplete(t *testing.T) {
 		t.Errorf("delivery.queue_size = %d, want %d", got, want)
 	}
 	u, _ := cfg.Upstream("gifts")
-	if got, want := u.MaxIdleConns, config.DefaultMaxIdleConns; got != want {
-		t.Errorf("upstreams.gifts.max_idle_conns = %d, want %d", got, want)
+	if got, want := u.MaxConns, config.DefaultMaxConns; got != want {
+		t.Errorf("upstreams.gifts.max_conns = %d, want %d", got, want)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate() of a parsed config = %v, want nil", err)
@@ -336,7 +336,7 @@ routes: [{commands: ["*"], upstream: gifts}]`},
 upstreams: {gifts: {url: "http://a:1/", urls: ["http://b:1/", "b:1"]}}
 routes: [{commands: ["*"], upstream: gifts}]`},
 		{name: "upstream without url", key: "upstreams.gifts", text: "url", yaml: `
-upstreams: {gifts: {max_idle_conns: 4}}
+upstreams: {gifts: {max_conns: 4}}
 routes: [{commands: ["*"], upstream: gifts}]`},
 		{name: "star in the middle of a pattern", key: "routes[0].commands[0]", text: "*", yaml: ups + `
 routes:

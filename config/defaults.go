@@ -7,6 +7,7 @@ var defaultValues = map[string]any{
 	"server.listen":              ":8080",
 	"server.admin_listen":        "127.0.0.1:9090",
 	"server.path":                "/",
+	"server.engine":              EngineFastHTTP,
 	"server.max_body_bytes":      1 << 20,
 	"server.max_header_bytes":    64 << 10,
 	"server.read_header_timeout": "5s",
@@ -43,9 +44,15 @@ var defaultValues = map[string]any{
 	"log.format": "json",
 }
 
+// Server engines.
+const (
+	EngineFastHTTP = "fasthttp"
+	EngineNetHTTP  = "net/http"
+)
+
 // Defaults for upstream keys, applied per upstream after decoding (viper cannot default the
 // fields of map entries whose names it does not know in advance).
 const (
-	DefaultMaxIdleConns     = 512
+	DefaultMaxConns         = 8192
 	DefaultMaxResponseBytes = 1 << 20
 )

@@ -87,8 +87,8 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 
 func (c *Config) applyUpstreamDefaults() {
 	for name, u := range c.Upstreams {
-		if u.MaxIdleConns == 0 {
-			u.MaxIdleConns = DefaultMaxIdleConns
+		if u.MaxConns == 0 {
+			u.MaxConns = DefaultMaxConns
 		}
 		if u.MaxResponseBytes == 0 {
 			u.MaxResponseBytes = DefaultMaxResponseBytes

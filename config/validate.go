@@ -52,6 +52,9 @@ func (c *Config) validateServer(p *problems) {
 	s := c.Server
 	checkListen(p, "server.listen", s.Listen, false)
 	checkListen(p, "server.admin_listen", s.AdminListen, true)
+	if s.Engine != EngineFastHTTP && s.Engine != EngineNetHTTP {
+		p.add("server.engine", "%q is not %s or %s", s.Engine, EngineFastHTTP, EngineNetHTTP)
+	}
 	if !strings.HasPrefix(s.Path, "/") {
 		p.add("server.path", "%q must start with /", s.Path)
 	}
@@ -227,8 +230,8 @@ func (c *Config) validateUpstreams(p *problems) {
 		if u.Breaker != nil {
 			validateBreaker(p, key+".breaker", *u.Breaker, false)
 		}
-		if u.MaxIdleConns < 0 {
-			p.add(key+".max_idle_conns", "must not be negative")
+		if u.MaxConns < 0 {
+			p.add(key+".max_conns", "must not be negative")
 		}
 		if u.MaxResponseBytes < 0 {
 			p.add(key+".max_response_bytes", "must not be negative")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"syscall"
 	"testing"
 	"time"
@@ -76,28 +75,6 @@ func TestCheckRetryStopsWhenContextEnds(t *testing.T) {
 	st := &callState{call: &Call{Retries: 3, RetryOn: []int{503}}, deadline: time.Now().Add(time.Second)}
 	if got, _ := checkRetry(withCallState(ctx, st), &http.Response{StatusCode: 503}, nil); got {
 		t.Error("retried after the context ended")
-	}
-}
-
-func TestURLWithQuery(t *testing.T) {
-	tests := []struct{ base, query, want string }{
-		{"http://up/tencent", "SdkAppid=1&CallbackCommand=X", "http://up/tencent?SdkAppid=1&CallbackCommand=X"},
-		{"http://up/tencent?app=own", "SdkAppid=1", "http://up/tencent?app=own&SdkAppid=1"},
-		{"http://up/tencent?app=own", "", "http://up/tencent?app=own"},
-		{"http://up", "", "http://up"},
-	}
-	for _, tt := range tests {
-		u, err := url.Parse(tt.base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inst := &instance{url: u}
-		if got := inst.urlWithQuery(tt.query).String(); got != tt.want {
-			t.Errorf("urlWithQuery(%q, %q) = %q, want %q", tt.base, tt.query, got, tt.want)
-		}
-		if got := inst.url.String(); got != tt.base {
-			t.Errorf("the instance URL changed to %q", got)
-		}
 	}
 }
 

@@ -18,10 +18,11 @@ const maxRetriesCap = 10
 
 // Spec is what an Upstream is built from.
 type Spec struct {
-	Name             string
-	URLs             []string
-	Breaker          BreakerSettings
-	MaxIdleConns     int
+	Name    string
+	URLs    []string
+	Breaker BreakerSettings
+	// MaxConns bounds the connections to each instance, busy or idle.
+	MaxConns         int
 	MaxResponseBytes int64
 	// OnStateChange, if set, is told of every breaker transition.
 	OnStateChange StateChangeFunc
@@ -33,12 +34,10 @@ type Spec struct {
 // Upstream is a named backend: one or more instances, each with its own breaker and
 // connection pool, behind one go-retryablehttp client. It is safe for concurrent use.
 type Upstream struct {
-	name             string
-	instances        []*instance
-	next             atomic.Uint32
-	client           *retryablehttp.Client
-	maxResponseBytes int64
-	userAgent        string
+	name      string
+	instances []*instance
+	next      atomic.Uint32
+	client    *retryablehttp.Client
 }
 
 // New builds an Upstream from s.
@@ -46,7 +45,7 @@ func New(s Spec) (*Upstream, error) {
 	if len(s.URLs) == 0 {
 		return nil, fmt.Errorf("upstream %s: no url", s.Name)
 	}
-	up := &Upstream{name: s.Name, maxResponseBytes: s.MaxResponseBytes, userAgent: "callback-router"}
+	up := &Upstream{name: s.Name}
 	for _, raw := range s.URLs {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -54,10 +53,10 @@ func New(s Spec) (*Upstream, error) {
 		}
 		name := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 		up.instances = append(up.instances, &instance{
-			url:       u,
-			name:      name,
-			breaker:   newBreaker(s.Name, name, s.Breaker, s.OnStateChange),
-			transport: newHTTPTransport(s.MaxIdleConns),
+			url:     u,
+			name:    name,
+			breaker: newBreaker(s.Name, name, s.Breaker, s.OnStateChange),
+			sender:  newSender(u, s.MaxConns, s.MaxResponseBytes),
 		})
 	}
 	up.client = &retryablehttp.Client{
@@ -164,21 +163,11 @@ func (u *Upstream) Forward(ctx context.Context, call *Call) Result {
 		return Result{Reason: ReasonUpstreamError, Err: fmt.Errorf("proxy: forward to %s without a deadline", u.name)}
 	}
 	st := &callState{call: call, deadline: deadline}
-	req, err := retryablehttp.NewRequestWithContext(withCallState(ctx, st), http.MethodPost, u.instances[0].url.String(), call.Body)
-	if err != nil {
-		return Result{Reason: ReasonUpstreamError, Err: err}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", u.userAgent)
-	req.Header.Set("X-Request-Id", call.RequestID)
-	if call.ForwardedFor != "" {
-		req.Header.Set("X-Forwarded-For", call.ForwardedFor)
-	}
-	for _, h := range call.Headers {
-		if req.Header.Get(h.Name) == "" {
-			req.Header.Set(h.Name, h.Value)
-		}
-	}
+	// The request only carries the call state through go-retryablehttp to poolTransport,
+	// which sends the call itself: no URL to parse, no body reader to rewind.
+	hreq := (&http.Request{Method: http.MethodPost, URL: u.instances[0].url, Header: http.Header{}}).
+		WithContext(withCallState(ctx, st))
+	req := &retryablehttp.Request{Request: hreq}
 	resp, err := u.client.Do(req)
 	if resp != nil {
 		resp.Body.Close()
@@ -196,13 +185,15 @@ func (u *Upstream) Forward(ctx context.Context, call *Call) Result {
 }
 
 // failureReason names why a forward failed, in the order that explains it best to an
-// operator: a deadline beats everything, then breakers, then the upstream's own errors.
+// operator: a deadline beats everything, then breakers, then the upstream's own errors. The
+// deadline is checked on the clock too: the connection's deadline may fire a moment before
+// the context's timer does.
 func failureReason(ctx context.Context, st *callState, err error) Reason {
 	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		return ReasonTimeout
 	case ctx.Err() == context.Canceled:
 		return ReasonClientGone
+	case ctx.Err() == context.DeadlineExceeded || !time.Now().Before(st.deadline):
+		return ReasonTimeout
 	case st.refused || isBreakerRefusal(err):
 		return ReasonBreakerOpen
 	}

@@ -27,7 +27,6 @@ type Table struct {
 
 	// Ingress settings.
 	Path         string
-	MaxBodyBytes int64
 	Tokens       []string
 	MaxClockSkew time.Duration
 	sdkAppIDs    map[string]struct{} // decimal strings, compared without parsing
@@ -52,7 +51,6 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 		Config:       cfg,
 		Upstreams:    make(map[string]*proxy.Upstream, len(cfg.Upstreams)),
 		Path:         cfg.Server.Path,
-		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		Tokens:       cfg.Tencent.Tokens(),
 		MaxClockSkew: cfg.Tencent.MaxClockSkew,
 		sdkAppIDs:    make(map[string]struct{}, len(cfg.Tencent.SdkAppIDs)),
@@ -67,7 +65,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			Name:             name,
 			URLs:             u.Instances(),
 			Breaker:          breakerSettings(cfg.Defaults.Breaker, u.Breaker),
-			MaxIdleConns:     u.MaxIdleConns,
+			MaxConns:         u.MaxConns,
 			MaxResponseBytes: u.MaxResponseBytes,
 			OnStateChange:    opts.OnBreakerChange,
 			Logger:           opts.RetryLogger,

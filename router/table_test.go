@@ -292,9 +292,6 @@ routes:
 	if got, want := table.Path, "/tencent"; got != want {
 		t.Errorf("Path: got %q, want %q", got, want)
 	}
-	if got, want := table.MaxBodyBytes, int64(4096); got != want {
-		t.Errorf("MaxBodyBytes: got %d, want %d", got, want)
-	}
 	if got, want := strings.Join(table.Tokens, ","), "live-token,chat-token"; got != want {
 		t.Errorf("Tokens: got %q, want %q", got, want)
 	}

@@ -123,9 +123,10 @@ func TestBreakerCountsWhatFails(t *testing.T) {
 		}
 	})
 	t.Run("a client that went away does not count", func(t *testing.T) {
+		// Only the net/http engine notices a client hanging up (see config.Server.Engine).
 		up := upstreamtest.Start(t, nil)
 		up.Set(up.Hang())
-		r := startRouter(t, breakerConfig([]string{up.URL}, "10s", "    deadline: 1500ms\n"))
+		r := startRouter(t, "server: {engine: net/http}\n"+breakerConfig([]string{up.URL}, "10s", "    deadline: 1500ms\n"))
 		for range 5 {
 			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.URL+"?CallbackCommand="+giftCommand, strings.NewReader(giftBody))

@@ -34,4 +34,10 @@ var (
 	errMethod    = reject(http.StatusMethodNotAllowed, "method_not_allowed", "callbacks are POSTed", nil)
 	errTooLarge  = reject(http.StatusRequestEntityTooLarge, "body_too_large", "body exceeds server.max_body_bytes", nil)
 	errNoCommand = reject(http.StatusBadRequest, "no_command", "no CallbackCommand in the query or the body", nil)
+
+	// Refusals of the connection layer, before a request could be read whole.
+	errHeaderTooLarge = reject(http.StatusRequestHeaderFieldsTooLarge, "header_too_large", "request line and headers exceed server.max_header_bytes", nil)
+	errSlowClient     = reject(http.StatusRequestTimeout, "read_timeout", "request not received within server.read_timeout", nil)
+	errMalformed      = reject(http.StatusBadRequest, "malformed_request", "not a valid HTTP/1.1 request", nil)
+	errUnreadable     = reject(http.StatusBadRequest, "unreadable_body", "could not read the body", nil)
 )

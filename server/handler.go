@@ -68,6 +68,17 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	h.logCallback(in, out, &o)
 }
 
+// Reject answers a request the connection layer could not read whole, with the same JSON
+// error and log line as the Handler's own refusals; err is logged, not sent.
+func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err error) {
+	in := Inbound{Received: h.now(), RemoteIP: remoteIP}
+	out.RequestID = h.ids.next()
+	o := outcome{}
+	h.rejectWith(out, &o, rej)
+	o.err = err
+	h.logCallback(&in, out, &o)
+}
+
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	// 1. Checks, in the order the design fixes, before any upstream is called.
 	q := tencent.ParseQuery(in.RawQuery)

@@ -2,26 +2,52 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 	"time"
 
-	"github.com/callback-router/callback-router/router"
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/config"
 )
 
-// httpAdapter serves Handler over net/http: it reads the body within the limit and writes the
-// Outbound. It is the seam between the connection layer and the callback logic.
-type httpAdapter struct {
-	h     *Handler
-	table *atomic.Pointer[router.Table]
+// netHTTPEngine serves Handler over net/http: it reads the body within the limit and writes
+// the Outbound. The request's context ends when the client hangs up, which the upstream call
+// then sees.
+type netHTTPEngine struct {
+	srv     *http.Server
+	h       *Handler
+	maxBody int64
 }
 
-var _ http.Handler = (*httpAdapter)(nil)
+func newNetHTTPEngine(cfg config.Server, h *Handler, log zerolog.Logger) *netHTTPEngine {
+	e := &netHTTPEngine{h: h, maxBody: cfg.MaxBodyBytes}
+	e.srv = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          newStdLogger(log.With().Str("component", "http").Logger()),
+	}
+	return e
+}
 
-func (a *httpAdapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (e *netHTTPEngine) serve(ln net.Listener) error {
+	if err := e.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (e *netHTTPEngine) shutdown(ctx context.Context) error { return e.srv.Shutdown(ctx) }
+
+func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in := Inbound{
 		Received:     time.Now(),
 		Method:       r.Method,
@@ -31,15 +57,17 @@ func (a *httpAdapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ForwardedFor: r.Header.Get("X-Forwarded-For"),
 	}
 	if r.Method == http.MethodPost {
-		body, tooLarge, err := readBody(r, a.table.Load().MaxBodyBytes)
+		body, tooLarge, err := readBody(r, e.maxBody)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, reject(http.StatusBadRequest, "unreadable_body", "could not read the body: "+err.Error(), err).body(""))
+			var out Outbound
+			e.h.Reject(&out, errUnreadable, in.RemoteIP, err)
+			writeJSON(w, out.Status, out.Body)
 			return
 		}
 		in.Body, in.BodyTooLarge = body, tooLarge
 	}
 	var out Outbound
-	a.h.Handle(r.Context(), &in, &out)
+	e.h.Handle(r.Context(), &in, &out)
 	hdr := w.Header()
 	hdr["X-Request-Id"] = []string{out.RequestID}
 	if out.Fallback != "" {

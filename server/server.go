@@ -3,10 +3,8 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
@@ -20,7 +18,7 @@ type Server struct {
 	table   atomic.Pointer[router.Table]
 	queue   *delivery.MemoryQueue
 	handler *Handler
-	http    *http.Server
+	engine  engine
 	ln      net.Listener
 	log     zerolog.Logger
 	tls     bool
@@ -38,16 +36,7 @@ func New(t *router.Table, log zerolog.Logger) *Server {
 		Logger: log.With().Str("component", "delivery").Logger(),
 	})
 	s.handler = NewHandler(&s.table, s.queue, log)
-	sc := cfg.Server
-	s.http = &http.Server{
-		Handler:           &httpAdapter{h: s.handler, table: &s.table},
-		ReadHeaderTimeout: sc.ReadHeaderTimeout,
-		ReadTimeout:       sc.ReadTimeout,
-		WriteTimeout:      sc.WriteTimeout,
-		IdleTimeout:       sc.IdleTimeout,
-		MaxHeaderBytes:    sc.MaxHeaderBytes,
-		ErrorLog:          newStdLogger(log.With().Str("component", "http").Logger()),
-	}
+	s.engine = newEngine(cfg.Server, s.handler, log)
 	return s
 }
 
@@ -93,13 +82,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	cfg := s.table.Load().Config.Server
 	errc := make(chan error, 1)
 	go func() {
-		err := s.http.Serve(s.ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		errc <- err
+		errc <- s.engine.serve(s.ln)
 	}()
-	s.log.Info().Str("listen", s.ln.Addr().String()).Bool("tls", s.tls).Msg("serving callbacks")
+	s.log.Info().Str("listen", s.ln.Addr().String()).Bool("tls", s.tls).Str("engine", cfg.Engine).Msg("serving callbacks")
 
 	select {
 	case err := <-errc:
@@ -110,7 +95,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down: finishing in-flight callbacks")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	err := s.http.Shutdown(sctx)
+	err := s.engine.shutdown(sctx)
 	if lost := s.queue.Close(sctx); lost > 0 {
 		s.log.Error().Int64("lost", lost).Msg("async callbacks not delivered before shutdown")
 	}
