@@ -31,7 +31,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printProblems(stderr, file, err)
 		return ExitError
 	}
-	log, err := logging.New(stdout, or(*format, cfg.Log.Format), or(*level, cfg.Log.Level))
+	out := logging.NewBuffered(stdout) // one write per callback would cost more than routing it
+	defer out.Close()
+	log, err := logging.New(out, or(*format, cfg.Log.Format), or(*level, cfg.Log.Level))
 	if err != nil {
 		printProblems(stderr, "flags", err)
 		return ExitUsage

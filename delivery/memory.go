@@ -131,9 +131,7 @@ func (q *MemoryQueue) deliver(j Job) bool {
 	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID,
 		ForwardedFor: j.ForwardedFor, Retries: attemptRetries, RetryOn: j.RetryOn}
 	for n := 0; ; n++ {
-		ctx, cancel := context.WithTimeout(q.ctx, q.opts.AttemptDeadline)
-		res := j.Upstream.Forward(ctx, call)
-		cancel()
+		res := j.Upstream.Forward(q.ctx, time.Now().Add(q.opts.AttemptDeadline), call)
 		if res.OK() {
 			q.delivered.Add(1)
 			log.Debug().Int("deliveries", n+1).Msg("async callback delivered")

@@ -51,7 +51,7 @@ func callStateFrom(ctx context.Context) *callState {
 // answer).
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st := callStateFrom(ctx)
-	if st == nil || ctx.Err() != nil || st.refused {
+	if st == nil || ctx.Err() != nil || st.refused || !time.Now().Before(st.deadline) {
 		return false, nil
 	}
 	switch {

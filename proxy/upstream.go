@@ -155,13 +155,10 @@ func (c *Call) retriesOn(status int) bool {
 }
 
 // Forward sends the call to the upstream until it gets an answer Tencent accepts, the call's
-// retries are spent, the breakers refuse, or ctx ends. ctx must carry the deadline by which
-// the router has to answer Tencent; Forward returns by then.
-func (u *Upstream) Forward(ctx context.Context, call *Call) Result {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return Result{Reason: ReasonUpstreamError, Err: fmt.Errorf("proxy: forward to %s without a deadline", u.name)}
-	}
+// retries are spent, the breakers refuse, the deadline passes or ctx is cancelled. It returns
+// by the deadline: each attempt's connection carries it, so no timer is needed per call.
+// ctx says whether anyone still waits for the answer (a client that hung up, a shutdown).
+func (u *Upstream) Forward(ctx context.Context, deadline time.Time, call *Call) Result {
 	st := &callState{call: call, deadline: deadline}
 	// The request only carries the call state through go-retryablehttp to poolTransport,
 	// which sends the call itself: no URL to parse, no body reader to rewind.
@@ -190,9 +187,9 @@ func (u *Upstream) Forward(ctx context.Context, call *Call) Result {
 // the context's timer does.
 func failureReason(ctx context.Context, st *callState, err error) Reason {
 	switch {
-	case ctx.Err() == context.Canceled:
+	case ctx.Err() != nil:
 		return ReasonClientGone
-	case ctx.Err() == context.DeadlineExceeded || !time.Now().Before(st.deadline):
+	case !time.Now().Before(st.deadline):
 		return ReasonTimeout
 	case st.refused || isBreakerRefusal(err):
 		return ReasonBreakerOpen

@@ -123,9 +123,7 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 		h.fallback(out, o, r, proxy.ReasonBreakerOpen)
 		return
 	}
-	ctx, cancel := context.WithDeadline(ctx, in.Received.Add(r.Deadline))
-	defer cancel()
-	res := up.Forward(ctx, &proxy.Call{
+	res := up.Forward(ctx, in.Received.Add(r.Deadline), &proxy.Call{
 		Body:           in.Body,
 		RawQuery:       in.RawQuery,
 		RequestID:      out.RequestID,

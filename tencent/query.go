@@ -30,23 +30,8 @@ func ParseQuery(raw string) Query {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
 		name, value, _ := strings.Cut(pair, "=")
-		var dst *string
-		switch {
-		case strings.EqualFold(name, "SdkAppid"):
-			dst = &q.SdkAppID
-		case strings.EqualFold(name, "CallbackCommand"):
-			dst = &q.CallbackCommand
-		case strings.EqualFold(name, "WebhookCommand"):
-			dst = &alias
-		case strings.EqualFold(name, "ClientIP"):
-			dst = &q.ClientIP
-		case strings.EqualFold(name, "OptPlatform"):
-			dst = &q.OptPlatform
-		case strings.EqualFold(name, "Sign"):
-			dst = &q.Sign
-		case strings.EqualFold(name, "RequestTime"):
-			dst = &q.RequestTime
-		default:
+		dst := q.field(name, &alias)
+		if dst == nil {
 			continue
 		}
 		if *dst == "" {
@@ -69,4 +54,28 @@ func unescape(v string) string {
 		return u
 	}
 	return v
+}
+
+// field returns where the value of parameter name goes, nil for a parameter the router does
+// not read. Names are compared by length first: most parameters are ruled out without
+// comparing a byte.
+func (q *Query) field(name string, alias *string) *string {
+	eq := func(want string) bool { return len(name) == len(want) && strings.EqualFold(name, want) }
+	switch {
+	case eq("SdkAppid"):
+		return &q.SdkAppID
+	case eq("CallbackCommand"):
+		return &q.CallbackCommand
+	case eq("WebhookCommand"):
+		return alias
+	case eq("ClientIP"):
+		return &q.ClientIP
+	case eq("OptPlatform"):
+		return &q.OptPlatform
+	case eq("Sign"):
+		return &q.Sign
+	case eq("RequestTime"):
+		return &q.RequestTime
+	}
+	return nil
 }

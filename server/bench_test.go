@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
+
+	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/delivery"
+	"github.com/callback-router/callback-router/router"
+	"github.com/callback-router/callback-router/server"
+)
+
+// startFastUpstream serves the allow envelope from an in-process fasthttp server, cheap
+// enough not to dominate a benchmark of the router's own path.
+func startFastUpstream(b *testing.B) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(allowEnvelope)
+	}}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Shutdown() })
+	return "http://" + ln.Addr().String()
+}
+
+// benchHandler builds a Handler over a compiled config, without a listener in front.
+func benchHandler(b *testing.B, yaml string) *server.Handler {
+	b.Helper()
+	cfg, err := config.Parse(strings.NewReader(yaml))
+	if err != nil {
+		b.Fatal(err)
+	}
+	table, err := router.Compile(cfg, router.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var p atomic.Pointer[router.Table]
+	p.Store(table)
+	q := delivery.NewMemoryQueue(delivery.MemoryOptions{Size: 10, Workers: 1, MaxAge: time.Minute, AttemptDeadline: time.Second, Logger: zerolog.Nop()})
+	b.Cleanup(func() { q.Close(context.Background()) })
+	return server.NewHandler(&p, q, zerolog.New(discard{}))
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkHandleForwarded is the whole request path minus the ingress connection: checks,
+// routing, the upstream call over loopback, the log line (JSON, to a discarding writer).
+func BenchmarkHandleForwarded(b *testing.B) {
+	h := benchHandler(b, configFor(giftCommand, startFastUpstream(b), ""))
+	query := "SdkAppid=1400000001&CallbackCommand=" + giftCommand + "&contenttype=json&ClientIP=203.0.113.7&OptPlatform=Android"
+	body := []byte(giftBody)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			in := server.Inbound{Received: time.Now(), Method: "POST", Path: "/", RawQuery: query, Body: body, RemoteIP: "127.0.0.1"}
+			var out server.Outbound
+			h.Handle(context.Background(), &in, &out)
+			if out.Status != 200 || out.Fallback != "" {
+				b.Fatalf("got %d fallback %q", out.Status, out.Fallback)
+			}
+		}
+	})
+}
+
+// BenchmarkHandleBreakerOpen is the path of an open breaker: no upstream call at all.
+func BenchmarkHandleBreakerOpen(b *testing.B) {
+	dead := "http://127.0.0.1:1"
+	h := benchHandler(b, configWith("tencent: {sdk_app_ids: [1400000001]}", giftCommand, dead, "    retries: 0\n")+
+		"\n") // breaker opens after the defaults' 1000 failures below
+	query := "SdkAppid=1400000001&CallbackCommand=" + giftCommand
+	body := []byte(giftBody)
+	for range 1000 {
+		var out server.Outbound
+		h.Handle(context.Background(), &server.Inbound{Received: time.Now(), Method: "POST", Path: "/", RawQuery: query, Body: body}, &out)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			in := server.Inbound{Received: time.Now(), Method: "POST", Path: "/", RawQuery: query, Body: body, RemoteIP: "127.0.0.1"}
+			var out server.Outbound
+			h.Handle(context.Background(), &in, &out)
+			if out.Fallback != "breaker_open" {
+				b.Fatalf("fallback %q, want breaker_open", out.Fallback)
+			}
+		}
+	})
+}
