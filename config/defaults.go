@@ -9,7 +9,7 @@ var defaultValues = map[string]any{
 	"server.path":                "/",
 	"server.engine":              EngineFastHTTP,
 	"server.max_body_bytes":      1 << 20,
-	"server.max_header_bytes":    64 << 10,
+	"server.max_header_bytes":    4 << 10, // Tencent sends a few hundred bytes; each connection holds a buffer this size
 	"server.read_header_timeout": "5s",
 	"server.read_timeout":        "10s",
 	"server.write_timeout":       "10s",
