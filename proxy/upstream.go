@@ -38,6 +38,9 @@ type Upstream struct {
 	instances []*instance
 	next      atomic.Uint32
 	client    *retryablehttp.Client
+	// template is the *http.Request every call copies (WithContext) to carry its state.
+	// Nothing writes to it or its Header: poolTransport builds the real request.
+	template *http.Request
 }
 
 // New builds an Upstream from s.
@@ -59,6 +62,7 @@ func New(s Spec) (*Upstream, error) {
 			sender:  newSender(u, s.MaxConns, s.MaxResponseBytes),
 		})
 	}
+	up.template = &http.Request{Method: http.MethodPost, URL: up.instances[0].url, Header: http.Header{}}
 	up.client = &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport: &poolTransport{up: up},
@@ -162,9 +166,7 @@ func (u *Upstream) Forward(ctx context.Context, deadline time.Time, call *Call) 
 	st := &callState{call: call, deadline: deadline}
 	// The request only carries the call state through go-retryablehttp to poolTransport,
 	// which sends the call itself: no URL to parse, no body reader to rewind.
-	hreq := (&http.Request{Method: http.MethodPost, URL: u.instances[0].url, Header: http.Header{}}).
-		WithContext(withCallState(ctx, st))
-	req := &retryablehttp.Request{Request: hreq}
+	req := &retryablehttp.Request{Request: u.template.WithContext(withCallState(ctx, st))}
 	resp, err := u.client.Do(req)
 	if resp != nil {
 		resp.Body.Close()
