@@ -21,7 +21,7 @@ type Server struct {
 	Path        string `mapstructure:"path"`         // the path Tencent posts to; default "/"
 	// Engine is the HTTP server implementation: "fasthttp" (the default, about twice the
 	// throughput) or "net/http" (notices a client that hangs up mid-callback, so its upstream
-	// call is not held against a breaker, and serves HTTP/2 over TLS).
+	// call is not held against a breaker).
 	Engine string `mapstructure:"engine"`
 	// MaxBodyBytes bounds a callback body; larger ones get 413 before any upstream sees them.
 	MaxBodyBytes int64 `mapstructure:"max_body_bytes"`
