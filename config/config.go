@@ -19,7 +19,7 @@ type Server struct {
 	Listen      string `mapstructure:"listen"`       // callbacks; default ":8080"
 	AdminListen string `mapstructure:"admin_listen"` // admin surface; default loopback only
 	Path        string `mapstructure:"path"`         // the path Tencent posts to; default "/"
-	// Engine is the HTTP server implementation: "fasthttp" (the default, about twice the
+	// Engine is the HTTP server implementation: "fasthttp" (the default, about a third more
 	// throughput) or "net/http" (notices a client that hangs up mid-callback, so its upstream
 	// call is not held against a breaker).
 	Engine string `mapstructure:"engine"`
