@@ -53,8 +53,8 @@ func (l *Live) Observe(ev server.Event) {
 		reason = reasonID(string(ev.Reason))
 	}
 	l.window(ev.Route).add(ev.Received.Add(ev.Latency).Unix(), ev.Latency, reason)
-	if reason < 0 {
-		return
+	if reason < 0 || reason == noRoute {
+		return // the ring lists what Tencent was told on a failing upstream's behalf
 	}
 	l.fallbacks.add(Fallback{
 		Time: ev.Received, RequestID: ev.RequestID, Command: ev.Command, Route: ev.Route,

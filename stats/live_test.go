@@ -76,3 +76,18 @@ func TestObserveAllocatesNothingWithoutFallback(t *testing.T) {
 		t.Errorf("Observe allocates %v times per callback, want 0", got)
 	}
 }
+
+func TestNoRouteIsCountedButNotListed(t *testing.T) {
+	l := stats.New()
+	l.Observe(server.Event{Received: time.Now(), Route: "catch-all", Decision: server.DecisionAllow, Reason: server.ReasonNoRoute})
+	s := l.Route("catch-all")
+	if got, want := s.ByReason["no_route"], int64(1); got != want {
+		t.Errorf("no_route by reason: got %d, want %d", got, want)
+	}
+	if got := s.Fallbacks; got != 0 {
+		t.Errorf("fallbacks: got %d, want 0 (a route without upstream answers from config by design)", got)
+	}
+	if got := len(l.Fallbacks()); got != 0 {
+		t.Errorf("recent fallbacks: got %d, want none", got)
+	}
+}

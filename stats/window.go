@@ -47,6 +47,11 @@ type window struct {
 	slots [windowSeconds]second
 }
 
+// noRoute is the reason of a callback a route without upstream answered from config: its
+// configured answer by design, not a failure, so it is counted by reason but not as a
+// fallback in rates and series.
+var noRoute = reasonID("no_route")
+
 // add records one callback answered at unix second now; reason is -1 when no fallback.
 func (w *window) add(now int64, latency time.Duration, reason int) {
 	b := latencyBucket(latency)
@@ -58,8 +63,10 @@ func (w *window) add(now int64, latency time.Duration, reason int) {
 	s.callbacks++
 	s.latency[b]++
 	if reason >= 0 {
-		s.fallbacks++
 		s.byReason[reason]++
+		if reason != noRoute {
+			s.fallbacks++
+		}
 	}
 	w.mu.Unlock()
 }
@@ -76,7 +83,9 @@ func latencyBucket(d time.Duration) int {
 
 // RouteStats is a route's window as the status page shows it.
 type RouteStats struct {
-	// Callbacks and Fallbacks count the whole window; ByReason splits Fallbacks.
+	// Callbacks and Fallbacks count the whole window. ByReason counts every reason the route
+	// answered with; Fallbacks (and the rates and series) leave no_route out: a route without
+	// upstream answering from config is doing what it was configured to do.
 	Callbacks int64            `json:"callbacks"`
 	Fallbacks int64            `json:"fallbacks"`
 	ByReason  map[string]int64 `json:"fallbacks_by_reason"`
