@@ -78,13 +78,13 @@ func New() *Metrics {
 		Help: "Requests refused before routing (4xx), by code."},
 		[]string{"code"})
 	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "upstream_attempts_total",
-		Help: "HTTP attempts made to an upstream, retries included."},
+		Help: "HTTP attempts made to an upstream for synchronous callbacks, retries included."},
 		[]string{"upstream"})
 	m.responses = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "upstream_responses_total",
-		Help: "Forwarded callbacks by upstream and the status of the upstream's last answer (none: no HTTP answer)."},
+		Help: "Forwarded synchronous callbacks by upstream and the status of its last answer (none: no HTTP answer)."},
 		[]string{"upstream", "status"})
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "upstream_retries_total",
-		Help: "Attempts beyond the first, by upstream."},
+		Help: "Attempts beyond the first for synchronous callbacks, by upstream."},
 		[]string{"upstream"})
 	m.breakerTransitions = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "breaker_transitions_total",
 		Help: "Circuit breaker state changes per upstream instance, by the state entered."},
