@@ -194,7 +194,7 @@ func keepScreenshot(t *testing.T, shot string) {
 // service that now and then hangs past its deadline, an async audit sink, and a catch-all.
 func pageConfig(addr, admin, gifts, moderation, audit string) string {
 	return fmt.Sprintf(`
-server: {listen: %q, admin_listen: %q, shutdown_timeout: 5s}
+server: {listen: %q, admin_listen: %q, shutdown_timeout: 15s}
 tencent: {sdk_app_ids: [1400000001]}
 defaults:
   breaker: {consecutive_failures: 5, open_for: 2m, half_open_requests: 1}
@@ -252,7 +252,13 @@ func sendTraffic(base string) (stop func()) {
 			}
 		}()
 	}
-	return func() { close(done); wg.Wait() }
+	return func() {
+		close(done)
+		wg.Wait()
+		// A connection dialled but never used counts as busy in net/http's Shutdown for
+		// up to 5 s; close them so the router's shutdown does not wait on them.
+		client.CloseIdleConnections()
+	}
 }
 
 // slowOK answers the allow envelope after a delay between lo and hi.
