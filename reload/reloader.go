@@ -1,6 +1,7 @@
 package reload
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -123,6 +124,12 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 	old := r.opts.Target.Table()
 	t, err := r.load(old)
 	if err != nil {
+		if trigger == TriggerFile && r.stillChanging(data) {
+			// Read mid-write despite the debounce (a slow writer): the write's next event
+			// reloads the finished file, and this half of it is not worth an alarm.
+			log.Debug().Err(err).Msg("config file still changing; waiting for the write to finish")
+			return err
+		}
 		r.refuse(log, err)
 		return err
 	}
@@ -141,6 +148,14 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 	log.Info().Int("routes", len(t.Routes)).Int("upstreams", len(t.Upstreams)).
 		Strs("upstreams_kept", kept).Strs("upstreams_rebuilt", rebuilt).Msg("config reloaded")
 	return nil
+}
+
+// stillChanging reports whether the file, read again one debounce period later, no longer
+// holds what was just refused.
+func (r *Reloader) stillChanging(refused []byte) bool {
+	time.Sleep(r.opts.Debounce)
+	now, err := os.ReadFile(r.opts.File)
+	return err == nil && !bytes.Equal(now, refused)
 }
 
 // load reads, validates and compiles the file against the running table.

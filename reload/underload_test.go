@@ -111,7 +111,7 @@ func TestFiftyReloadsUnderLoad(t *testing.T) {
 	var replacedBreakers atomic.Int64
 	rl := reload.New(reload.Options{
 		File: file, Target: srv, Compile: router.Options{OnBreakerChange: m.BreakerChanged},
-		Debounce: 50 * time.Millisecond, Logger: zerolog.Nop(), OnResult: m.Reloaded,
+		Debounce: 100 * time.Millisecond, Logger: zerolog.Nop(), OnResult: m.Reloaded,
 		OnInstall: func(t *router.Table) {
 			if t.Upstreams["gifts"] != gifts {
 				replacedBreakers.Add(1)

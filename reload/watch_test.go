@@ -9,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/reload"
+	"github.com/callback-router/callback-router/router"
 )
 
 // TestFileChangesReload changes the config file in each way editors, config management and
@@ -142,4 +146,48 @@ func TestRestartOnlyChangesAreLogged(t *testing.T) {
 	eventually(t, "the restart warning", func() bool {
 		return contains(logs.String(), "only take effect after a restart") && contains(logs.String(), "delivery.workers")
 	})
+}
+
+// TestHalfWrittenFileIsNotReportedRefused reads a file mid-write (as a slow writer outlasting
+// the debounce would leave it): the reload fails, but as the file is still changing it is not
+// counted as refused; the finished file then reloads.
+func TestHalfWrittenFileIsNotReportedRefused(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	full := deadlineConfig("1500ms")
+	writeFile(t, file, full)
+	cfg, err := config.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := router.Compile(cfg, router.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{}
+	tg.Swap(table)
+	r := reload.New(reload.Options{File: file, Target: tg, Debounce: 300 * time.Millisecond, Logger: zerolog.Nop()})
+
+	next := deadlineConfig("1200ms")
+	writeFile(t, file, next[:len(next)/2]+"\n  - {") // half a file, and not valid YAML
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		writeFile(t, file, next)
+	}()
+	if err := r.Reload(reload.TriggerFile, false); err == nil {
+		t.Fatalf("Reload() of half a file = nil, want an error")
+	}
+	if got := r.Status().Failures; got != 0 {
+		t.Errorf("refused reloads: got %d, want 0 (the file was still being written)", got)
+	}
+	if err := r.Reload(reload.TriggerFile, false); err != nil {
+		t.Fatalf("Reload() of the finished file = %v", err)
+	}
+	if got, want := giftDeadline(tg), 1200*time.Millisecond; got != want {
+		t.Errorf("deadline: got %v, want %v", got, want)
+	}
+	// A file that stays broken is refused.
+	writeFile(t, file, "routes: [")
+	if err := r.Reload(reload.TriggerFile, false); err == nil || r.Status().Failures != 1 {
+		t.Errorf("Reload() of a broken file = %v with %d failures, want an error and 1 failure", err, r.Status().Failures)
+	}
 }
