@@ -3,20 +3,25 @@ package cli
 import (
 	"context"
 	"io"
-	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/rs/zerolog"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/callback-router/callback-router/admin"
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/logging"
+	"github.com/callback-router/callback-router/metrics"
+	"github.com/callback-router/callback-router/reload"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
+	"github.com/callback-router/callback-router/stats"
 )
 
-// serve runs the router until SIGTERM or SIGINT, reloading the config on SIGHUP.
+// serve runs the router until SIGTERM or SIGINT, reloading the config on SIGHUP and when the
+// file changes, with the admin listener beside the callback listener.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", stderr)
 	path := fs.String("config", "", "config file (default $CALLBACK_ROUTER_CONFIG or ./config.yaml)")
@@ -38,14 +43,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printProblems(stderr, "flags", err)
 		return ExitUsage
 	}
-	opts := compileOptions(log)
+	m, live := metrics.New(), stats.New()
+	opts := compileOptions(log, m, live)
 	table, err := router.Compile(cfg, opts)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot build the route table")
 		return ExitError
 	}
 	warnOpenDoors(log, table)
-	srv := server.New(table, log)
+	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)))
+	installed := func(t *router.Table) { m.Install(t); live.Install(t) }
+	installed(table)
+	m.Watch(srv.Table, srv.Queue())
 	if err := srv.Listen(); err != nil {
 		log.Error().Err(err).Msg("cannot listen")
 		return ExitError
@@ -53,23 +62,67 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	go reloadOnHangup(ctx, file, srv, opts, log)
-	log.Info().Str("config", file).Int("routes", len(table.Routes)).Int("upstreams", len(table.Upstreams)).
-		Str("version", versionLine()).Msg("callback-router started")
-	if err := srv.Serve(ctx); err != nil {
-		log.Error().Err(err).Msg("server stopped with an error")
+	var serving atomic.Bool // /readyz: the callback listener is up and not shutting down
+	serving.Store(true)
+	context.AfterFunc(ctx, func() { serving.Store(false) })
+
+	reloader := reload.New(reload.Options{
+		File: file, Target: srv, Compile: opts, OnInstall: installed, OnResult: m.Reloaded, Logger: log,
+	})
+	reloaderDone := reloader.Start(ctx)
+	defer func() { stop(); <-reloaderDone }()
+
+	stopAdmin, ok := startAdmin(cfg.Server.AdminListen, admin.Options{
+		Table: srv.Table, Ready: serving.Load, Metrics: m, Live: live, Reload: reloader.Status,
+		Queue: srv.Queue(), Version: versionLine(), Logger: log,
+	}, log)
+	if !ok {
 		return ExitError
 	}
-	return ExitOK
+	log.Info().Str("config", file).Int("routes", len(table.Routes)).Int("upstreams", len(table.Upstreams)).
+		Str("version", versionLine()).Msg("callback-router started")
+	code := ExitOK
+	if err := srv.Serve(ctx); err != nil {
+		log.Error().Err(err).Msg("server stopped with an error")
+		code = ExitError
+	}
+	stop()
+	// The admin listener stayed up (not ready) while callbacks drained; it stops with them.
+	if err := stopAdmin(); err != nil {
+		log.Error().Err(err).Msg("admin listener stopped with an error")
+	}
+	return code
+}
+
+// startAdmin binds the admin listener and serves it until the returned stop is called; there
+// is none when addr is empty. ok is false when the address cannot be bound, which stops the
+// start as a taken callback port does.
+func startAdmin(addr string, opts admin.Options, log zerolog.Logger) (stop func() error, ok bool) {
+	if addr == "" {
+		log.Info().Msg("server.admin_listen is empty: no /metrics, health checks or status page")
+		return func() error { return nil }, true
+	}
+	adm := admin.New(opts)
+	if err := adm.Listen(addr); err != nil {
+		log.Error().Err(err).Msg("cannot listen")
+		return nil, false
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- adm.Serve(ctx) }()
+	return func() error { cancel(); return <-done }, true
 }
 
 // compileOptions logs breaker transitions, and hands go-retryablehttp a logger only at debug
 // level: it logs every request, which costs allocations on the hot path.
-func compileOptions(log zerolog.Logger) router.Options {
+func compileOptions(log zerolog.Logger, m *metrics.Metrics, live *stats.Live) router.Options {
 	opts := router.Options{
+		// Runs under the breaker's lock: none of these calls back into a breaker.
 		OnBreakerChange: func(upstream, instance string, from, to gobreaker.State) {
 			log.Warn().Str("upstream", upstream).Str("instance", instance).
 				Str("from", from.String()).Str("to", to.String()).Msg("circuit breaker changed state")
+			m.BreakerChanged(upstream, instance, from, to)
+			live.BreakerChanged(upstream, instance, from, to)
 		},
 	}
 	if log.GetLevel() <= zerolog.DebugLevel {
@@ -85,31 +138,6 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	}
 	if len(t.Tokens) == 0 {
 		log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
-	}
-}
-
-// reloadOnHangup reloads the config on SIGHUP; an invalid file is refused and the running
-// table stays.
-func reloadOnHangup(ctx context.Context, file string, srv *server.Server, opts router.Options, log zerolog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-		}
-		cfg, err := config.LoadFile(file)
-		if err == nil {
-			var t *router.Table
-			if t, err = router.Compile(cfg, opts); err == nil {
-				srv.Swap(t)
-				log.Info().Str("config", file).Int("routes", len(t.Routes)).Msg("config reloaded")
-				continue
-			}
-		}
-		log.Error().Err(err).Str("config", file).Msg("config reload refused; the running config stays")
 	}
 }
 

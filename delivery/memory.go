@@ -28,6 +28,9 @@ type MemoryOptions struct {
 	MaxAge          time.Duration // a job older than this is given up
 	AttemptDeadline time.Duration // one delivery attempt, quick retries included
 	Logger          zerolog.Logger
+	// OnDone, if set, is told when a job leaves the queue delivered (true) or given up as too
+	// old (false), for metrics. It runs on a worker and must not block.
+	OnDone func(j Job, delivered bool)
 }
 
 // MemoryQueue is a bounded in-memory Queue with a pool of delivery workers.
@@ -135,6 +138,7 @@ func (q *MemoryQueue) deliver(j Job) bool {
 		if res.OK() {
 			q.delivered.Add(1)
 			log.Debug().Int("deliveries", n+1).Msg("async callback delivered")
+			q.done(j, true)
 			return true
 		}
 		if q.ctx.Err() != nil {
@@ -146,6 +150,7 @@ func (q *MemoryQueue) deliver(j Job) bool {
 			q.dropped.Add(1)
 			log.Error().Err(res.Err).Str("reason", string(res.Reason)).Int("deliveries", n+1).
 				Dur("age", age).Msg("async callback given up: older than delivery.max_age")
+			q.done(j, false)
 			return true
 		}
 		log.Warn().Err(res.Err).Str("reason", string(res.Reason)).Int("deliveries", n+1).Msg("async delivery failed; will retry")
@@ -156,6 +161,12 @@ func (q *MemoryQueue) deliver(j Job) bool {
 			return false
 		case <-time.After(wait):
 		}
+	}
+}
+
+func (q *MemoryQueue) done(j Job, delivered bool) {
+	if q.opts.OnDone != nil {
+		q.opts.OnDone(j, delivered)
 	}
 }
 

@@ -35,6 +35,7 @@ type Table struct {
 	LoadedAt time.Time
 
 	matcher matcher
+	specs   map[string]proxy.Spec // what each upstream was built from, to reuse it on reload
 }
 
 // Options carry what Compile needs beyond the config.
@@ -43,6 +44,9 @@ type Options struct {
 	OnBreakerChange proxy.StateChangeFunc
 	// RetryLogger, if set, receives go-retryablehttp's logs (debugging only).
 	RetryLogger retryablehttp.LeveledLogger
+	// Previous is the table being replaced, if any: an upstream whose spec did not change is
+	// taken over from it whole, breakers and connection pools included (see reuse).
+	Previous *Table
 }
 
 // Compile builds a Table from a validated config.
@@ -56,12 +60,13 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 		sdkAppIDs:    make(map[string]struct{}, len(cfg.Tencent.SdkAppIDs)),
 		LoadedAt:     time.Now(),
 		matcher:      matcher{exact: map[string]*Route{}},
+		specs:        make(map[string]proxy.Spec, len(cfg.Upstreams)),
 	}
 	for _, id := range cfg.Tencent.SdkAppIDs {
 		t.sdkAppIDs[strconv.FormatUint(id, 10)] = struct{}{}
 	}
 	for name, u := range cfg.Upstreams {
-		up, err := proxy.New(proxy.Spec{
+		spec := proxy.Spec{
 			Name:             name,
 			URLs:             u.Instances(),
 			Breaker:          breakerSettings(cfg.Defaults.Breaker, u.Breaker),
@@ -69,11 +74,16 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			MaxResponseBytes: u.MaxResponseBytes,
 			OnStateChange:    opts.OnBreakerChange,
 			Logger:           opts.RetryLogger,
-		})
-		if err != nil {
-			return nil, err
+		}
+		up := reuse(opts.Previous, spec)
+		if up == nil {
+			var err error
+			if up, err = proxy.New(spec); err != nil {
+				return nil, err
+			}
 		}
 		t.Upstreams[name] = up
+		t.specs[name] = spec
 	}
 	for i, rc := range cfg.Routes {
 		r, err := t.compileRoute(cfg, i, rc)

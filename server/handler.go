@@ -39,11 +39,12 @@ type Handler struct {
 	log   zerolog.Logger
 	ids   *requestIDs
 	now   func() time.Time
+	obs   Observer
 }
 
 // NewHandler returns a Handler routing with the table in t and queueing async callbacks on q.
 func NewHandler(t *atomic.Pointer[router.Table], q delivery.Queue, log zerolog.Logger) *Handler {
-	return &Handler{table: t, queue: q, log: log, ids: newRequestIDs(), now: time.Now}
+	return &Handler{table: t, queue: q, log: log, ids: newRequestIDs(), now: time.Now, obs: nopObserver{}}
 }
 
 // outcome is what the log line of a callback says.
@@ -57,6 +58,7 @@ type outcome struct {
 	reason            proxy.Reason
 	rejectCode        string
 	err               error
+	latency           time.Duration
 }
 
 // Handle answers one callback into out.
@@ -65,7 +67,19 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	out.RequestID = h.ids.next()
 	var o outcome
 	h.serve(ctx, t, in, out, &o)
+	o.latency = h.now().Sub(in.Received)
 	h.logCallback(in, out, &o)
+	h.observe(in, out, &o)
+}
+
+// observe tells the observer (metrics, status page) what the log line says.
+func (h *Handler) observe(in *Inbound, out *Outbound, o *outcome) {
+	h.obs.Observe(Event{
+		Received: in.Received, Latency: o.latency, RequestID: out.RequestID,
+		Command: o.command, Route: o.route, Upstream: o.upstream, Instance: o.instance,
+		Attempts: o.attempts, UpstreamStatus: o.upstreamStatus, Status: out.Status,
+		Decision: o.decision, Reason: o.reason, RejectCode: o.rejectCode,
+	})
 }
 
 // Reject answers a request the connection layer could not read whole, with the same JSON
@@ -77,6 +91,7 @@ func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err err
 	h.rejectWith(out, &o, rej)
 	o.err = err
 	h.logCallback(&in, out, &o)
+	h.observe(&in, out, &o)
 }
 
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
@@ -240,5 +255,5 @@ func (h *Handler) logCallback(in *Inbound, out *Outbound, o *outcome) {
 	if o.err != nil {
 		e.AnErr("error", o.err)
 	}
-	e.Float64("latency_ms", float64(h.now().Sub(in.Received).Microseconds())/1000).Msg("callback")
+	e.Float64("latency_ms", float64(o.latency.Microseconds())/1000).Msg("callback")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -22,23 +23,56 @@ type Server struct {
 	ln      net.Listener
 	log     zerolog.Logger
 	tls     bool
+	obs     Observer
+}
+
+// Option configures a Server at New.
+type Option func(*Server)
+
+// WithObserver has every answered callback, and every async delivery when o implements
+// DeliveryObserver, reported to o.
+func WithObserver(o Observer) Option {
+	return func(s *Server) {
+		if o != nil {
+			s.obs = o
+		}
+	}
 }
 
 // New builds a Server for the table's config. Listen addresses, limits of the HTTP server and
 // the queue's size are fixed here: a reload cannot change them.
-func New(t *router.Table, log zerolog.Logger) *Server {
+func New(t *router.Table, log zerolog.Logger, opts ...Option) *Server {
 	cfg := t.Config
-	s := &Server{log: log}
+	s := &Server{log: log, obs: nopObserver{}}
+	for _, o := range opts {
+		o(s)
+	}
 	s.table.Store(t)
 	d := cfg.Delivery
 	s.queue = delivery.NewMemoryQueue(delivery.MemoryOptions{
 		Size: d.QueueSize, Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
 		Logger: log.With().Str("component", "delivery").Logger(),
+		OnDone: s.deliveryDone(),
 	})
 	s.handler = NewHandler(&s.table, s.queue, log)
+	s.handler.obs = s.obs
 	s.engine = newEngine(cfg.Server, s.handler, log)
 	return s
 }
+
+// deliveryDone passes the queue's outcomes on to the observer, if it wants them.
+func (s *Server) deliveryDone() func(delivery.Job, bool) {
+	d, ok := s.obs.(DeliveryObserver)
+	if !ok {
+		return nil
+	}
+	return func(j delivery.Job, delivered bool) {
+		d.Delivered(j.Route, j.Upstream.Name(), time.Since(j.Received), delivered)
+	}
+}
+
+// Queue returns the delivery queue of async routes, for its depth and counts.
+func (s *Server) Queue() *delivery.MemoryQueue { return s.queue }
 
 // Table returns the table callbacks are routed with now.
 func (s *Server) Table() *router.Table { return s.table.Load() }

@@ -1,0 +1,107 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/callback-router/callback-router/router"
+)
+
+// routeView is a route as /routes shows it: its policy, never a secret (tokens are not part
+// of a route, and upstream URLs are shown without query or credentials).
+type routeView struct {
+	Name             string       `json:"name"`
+	Commands         []string     `json:"commands"`
+	Upstreams        []string     `json:"upstreams"`
+	Async            bool         `json:"async"`
+	DeadlineMs       int64        `json:"deadline_ms"`
+	Retries          int          `json:"retries"`
+	AttemptTimeoutMs int64        `json:"attempt_timeout_ms"`
+	RetryOn          []int        `json:"retry_on"`
+	MaxInFlight      int64        `json:"max_in_flight"`
+	InFlight         int64        `json:"in_flight"`
+	Fallback         fallbackView `json:"fallback"`
+}
+
+type fallbackView struct {
+	Action    string `json:"action"`
+	ErrorCode int64  `json:"error_code"`
+	ErrorInfo string `json:"error_info"`
+}
+
+type upstreamView struct {
+	Name      string         `json:"name"`
+	Instances []instanceView `json:"instances"`
+}
+
+type instanceView struct {
+	URL     string `json:"url"`
+	Breaker string `json:"breaker"` // closed | half-open | open
+}
+
+// tableView is the whole route table as /routes shows it.
+type tableView struct {
+	LoadedAt  time.Time      `json:"loaded_at"`
+	Path      string         `json:"path"`
+	Routes    []routeView    `json:"routes"`
+	NoRoute   routeView      `json:"no_route"`
+	Upstreams []upstreamView `json:"upstreams"`
+}
+
+func viewRoute(r *router.Route) routeView {
+	v := routeView{
+		Name: r.Name, Commands: r.Commands, Async: r.Async, Upstreams: []string{},
+		DeadlineMs: r.Deadline.Milliseconds(), Retries: r.Retries, AttemptTimeoutMs: r.AttemptTimeout.Milliseconds(),
+		RetryOn: r.RetryOn, MaxInFlight: r.MaxInFlight, InFlight: r.InFlight(),
+		Fallback: fallbackView{Action: r.Fallback.Action(), ErrorCode: r.Fallback.ErrorCode, ErrorInfo: r.Fallback.ErrorInfo},
+	}
+	if v.Commands == nil {
+		v.Commands = []string{}
+	}
+	for _, up := range r.Upstreams {
+		v.Upstreams = append(v.Upstreams, up.Name())
+	}
+	return v
+}
+
+// viewUpstreams lists the upstreams by name with each instance's breaker state. It reads the
+// breakers, so it must never run inside a breaker's state-change callback.
+func viewUpstreams(t *router.Table) []upstreamView {
+	out := make([]upstreamView, 0, len(t.Upstreams))
+	for name, up := range t.Upstreams {
+		v := upstreamView{Name: name}
+		for _, s := range up.States() {
+			v.Instances = append(v.Instances, instanceView{URL: s.URL, Breaker: s.State.String()})
+		}
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b upstreamView) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func viewTable(t *router.Table) tableView {
+	v := tableView{LoadedAt: t.LoadedAt, Path: t.Path, NoRoute: viewRoute(t.NoRoute), Upstreams: viewUpstreams(t)}
+	for _, r := range t.Routes {
+		v.Routes = append(v.Routes, viewRoute(r))
+	}
+	return v
+}
+
+// routes serves the running route table as JSON.
+func (s *Server) routes(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, viewTable(s.opts.Table()))
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,138 @@
+package metrics
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/callback-router/callback-router/server"
+)
+
+// namespace prefixes every metric name.
+const namespace = "callback_router"
+
+// latencyBuckets resolve Tencent's 2 s window: fine below 100 ms where healthy upstreams
+// answer, and every 100–250 ms up to the window, so that a p99 creeping towards a 1.5 s or
+// 1.8 s deadline is visible before callbacks hit it.
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, .75, 1, 1.25, 1.5, 1.6, 1.7, 1.8, 1.9, 2, 2.5}
+
+// ageBuckets resolve how long async callbacks wait for delivery, up to delivery.max_age.
+var ageBuckets = []float64{.005, .01, .05, .1, .5, 1, 5, 10, 30, 60, 120, 300, 600, 1800}
+
+// Metrics records the router's metrics in its own registry. It is safe for concurrent use.
+type Metrics struct {
+	reg *prometheus.Registry
+	own []prometheus.Collector // the router's collectors, for Names
+
+	callbacks          *prometheus.CounterVec   // command, route, decision
+	duration           *prometheus.HistogramVec // route
+	fallbacks          *prometheus.CounterVec   // route, reason
+	rejections         *prometheus.CounterVec   // code
+	attempts           *prometheus.CounterVec   // upstream
+	responses          *prometheus.CounterVec   // upstream, status
+	retries            *prometheus.CounterVec   // upstream
+	breakerTransitions *prometheus.CounterVec   // upstream, instance, to
+	reloads            prometheus.Counter
+	reloadFailures     prometheus.Counter
+	lastReloadOK       prometheus.Gauge
+	asyncAge           *prometheus.HistogramVec // result
+	live               *liveCollector
+
+	mu        sync.RWMutex
+	routes    map[string]*routeSet
+	upstreams map[string]*upstreamSet
+	rejects   map[string]prometheus.Counter
+	instances map[instanceKey]bool // the breakers of the current table
+}
+
+var (
+	_ server.Observer         = (*Metrics)(nil)
+	_ server.DeliveryObserver = (*Metrics)(nil)
+)
+
+// New returns Metrics with the Go runtime and process collectors registered beside the
+// router's own.
+func New() *Metrics {
+	m := &Metrics{
+		reg:       prometheus.NewRegistry(),
+		routes:    map[string]*routeSet{},
+		upstreams: map[string]*upstreamSet{},
+		rejects:   map[string]prometheus.Counter{},
+		instances: map[instanceKey]bool{},
+	}
+	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "callbacks_total",
+		Help: "Callbacks answered, by command (catalogue name, other or none), route and decision (upstream, allow, deny, queued, rejected)."},
+		[]string{"command", "route", "decision"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "callback_duration_seconds",
+		Help: "Time from a callback's arrival to its answer, by route.", Buckets: latencyBuckets},
+		[]string{"route"})
+	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "fallbacks_total",
+		Help: "Callbacks the router answered with the route's fallback verdict, by route and reason."},
+		[]string{"route", "reason"})
+	m.rejections = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "rejections_total",
+		Help: "Requests refused before routing (4xx), by code."},
+		[]string{"code"})
+	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "upstream_attempts_total",
+		Help: "HTTP attempts made to an upstream for synchronous callbacks, retries included."},
+		[]string{"upstream"})
+	m.responses = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "upstream_responses_total",
+		Help: "Forwarded synchronous callbacks by upstream and the status of its last answer (none: no HTTP answer)."},
+		[]string{"upstream", "status"})
+	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "upstream_retries_total",
+		Help: "Attempts beyond the first for synchronous callbacks, by upstream."},
+		[]string{"upstream"})
+	m.breakerTransitions = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "breaker_transitions_total",
+		Help: "Circuit breaker state changes per upstream instance, by the state entered."},
+		[]string{"upstream", "instance", "to"})
+	m.reloads = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "config_reloads_total",
+		Help: "Config reloads installed."})
+	m.reloadFailures = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "config_reload_failures_total",
+		Help: "Config reloads refused (invalid file); the running config stayed."})
+	m.lastReloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "config_last_reload_successful",
+		Help: "1 when the last reload attempt was installed (or none was made), 0 when it was refused."})
+	m.lastReloadOK.Set(1)
+	m.asyncAge = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "async_delivery_age_seconds",
+		Help: "Age of async callbacks when they left the queue, by result (delivered, dropped).", Buckets: ageBuckets},
+		[]string{"result"})
+	m.live = newLiveCollector()
+	m.own = []prometheus.Collector{m.callbacks, m.duration, m.fallbacks, m.rejections, m.attempts, m.responses,
+		m.retries, m.breakerTransitions, m.reloads, m.reloadFailures, m.lastReloadOK, m.asyncAge, m.live}
+	m.reg.MustRegister(m.own...)
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry returns the registry holding every metric, for tests and extra collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in Prometheus's text (or OpenMetrics) format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
+}
+
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// Names returns the name of every metric the router itself exports (not the Go runtime's or
+// the process's), sorted, whether or not it has been recorded yet.
+func (m *Metrics) Names() []string {
+	ch := make(chan *prometheus.Desc, 64)
+	go func() {
+		for _, c := range m.own {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	var out []string
+	for d := range ch {
+		if s := fqName.FindStringSubmatch(d.String()); s != nil {
+			out = append(out, s[1])
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

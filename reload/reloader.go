@@ -1,0 +1,225 @@
+package reload
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/router"
+)
+
+// Target is what a reload swaps the table of: *server.Server.
+type Target interface {
+	Table() *router.Table
+	Swap(t *router.Table)
+}
+
+// Triggers, as logged and passed to Reload.
+const (
+	TriggerFile   = "file"   // the watcher saw the file change
+	TriggerSignal = "sighup" // the process got SIGHUP
+)
+
+// retireGrace is how long a replaced upstream's pool is left to the callbacks that were in
+// flight on the old table (and to async deliveries) before its idle connections are closed
+// a second time: longer than any callback deadline (under Tencent's 2 s window).
+const retireGrace = 5 * time.Second
+
+// Options configure a Reloader.
+type Options struct {
+	// File is the config file, as given on the command line.
+	File string
+	// Target receives the new tables.
+	Target Target
+	// Compile carries the hooks every table is compiled with (breaker changes, retry logs);
+	// Previous is set by the Reloader.
+	Compile router.Options
+	// OnInstall, if set, is called with every table installed, after the swap.
+	OnInstall func(t *router.Table)
+	// OnResult, if set, is told of every reload attempted: installed, or refused.
+	OnResult func(ok bool)
+	// Debounce is how long the file must stay quiet before it is read (default 250ms).
+	Debounce time.Duration
+	Logger   zerolog.Logger
+}
+
+// Status describes the reloads so far, for the status page.
+type Status struct {
+	File       string    `json:"file"`
+	LoadedAt   time.Time `json:"loaded_at"` // when the running table was installed
+	Reloads    int       `json:"reloads"`   // installed since start
+	Failures   int       `json:"failures"`  // refused since start
+	LastError  string    `json:"last_error,omitempty"`
+	LastFailed time.Time `json:"last_failed,omitzero"`
+}
+
+// Reloader loads the config file into new tables. Reloads run one at a time.
+type Reloader struct {
+	opts Options
+	log  zerolog.Logger
+
+	mu       sync.Mutex // serialises reloads and guards what follows
+	lastSeen [sha256.Size]byte
+	status   Status
+}
+
+// New returns a Reloader for the table already running on opts.Target, which was loaded
+// from the file as it is now: the same content seen again is not reloaded.
+func New(opts Options) *Reloader {
+	if opts.Debounce <= 0 {
+		opts.Debounce = defaultDebounce
+	}
+	r := &Reloader{opts: opts, log: opts.Logger.With().Str("component", "reload").Str("config", opts.File).Logger()}
+	r.status = Status{File: opts.File, LoadedAt: opts.Target.Table().LoadedAt}
+	if data, err := os.ReadFile(opts.File); err == nil {
+		r.lastSeen = sha256.Sum256(data)
+	}
+	return r
+}
+
+// Status returns a copy of the reload status.
+func (r *Reloader) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status
+}
+
+// ErrUnchanged is returned by Reload when the file holds what was last seen.
+var ErrUnchanged = errors.New("config file unchanged")
+
+// Reload loads the file and installs it. Unless force is set, content already seen (installed
+// or refused) is skipped with ErrUnchanged: watchers report more events than changes. A
+// refused file leaves the running table in place; the error joins every problem.
+func (r *Reloader) Reload(trigger string, force bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	log := r.log.With().Str("trigger", trigger).Logger()
+
+	// The file is read twice, here and in config.LoadFile. Should it change in between, the
+	// watcher reports that change too, and its content differs from what was hashed here.
+	data, err := os.ReadFile(r.opts.File)
+	if errors.Is(err, fs.ErrNotExist) && !force {
+		// Between a delete and a re-create; the re-create is another event.
+		log.Debug().Msg("config file is gone for now; waiting for it to come back")
+		return err
+	}
+	if err == nil {
+		sum := sha256.Sum256(data)
+		if sum == r.lastSeen && !force {
+			log.Debug().Msg("config file unchanged; nothing to reload")
+			return ErrUnchanged
+		}
+		r.lastSeen = sum
+	}
+
+	old := r.opts.Target.Table()
+	t, err := r.load(old)
+	if err != nil {
+		if trigger == TriggerFile && r.stillChanging(data) {
+			// Read mid-write despite the debounce (a slow writer): the write's next event
+			// reloads the finished file, and this half of it is not worth an alarm.
+			log.Debug().Err(err).Msg("config file still changing; waiting for the write to finish")
+			return err
+		}
+		r.refuse(log, err)
+		return err
+	}
+	if keys := restartKeys(old.Config, t.Config); len(keys) > 0 {
+		log.Warn().Strs("keys", keys).Msg("these keys changed but only take effect after a restart; the running values stay")
+	}
+	r.opts.Target.Swap(t)
+	if r.opts.OnInstall != nil {
+		r.opts.OnInstall(t)
+	}
+	kept, rebuilt := r.retire(old, t)
+	r.status.LoadedAt, r.status.Reloads = t.LoadedAt, r.status.Reloads+1
+	if r.opts.OnResult != nil {
+		r.opts.OnResult(true)
+	}
+	log.Info().Int("routes", len(t.Routes)).Int("upstreams", len(t.Upstreams)).
+		Strs("upstreams_kept", kept).Strs("upstreams_rebuilt", rebuilt).Msg("config reloaded")
+	return nil
+}
+
+// stillChanging reports whether the file, read again one debounce period later, no longer
+// holds what was just refused.
+func (r *Reloader) stillChanging(refused []byte) bool {
+	time.Sleep(r.opts.Debounce)
+	now, err := os.ReadFile(r.opts.File)
+	return err == nil && !bytes.Equal(now, refused)
+}
+
+// load reads, validates and compiles the file against the running table.
+func (r *Reloader) load(old *router.Table) (*router.Table, error) {
+	cfg, err := config.LoadFile(r.opts.File)
+	if err != nil {
+		return nil, err
+	}
+	opts := r.opts.Compile
+	opts.Previous = old
+	t, err := router.Compile(cfg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("compiling the route table: %w", err)
+	}
+	return t, nil
+}
+
+// refuse logs every problem of a refused file and counts it.
+func (r *Reloader) refuse(log zerolog.Logger, err error) {
+	problems := Problems(err)
+	log.Error().Strs("problems", problems).Msg("config reload refused; the running config stays")
+	r.status.Failures++
+	r.status.LastError, r.status.LastFailed = err.Error(), time.Now()
+	if r.opts.OnResult != nil {
+		r.opts.OnResult(false)
+	}
+}
+
+// retire closes the idle connections of the upstreams the new table does not carry over, now
+// and again once the callbacks in flight on the old table are surely done. It returns the
+// names of the upstreams kept and rebuilt or removed.
+func (r *Reloader) retire(old, next *router.Table) (kept, retired []string) {
+	gone := router.Retired(old, next)
+	for _, up := range gone {
+		up.CloseIdleConnections()
+		retired = append(retired, up.Name())
+	}
+	if len(gone) > 0 {
+		time.AfterFunc(retireGrace, func() {
+			for _, up := range gone {
+				up.CloseIdleConnections()
+			}
+		})
+	}
+	for name, up := range next.Upstreams {
+		if old.Upstreams[name] == up {
+			kept = append(kept, name)
+		}
+	}
+	sort.Strings(kept)
+	sort.Strings(retired)
+	return kept, retired
+}
+
+// Problems splits an error joined by errors.Join (as config validation returns it) into one
+// line per problem, each naming its key.
+func Problems(err error) []string {
+	var j interface{ Unwrap() []error }
+	if errors.As(err, &j) {
+		var out []string
+		for _, e := range j.Unwrap() {
+			out = append(out, Problems(e)...)
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
