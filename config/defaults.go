@@ -17,12 +17,18 @@ var defaultValues = map[string]any{
 	"server.shutdown_timeout":    "15s",
 	"server.tls.cert_file":       "",
 	"server.tls.key_file":        "",
+	"server.max_conns":           10000,
+	"server.max_conns_per_ip":    0,
+	"server.max_json_depth":      64,
+	"server.trusted_proxies":     []string{},
+	"server.admin_token":         "",
 
 	"tencent.sdk_app_ids":    []uint64{},
 	"tencent.auth_token":     "",
 	"tencent.auth_tokens":    []string{},
 	"tencent.max_clock_skew": "60s",
 	"tencent.window":         "2s",
+	"tencent.allowed_cidrs":  []string{},
 
 	"defaults.deadline":                     "1800ms",
 	"defaults.retries":                      1,
