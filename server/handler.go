@@ -40,6 +40,8 @@ type Handler struct {
 	ids   *requestIDs
 	now   func() time.Time
 	obs   Observer
+	// sources is the source policy of the last table seen.
+	sources sourceCache
 }
 
 // NewHandler returns a Handler routing with the table in t and queueing async callbacks on q.
@@ -102,6 +104,10 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 		h.rejectWith(out, o, rej)
 		return
 	}
+	if rej := checkBody(t, in.Body); rej != nil {
+		h.rejectWith(out, o, rej)
+		return
+	}
 	o.command = q.CallbackCommand
 	if o.command == "" {
 		o.command = tencent.CommandFromBody(in.Body)
@@ -156,15 +162,20 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	out.Status, out.Body = http.StatusOK, res.Body
 }
 
-// check runs the ingress checks in order: path, method, size, app, signature.
+// check runs the ingress checks in order: source, path, method, size, an ambiguous query,
+// app, signature.
 func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query) *rejection {
 	switch {
+	case !h.sources.policy(t).allows(in.RemoteIP, in.ForwardedFor):
+		return errSource
 	case in.Path != t.Path:
 		return errNotFound
 	case in.Method != http.MethodPost:
 		return errMethod
 	case in.BodyTooLarge:
 		return errTooLarge
+	case q.Conflict != "":
+		return reject(http.StatusBadRequest, "ambiguous_query", q.Conflict+" appears more than once with different values", nil)
 	case !t.ServesApp(q.SdkAppID):
 		return reject(http.StatusForbidden, "app_not_served", "SdkAppid is not served here", nil)
 	}
