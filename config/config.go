@@ -35,7 +35,12 @@ type Server struct {
 	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
 	// ShutdownTimeout bounds how long SIGTERM waits for in-flight callbacks and queued deliveries.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
-	TLS             TLS           `mapstructure:"tls"`
+	// DrainGrace is how long shutdown waits, after it stops accepting, for clients to send
+	// on (and so give back) the keep-alive connections they hold before the idle ones are
+	// closed: closing an idle connection races a client about to send a callback on it.
+	// Default 1s; at most half of shutdown_timeout is used.
+	DrainGrace time.Duration `mapstructure:"drain_grace"`
+	TLS        TLS           `mapstructure:"tls"`
 	// MaxConns bounds the open callback connections, idle keep-alive ones included; a
 	// connection past it is answered 503 and closed. Default 10000: each holds a few KiB of
 	// buffers, so the bound is also a memory bound against a flood of idle connections.

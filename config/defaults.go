@@ -15,6 +15,7 @@ var defaultValues = map[string]any{
 	"server.write_timeout":       "10s",
 	"server.idle_timeout":        "120s",
 	"server.shutdown_timeout":    "15s",
+	"server.drain_grace":         "1s",
 	"server.tls.cert_file":       "",
 	"server.tls.key_file":        "",
 	"server.max_conns":           10000,

@@ -101,7 +101,7 @@ func (e *fastEngine) write(ctx *fasthttp.RequestCtx, out *Outbound) {
 	if out.Allow != "" {
 		h.Set("Allow", out.Allow)
 	}
-	if out.Status >= 400 {
+	if out.Status >= 400 || out.Close {
 		ctx.SetConnectionClose() // whatever the client sends after a refused request is not worth reading
 	}
 	ctx.SetBody(out.Body)

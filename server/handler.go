@@ -42,6 +42,8 @@ type Handler struct {
 	obs   Observer
 	// sources is the source policy of the last table seen.
 	sources sourceCache
+	// draining is set when shutdown begins: every answer then closes its connection.
+	draining atomic.Bool
 }
 
 // NewHandler returns a Handler routing with the table in t and queueing async callbacks on q.
@@ -69,6 +71,7 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	out.RequestID = h.ids.next()
 	var o outcome
 	h.serve(ctx, t, in, out, &o)
+	out.Close = out.Close || h.draining.Load()
 	o.latency = h.now().Sub(in.Received)
 	h.logCallback(in, out, &o)
 	h.observe(in, out, &o)

@@ -38,8 +38,9 @@ func newNetHTTPEngine(cfg config.Server, h *Handler, log zerolog.Logger) *netHTT
 	return e
 }
 
+// serve serves until the listener is closed (a drain closes it before shutting down).
 func (e *netHTTPEngine) serve(ln net.Listener) error {
-	if err := e.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := e.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil
@@ -76,8 +77,9 @@ func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if out.Allow != "" {
 		hdr["Allow"] = []string{out.Allow}
 	}
-	if out.Status >= 400 {
-		// Whatever the client sent after a refused request is not worth reading.
+	if out.Status >= 400 || out.Close {
+		// Whatever the client sent after a refused request is not worth reading; a draining
+		// router closes every connection after its answer.
 		hdr["Connection"] = []string{"close"}
 	}
 	writeJSON(w, out.Status, out.Body)

@@ -21,6 +21,7 @@ type Server struct {
 	handler *Handler
 	engine  engine
 	ln      net.Listener
+	lim     *limitListener // ln, or what it wraps: counts connections for the limits and drains
 	log     zerolog.Logger
 	tls     bool
 	obs     Observer
@@ -98,15 +99,17 @@ func (s *Server) Listen() error {
 		s.tls = true
 		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}})
 	}
-	s.ln = ln
+	cfg := s.table.Load().Config.Server
+	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log)
+	s.ln = s.lim
 	return nil
 }
 
 // Addr returns the bound address; Listen must have succeeded.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Serve serves callbacks until ctx ends, then stops accepting, lets in-flight callbacks
-// finish and the delivery queue drain, within server.shutdown_timeout.
+// Serve serves callbacks until ctx ends, then drains (see drain: no callback is cut) and lets
+// the delivery queue empty, within server.shutdown_timeout.
 func (s *Server) Serve(ctx context.Context) error {
 	if s.ln == nil {
 		if err := s.Listen(); err != nil {
@@ -129,7 +132,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down: finishing in-flight callbacks")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	err := s.engine.shutdown(sctx)
+	err := s.drain(sctx, min(cfg.DrainGrace, cfg.ShutdownTimeout/2))
 	if lost := s.queue.Close(sctx); lost > 0 {
 		s.log.Error().Int64("lost", lost).Msg("async callbacks not delivered before shutdown")
 	}

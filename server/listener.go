@@ -1,0 +1,157 @@
+package server
+
+import (
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Refusal answers of the connection limits. They are written straight onto the connection,
+// before any request is read, so they are whole HTTP/1.1 responses that close it.
+var (
+	answerTooManyConns = refusal("503 Service Unavailable", "too_many_connections", "the router holds server.max_conns open connections")
+	answerTooManyPerIP = refusal("429 Too Many Requests", "too_many_connections_per_ip", "this address holds server.max_conns_per_ip open connections")
+)
+
+func refusal(status, code, msg string) []byte {
+	body := reject(0, code, msg, nil).body("")
+	return []byte("HTTP/1.1 " + status + "\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nRetry-After: 1\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
+}
+
+const (
+	// maxRefusing bounds the goroutines writing refusals at once. Past it a connection is
+	// closed without an answer: a flood must not turn into a flood of goroutines.
+	maxRefusing = 64
+	// refuseTimeout bounds the write of a refusal (and the TLS handshake before it).
+	refuseTimeout = time.Second
+	// refusalLogEvery spaces the warnings about refused connections, which come in floods.
+	refusalLogEvery = 10 * time.Second
+)
+
+// limitListener enforces server.max_conns and server.max_conns_per_ip on accepted
+// connections, idle keep-alive ones included, for either engine. It sits above the TLS
+// listener, so its refusals reach https clients as readable answers. It also counts the
+// open connections, which is how a drain knows when every client has gone.
+type limitListener struct {
+	net.Listener
+	max, perIP int
+	log        zerolog.Logger
+
+	mu   sync.Mutex
+	open int
+	byIP map[string]int
+
+	refusing  chan struct{}
+	refused   atomic.Int64 // since the last warning
+	lastWarn  atomic.Int64 // unix nanoseconds
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func newLimitListener(ln net.Listener, max, perIP int, log zerolog.Logger) *limitListener {
+	return &limitListener{Listener: ln, max: max, perIP: perIP, log: log,
+		byIP: map[string]int{}, refusing: make(chan struct{}, maxRefusing)}
+}
+
+// Accept returns the next connection within the limits, answering the others itself.
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		ip := remoteIP(c.RemoteAddr().String())
+		answer := l.admit(ip)
+		if answer == nil {
+			return &limitedConn{Conn: c, l: l, ip: ip}, nil
+		}
+		l.refuse(c, answer)
+	}
+}
+
+// admit counts a new connection from ip, or returns the refusal it gets.
+func (l *limitListener) admit(ip string) []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.open >= l.max:
+		return answerTooManyConns
+	case l.perIP > 0 && l.byIP[ip] >= l.perIP:
+		return answerTooManyPerIP
+	}
+	l.open++
+	l.byIP[ip]++
+	return nil
+}
+
+func (l *limitListener) release(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.open--
+	if n := l.byIP[ip] - 1; n > 0 {
+		l.byIP[ip] = n
+	} else {
+		delete(l.byIP, ip)
+	}
+}
+
+// Open returns the number of connections open now.
+func (l *limitListener) Open() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open
+}
+
+// refuse answers a connection past a limit and closes it, off the accept loop.
+func (l *limitListener) refuse(c net.Conn, answer []byte) {
+	l.warnRefused()
+	select {
+	case l.refusing <- struct{}{}:
+	default:
+		c.Close()
+		return
+	}
+	go func() {
+		defer func() { <-l.refusing }()
+		c.SetDeadline(time.Now().Add(refuseTimeout))
+		_, _ = c.Write(answer) // a client that cannot take the answer gets the close
+		c.Close()
+	}()
+}
+
+func (l *limitListener) warnRefused() {
+	n := l.refused.Add(1)
+	now, last := time.Now().UnixNano(), l.lastWarn.Load()
+	if now-last < int64(refusalLogEvery) || !l.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	l.refused.Add(-n)
+	l.log.Warn().Int64("refused", n).Int("max_conns", l.max).Int("max_conns_per_ip", l.perIP).
+		Msg("connections refused: server.max_conns or server.max_conns_per_ip reached")
+}
+
+// Close stops accepting; it may be called more than once (a drain closes it, then the
+// engine's shutdown does again).
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { l.closeErr = l.Listener.Close() })
+	return l.closeErr
+}
+
+// limitedConn gives its slot back when closed, once however often it is closed.
+type limitedConn struct {
+	net.Conn
+	l    *limitListener
+	ip   string
+	once sync.Once
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.l.release(c.ip) })
+	return err
+}

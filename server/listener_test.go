@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callback-router/callback-router/internal/upstreamtest"
+)
+
+// TestConnectionLimits holds idle connections up to server.max_conns and
+// server.max_conns_per_ip: the next connection gets 503 or 429 with a JSON error and is
+// closed, and a slot freed by a client that leaves is usable again.
+func TestConnectionLimits(t *testing.T) {
+	tests := []struct {
+		name       string
+		limits     string
+		hold       int
+		wantStatus int
+		wantError  string
+	}{
+		{"server.max_conns", "max_conns: 4", 4, 503, "too_many_connections"},
+		{"server.max_conns_per_ip", "max_conns_per_ip: 3", 3, 429, "too_many_connections_per_ip"},
+	}
+	for _, engine := range []string{"fasthttp", "net/http"} {
+		for _, tt := range tests {
+			t.Run(engine+"/"+tt.name, func(t *testing.T) {
+				up := upstreamtest.Start(t, upstreamtest.OK())
+				r := startRouter(t, configWith("server: {engine: "+engine+", "+tt.limits+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""))
+				addr := hostPort(r.URL)
+				var held []net.Conn
+				for range tt.hold {
+					held = append(held, dialOK(t, addr))
+				}
+				defer func() {
+					for _, c := range held {
+						c.Close()
+					}
+				}()
+				status, body := rawPost(t, addr)
+				if status != tt.wantStatus || !strings.Contains(body, `"error":"`+tt.wantError+`"`) {
+					t.Errorf("connection past the limit got %d %s, want %d %s", status, body, tt.wantStatus, tt.wantError)
+				}
+				held[0].Close()
+				held = held[1:]
+				waitUntil(t, "a freed slot to be usable", func() bool {
+					s, _ := rawPost(t, addr)
+					return s == http.StatusOK
+				})
+			})
+		}
+	}
+}
+
+// hostPort returns the host:port of a router URL.
+func hostPort(url string) string {
+	return strings.SplitN(strings.TrimPrefix(url, "http://"), "/", 2)[0]
+}
+
+// dialOK opens a connection and proves it is being served by sending nothing: a held idle
+// connection. It waits a moment so the router has accepted it before the next dial.
+func dialOK(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	return c
+}
+
+// rawPost sends one gift callback on a new connection and returns the status and body.
+func rawPost(t *testing.T, addr string) (int, string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	req := "POST /?SdkAppid=1400000001&CallbackCommand=" + giftCommand + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
+		strconv.Itoa(len(giftBody)) + "\r\n\r\n" + giftBody
+	if _, err := c.Write([]byte(req)); err != nil {
+		return 0, err.Error()
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	bufio.NewReader(resp.Body).WriteTo(&b)
+	return resp.StatusCode, b.String()
+}
+
+// waitUntil polls cond every 20 ms for up to 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
