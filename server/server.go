@@ -91,13 +91,13 @@ func (s *Server) Listen() error {
 	}
 	if t := s.table.Load().Config.Server.TLS; t.CertFile != "" {
 		// Load the pair now, so a missing or wrong file stops the start with its key named.
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		certs, err := newCertReloader(t.CertFile, t.KeyFile, s.log)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("server.tls: %w", err)
 		}
 		s.tls = true
-		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}})
+		ln = tls.NewListener(ln, newTLSConfig(certs))
 	}
 	cfg := s.table.Load().Config.Server
 	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log)
