@@ -44,7 +44,10 @@ type Options struct {
 	Queue metrics.Queue
 	// Version is shown on the status page.
 	Version string
-	Logger  zerolog.Logger
+	// Token, when set, is required as a bearer token on every path but /healthz, /readyz
+	// and the status page's static shell (server.admin_token). It is never logged.
+	Token  string
+	Logger zerolog.Logger
 }
 
 // Server is the admin listener.
@@ -80,7 +83,7 @@ func (s *Server) Handler() http.Handler {
 	if s.opts.Metrics != nil {
 		mux.Handle("GET /metrics", s.opts.Metrics.Handler())
 	}
-	return mux
+	return requireToken(s.opts.Token, mux)
 }
 
 // Listen binds addr, so that a taken port stops the start with its key named.

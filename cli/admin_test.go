@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/config"
+)
+
+func TestWarnExposedAdmin(t *testing.T) {
+	tests := []struct {
+		addr, token string
+		warn        bool
+	}{
+		{"127.0.0.1:9090", "", false},
+		{"[::1]:9090", "", false},
+		{"localhost:9090", "", false},
+		{"", "", false},
+		{":9090", "", true},
+		{"0.0.0.0:9090", "", true},
+		{"10.0.0.5:9090", "", true},
+		{"0.0.0.0:9090", "tok-never-logged", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr+"/"+tt.token, func(t *testing.T) {
+			var buf bytes.Buffer
+			warnExposedAdmin(zerolog.New(&buf), config.Server{AdminListen: tt.addr, AdminToken: tt.token})
+			if got := strings.Contains(buf.String(), "server.admin_token is not set"); got != tt.warn {
+				t.Errorf("warned = %v, want %v: %s", got, tt.warn, buf.String())
+			}
+			if tt.token != "" && strings.Contains(buf.String(), tt.token) {
+				t.Errorf("the admin token was logged: %s", buf.String())
+			}
+		})
+	}
+}
