@@ -137,6 +137,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.log.Error().Int64("lost", lost).Msg("async callbacks not delivered before shutdown")
 	}
 	<-errc
+	// Nothing will call the upstreams again: close their pooled connections now rather
+	// than leave them to the idle timeout.
+	for _, up := range s.table.Load().Upstreams {
+		up.CloseIdleConnections()
+	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
