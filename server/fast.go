@@ -64,6 +64,11 @@ func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
 	}
 	var out Outbound
 	e.h.Handle(context.Background(), &in, &out)
+	// Tencent sends a Content-Length. A chunked request may also have carried one, which
+	// fasthttp lets chunked override: a front proxy that read that length would see the
+	// rest of the chunked body as another client's request (smuggling). Close after
+	// answering, so nothing after this request is read as one.
+	out.Close = out.Close || ctx.Request.Header.ContentLength() == -1
 	e.write(ctx, &out)
 }
 
