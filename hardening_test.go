@@ -67,7 +67,7 @@ func TestAdminTokenFromEnvironment(t *testing.T) {
 	}
 }
 
-// TestSIGTERMUnderLoadLosesNothing runs the binary under steady keep-alive load and sends
+// TestSIGTERMUnderLoadLosesNothing runs the binary under steady keep-alive load (8 senders) and sends
 // SIGTERM: every callback sent is answered whole, the process exits 0, and senders are then
 // refused at the dial (the port is closed) rather than cut mid-callback.
 func TestSIGTERMUnderLoadLosesNothing(t *testing.T) {
@@ -93,7 +93,7 @@ routes:
 	url := "http://" + addr + "/?SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift"
 	var answered, cut, refused atomic.Int64
 	var wg sync.WaitGroup
-	for range 16 {
+	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -33,17 +33,18 @@ type Query struct {
 func ParseQuery(raw string) Query {
 	var q Query
 	var alias string
+	var seen [paramCount]bool // an empty first value is still the first, as for url.Values.Get
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
 		name, value, _ := strings.Cut(pair, "=")
-		dst := q.field(unescape(name), &alias)
+		dst, i := q.field(unescape(name), &alias)
 		if dst == nil {
 			continue
 		}
 		switch v := unescape(value); {
-		case *dst == "":
-			*dst = v
+		case !seen[i]:
+			*dst, seen[i] = v, true
 		case *dst != v && q.Conflict == "":
 			q.Conflict = canonicalName(unescape(name))
 		}
@@ -76,26 +77,29 @@ func canonicalName(name string) string {
 	return name
 }
 
-// field returns where the value of parameter name goes, nil for a parameter the router does
-// not read. Names are compared by length first: most parameters are ruled out without
-// comparing a byte.
-func (q *Query) field(name string, alias *string) *string {
+// paramCount is the number of parameters field knows.
+const paramCount = 7
+
+// field returns where the value of parameter name goes and the parameter's index, nil for
+// a parameter the router does not read. Names are compared by length first: most
+// parameters are ruled out without comparing a byte.
+func (q *Query) field(name string, alias *string) (*string, int) {
 	eq := func(want string) bool { return len(name) == len(want) && strings.EqualFold(name, want) }
 	switch {
 	case eq("SdkAppid"):
-		return &q.SdkAppID
+		return &q.SdkAppID, 0
 	case eq("CallbackCommand"):
-		return &q.CallbackCommand
+		return &q.CallbackCommand, 1
 	case eq("WebhookCommand"):
-		return alias
+		return alias, 2
 	case eq("ClientIP"):
-		return &q.ClientIP
+		return &q.ClientIP, 3
 	case eq("OptPlatform"):
-		return &q.OptPlatform
+		return &q.OptPlatform, 4
 	case eq("Sign"):
-		return &q.Sign
+		return &q.Sign, 5
 	case eq("RequestTime"):
-		return &q.RequestTime
+		return &q.RequestTime, 6
 	}
-	return nil
+	return nil, 0
 }

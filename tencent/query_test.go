@@ -35,6 +35,7 @@ func TestParseQuery(t *testing.T) {
 		{name: "parameter without = after a value: the first wins", raw: "SdkAppid=1&SdkAppid", want: Query{SdkAppID: "1", Conflict: "SdkAppid"}},
 		{name: "value containing '='", raw: "Sign=a=b", want: Query{Sign: "a=b"}},
 		{name: "empty value", raw: "CallbackCommand=&SdkAppid=1", want: Query{SdkAppID: "1"}},
+		{name: "an empty first value is the first, as for url.Values.Get", raw: "SdkAppid&sdkAppid=0", want: Query{Conflict: "SdkAppid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
