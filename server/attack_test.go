@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ func TestResponsiveUnderAttack(t *testing.T) {
 				t.Run(a.name, func(t *testing.T) {
 					up := upstreamtest.Start(t, upstreamtest.OK())
 					r := startRouter(t, configWith("server: {engine: "+engine+", "+hostileServer+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""))
+					gBefore, rssBefore := runtime.NumGoroutine(), rssKiB()
 					stop := make(chan struct{})
 					var wg sync.WaitGroup
 					if a.run != nil {
@@ -52,11 +54,12 @@ func TestResponsiveUnderAttack(t *testing.T) {
 						}
 						lat = append(lat, ans.Elapsed)
 					}
+					gUnder, rssUnder := runtime.NumGoroutine(), rssKiB()
 					close(stop)
 					wg.Wait()
 					slices.Sort(lat)
-					t.Logf("300 of 300 callbacks answered by the upstream; p50 %s p99 %s max %s",
-						pctMicro(lat, 50), pctMicro(lat, 99), lat[len(lat)-1].Round(time.Microsecond))
+					t.Logf("300 of 300 callbacks answered by the upstream; p50 %s p99 %s max %s; goroutines %d before, %d under attack; RSS %d KiB before, %d KiB under attack (test process, attackers included)",
+						pctMicro(lat, 50), pctMicro(lat, 99), lat[len(lat)-1].Round(time.Microsecond), gBefore, gUnder, rssBefore, rssUnder)
 					if p99 := lat[len(lat)*99/100]; p99 > time.Second {
 						t.Errorf("p99 %s under attack, want well under Tencent's 2 s window", p99)
 					}

@@ -293,6 +293,7 @@ func bigBody(t *testing.T) faultUpstream {
 		w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
 		io.WriteString(w, payload)
 	})
+	t.Cleanup(func() { up.Set(nil) }) // let the payload go before the heap is measured
 	return faultUpstream{url: up.URL, hits: up.Hits}
 }
 
@@ -301,6 +302,7 @@ func bigBody(t *testing.T) faultUpstream {
 func bigChunkedBody(t *testing.T) faultUpstream {
 	payload := `{"ErrorCode":0,"Pad":"` + strings.Repeat("x", 5<<20) + `"}`
 	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, payload))
+	t.Cleanup(func() { up.Set(nil) }) // let the payload go before the heap is measured
 	return faultUpstream{url: up.URL, hits: up.Hits}
 }
 
