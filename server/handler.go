@@ -99,6 +99,13 @@ func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err err
 	h.observe(&in, out, &o)
 }
 
+// observeRefusal tells the observer of a connection the limits refused before any request
+// was read. It is counted, not logged: refusals come in floods, and the listener logs a
+// summary instead.
+func (h *Handler) observeRefusal(status int, code string) {
+	h.obs.Observe(Event{Received: h.now(), Status: status, Decision: DecisionRejected, RejectCode: code})
+}
+
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	// 1. Checks, in the order the design fixes, before any upstream is called.
 	q := tencent.ParseQuery(in.RawQuery)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,14 +14,24 @@ import (
 // Refusal answers of the connection limits. They are written straight onto the connection,
 // before any request is read, so they are whole HTTP/1.1 responses that close it.
 var (
-	answerTooManyConns = refusal("503 Service Unavailable", "too_many_connections", "the router holds server.max_conns open connections")
-	answerTooManyPerIP = refusal("429 Too Many Requests", "too_many_connections_per_ip", "this address holds server.max_conns_per_ip open connections")
+	refuseTooManyConns = newConnRefusal(http.StatusServiceUnavailable, "too_many_connections", "the router holds server.max_conns open connections")
+	refuseTooManyPerIP = newConnRefusal(http.StatusTooManyRequests, "too_many_connections_per_ip", "this address holds server.max_conns_per_ip open connections")
 )
 
-func refusal(status, code, msg string) []byte {
-	body := reject(0, code, msg, nil).body("")
-	return []byte("HTTP/1.1 " + status + "\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nRetry-After: 1\r\n" +
-		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
+// connRefusal is a refusal of the connection limits: its code, for metrics, and the whole
+// answer written on the connection.
+type connRefusal struct {
+	status int
+	code   string
+	answer []byte
+}
+
+func newConnRefusal(status int, code, msg string) *connRefusal {
+	body := reject(status, code, msg, nil).body("")
+	answer := "HTTP/1.1 " + strconv.Itoa(status) + " " + http.StatusText(status) +
+		"\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nRetry-After: 1\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body)
+	return &connRefusal{status: status, code: code, answer: []byte(answer)}
 }
 
 const (
@@ -41,6 +52,8 @@ type limitListener struct {
 	net.Listener
 	max, perIP int
 	log        zerolog.Logger
+	// onRefuse, if set, is told of each refusal (metrics); it must not block.
+	onRefuse func(status int, code string)
 
 	mu   sync.Mutex
 	open int
@@ -53,8 +66,8 @@ type limitListener struct {
 	closeErr  error
 }
 
-func newLimitListener(ln net.Listener, max, perIP int, log zerolog.Logger) *limitListener {
-	return &limitListener{Listener: ln, max: max, perIP: perIP, log: log,
+func newLimitListener(ln net.Listener, max, perIP int, log zerolog.Logger, onRefuse func(int, string)) *limitListener {
+	return &limitListener{Listener: ln, max: max, perIP: perIP, log: log, onRefuse: onRefuse,
 		byIP: map[string]int{}, refusing: make(chan struct{}, maxRefusing)}
 }
 
@@ -66,23 +79,23 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ip := remoteIP(c.RemoteAddr().String())
-		answer := l.admit(ip)
-		if answer == nil {
+		r := l.admit(ip)
+		if r == nil {
 			return &limitedConn{Conn: c, l: l, ip: ip}, nil
 		}
-		l.refuse(c, answer)
+		l.refuse(c, r)
 	}
 }
 
 // admit counts a new connection from ip, or returns the refusal it gets.
-func (l *limitListener) admit(ip string) []byte {
+func (l *limitListener) admit(ip string) *connRefusal {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case l.open >= l.max:
-		return answerTooManyConns
+		return refuseTooManyConns
 	case l.perIP > 0 && l.byIP[ip] >= l.perIP:
-		return answerTooManyPerIP
+		return refuseTooManyPerIP
 	}
 	l.open++
 	l.byIP[ip]++
@@ -108,8 +121,11 @@ func (l *limitListener) Open() int {
 }
 
 // refuse answers a connection past a limit and closes it, off the accept loop.
-func (l *limitListener) refuse(c net.Conn, answer []byte) {
+func (l *limitListener) refuse(c net.Conn, r *connRefusal) {
 	l.warnRefused()
+	if l.onRefuse != nil {
+		l.onRefuse(r.status, r.code)
+	}
 	select {
 	case l.refusing <- struct{}{}:
 	default:
@@ -119,7 +135,7 @@ func (l *limitListener) refuse(c net.Conn, answer []byte) {
 	go func() {
 		defer func() { <-l.refusing }()
 		c.SetDeadline(time.Now().Add(refuseTimeout))
-		_, _ = c.Write(answer) // a client that cannot take the answer gets the close
+		_, _ = c.Write(r.answer) // a client that cannot take the answer gets the close
 		c.Close()
 	}()
 }

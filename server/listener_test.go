@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/internal/upstreamtest"
+	"github.com/callback-router/callback-router/server"
 )
 
 // TestConnectionLimits holds idle connections up to server.max_conns and
 // server.max_conns_per_ip: the next connection gets 503 or 429 with a JSON error and is
-// closed, and a slot freed by a client that leaves is usable again.
+// closed, the refusal reaches the observer (rejections_total), and a slot freed by a client
+// that leaves is usable again.
 func TestConnectionLimits(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -30,7 +32,8 @@ func TestConnectionLimits(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(engine+"/"+tt.name, func(t *testing.T) {
 				up := upstreamtest.Start(t, upstreamtest.OK())
-				r := startRouter(t, configWith("server: {engine: "+engine+", "+tt.limits+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""))
+				rec := &recorder{}
+				r := startObserved(t, configWith("server: {engine: "+engine+", "+tt.limits+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""), rec)
 				addr := hostPort(r.URL)
 				var held []net.Conn
 				for range tt.hold {
@@ -44,6 +47,9 @@ func TestConnectionLimits(t *testing.T) {
 				status, body := rawPost(t, addr)
 				if status != tt.wantStatus || !strings.Contains(body, `"error":"`+tt.wantError+`"`) {
 					t.Errorf("connection past the limit got %d %s, want %d %s", status, body, tt.wantStatus, tt.wantError)
+				}
+				if ev := rec.last(); ev.RejectCode != tt.wantError || ev.Status != tt.wantStatus || ev.Decision != server.DecisionRejected {
+					t.Errorf("observer saw %+v, want the refusal %s", ev, tt.wantError)
 				}
 				held[0].Close()
 				held = held[1:]

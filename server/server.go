@@ -100,7 +100,7 @@ func (s *Server) Listen() error {
 		ln = tls.NewListener(ln, newTLSConfig(certs))
 	}
 	cfg := s.table.Load().Config.Server
-	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log)
+	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log, s.handler.observeRefusal)
 	s.ln = s.lim
 	return nil
 }
