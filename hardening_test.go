@@ -21,13 +21,15 @@ import (
 )
 
 // startBinary runs `serve` on config text with extra environment variables and returns the
-// process's output and a channel closed when it exits; the test ends by killing it if it
-// is still running.
+// process's output, its exit error (valid once exited is closed), the exited channel and the
+// process; the test ends by killing it if it is still running.
 func startBinary(t *testing.T, configText string, env ...string) (*syncBuffer, *error, <-chan struct{}, *os.Process) {
 	t.Helper()
 	cfg := writeFile(t, "config.yaml", configText)
 	logs := &syncBuffer{}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// No timeout of its own: the soak runs it for many minutes, and go test's -timeout
+	// bounds every test.
+	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	cmd := command(ctx, "serve", "-config", cfg)
 	cmd.Env = append(cmd.Env, env...)

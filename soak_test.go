@@ -189,6 +189,9 @@ routes:
 	for time.Since(began) < length {
 		time.Sleep(soakEvery)
 		s := soakSample{at: time.Since(began).Round(time.Second), rssKiB: procRSS(proc.Pid), goroutines: adminGoroutines(admin), sent: sent.Load()}
+		if s.rssKiB == 0 || s.goroutines < 0 {
+			t.Fatalf("the router is gone at %s; output:\n%s", s.at, logs)
+		}
 		samples = append(samples, s)
 		t.Logf("%6s  RSS %6d KiB  goroutines %4d  callbacks %7d  upstream %s", s.at, s.rssKiB, s.goroutines, s.sent, soakModes[up.mode.Load()])
 	}
