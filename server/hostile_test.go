@@ -32,6 +32,7 @@ func TestHostileRequests(t *testing.T) {
 		// so that nothing after it is read.
 		forwarded bool
 	}{
+		{"connects and sends nothing", func(net.Conn) {}, []int{0, 408}, false},
 		{"headers a byte every 100 ms (slow-loris)", func(c net.Conn) {
 			for _, b := range []byte("POST " + q + " HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("a", 200)) {
 				if _, err := c.Write([]byte{b}); err != nil {

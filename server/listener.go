@@ -16,6 +16,7 @@ import (
 var (
 	refuseTooManyConns = newConnRefusal(http.StatusServiceUnavailable, "too_many_connections", "the router holds server.max_conns open connections")
 	refuseTooManyPerIP = newConnRefusal(http.StatusTooManyRequests, "too_many_connections_per_ip", "this address holds server.max_conns_per_ip open connections")
+	refuseSource       = newConnRefusal(http.StatusForbidden, errSource.Code, errSource.Msg)
 )
 
 // connRefusal is a refusal of the connection limits: its code, for metrics, and the whole
@@ -44,16 +45,20 @@ const (
 	refusalLogEvery = 10 * time.Second
 )
 
-// limitListener enforces server.max_conns and server.max_conns_per_ip on accepted
-// connections, idle keep-alive ones included, for either engine. It sits above the TLS
-// listener, so its refusals reach https clients as readable answers. It also counts the
-// open connections, which is how a drain knows when every client has gone.
+// limitListener enforces tencent.allowed_cidrs (by peer), server.max_conns and
+// server.max_conns_per_ip on accepted connections, idle keep-alive ones included, for either
+// engine. It sits above the TLS listener, so its refusals reach https clients as readable
+// answers. It also counts the open connections, which is how a drain knows when every client
+// has gone.
 type limitListener struct {
 	net.Listener
 	max, perIP int
 	log        zerolog.Logger
 	// onRefuse, if set, is told of each refusal (metrics); it must not block.
 	onRefuse func(status int, code string)
+	// mayConnect, if set, says whether a peer may hold a connection at all (the source
+	// allow-list, which a reload may change); it must be cheap.
+	mayConnect func(ip string) bool
 
 	mu   sync.Mutex
 	open int
@@ -79,6 +84,10 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ip := remoteIP(c.RemoteAddr().String())
+		if l.mayConnect != nil && !l.mayConnect(ip) {
+			l.refuse(c, refuseSource)
+			continue
+		}
 		r := l.admit(ip)
 		if r == nil {
 			return &limitedConn{Conn: c, l: l, ip: ip}, nil
@@ -148,7 +157,7 @@ func (l *limitListener) warnRefused() {
 	}
 	l.refused.Add(-n)
 	l.log.Warn().Int64("refused", n).Int("max_conns", l.max).Int("max_conns_per_ip", l.perIP).
-		Msg("connections refused: server.max_conns or server.max_conns_per_ip reached")
+		Msg("connections refused: server.max_conns or server.max_conns_per_ip reached, or the source is not in tencent.allowed_cidrs")
 }
 
 // Close stops accepting; it may be called more than once (a drain closes it, then the

@@ -62,6 +62,33 @@ func TestConnectionLimits(t *testing.T) {
 	}
 }
 
+// TestOutsiderCannotHoldConnection: with tencent.allowed_cidrs set, a peer outside it is
+// answered 403 and disconnected as soon as it connects, before it sends a byte, so outsiders
+// cannot use up server.max_conns with idle connections.
+func TestOutsiderCannotHoldConnection(t *testing.T) {
+	for _, engine := range []string{"fasthttp", "net/http"} {
+		t.Run(engine, func(t *testing.T) {
+			rec := &recorder{}
+			r := startObserved(t, configWith("server: {engine: "+engine+", max_conns: 2}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftCommand, "http://127.0.0.1:9/", ""), rec)
+			for range 5 { // more than max_conns: refused connections hold no slot
+				c, err := net.Dial("tcp", hostPort(r.URL))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				c.Close()
+				if err != nil || resp.StatusCode != http.StatusForbidden {
+					t.Fatalf("outsider's idle connection got %v %v, want 403 at once", resp, err)
+				}
+			}
+			if ev := rec.last(); ev.RejectCode != "source_not_allowed" {
+				t.Errorf("observer saw %+v, want source_not_allowed", ev)
+			}
+		})
+	}
+}
+
 // hostPort returns the host:port of a router URL.
 func hostPort(url string) string {
 	return strings.SplitN(strings.TrimPrefix(url, "http://"), "/", 2)[0]

@@ -101,6 +101,7 @@ func (s *Server) Listen() error {
 	}
 	cfg := s.table.Load().Config.Server
 	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log, s.handler.observeRefusal)
+	s.lim.mayConnect = func(ip string) bool { return s.handler.sources.policy(s.table.Load()).peerMayConnect(ip) }
 	s.ln = s.lim
 	return nil
 }

@@ -47,6 +47,22 @@ func (p *sourcePolicy) allows(remoteIP, xff string) bool {
 	return ok && contains(p.allowed, src)
 }
 
+// peerMayConnect reports whether a connection from remoteIP can carry an allowed callback
+// at all: with an allow-list, only a peer in it or a trusted proxy (whose requests name
+// their source) can. The listener closes the others at once, so outsiders cannot hold the
+// connections server.max_conns allows.
+func (p *sourcePolicy) peerMayConnect(remoteIP string) bool {
+	if len(p.allowed) == 0 {
+		return true
+	}
+	peer, err := netip.ParseAddr(remoteIP)
+	if err != nil {
+		return false
+	}
+	peer = peer.Unmap()
+	return contains(p.allowed, peer) || contains(p.trusted, peer)
+}
+
 // source returns the address a callback came from. It is the peer, unless the peer is a
 // trusted proxy: then it is the right-most X-Forwarded-For entry that is not itself a trusted
 // proxy (entries to its left were written by whoever the first untrusted hop was, and prove

@@ -37,8 +37,13 @@ func TestSourcePolicy(t *testing.T) {
 			}
 		})
 	}
-	if open := compileSources(&config.Config{}); !open.allows("198.51.100.1", "") {
+	if open := compileSources(&config.Config{}); !open.allows("198.51.100.1", "") || !open.peerMayConnect("198.51.100.1") {
 		t.Error("with no allowed_cidrs, a source was refused")
+	}
+	for peer, want := range map[string]bool{"203.0.113.7": true, "10.1.2.3": true, "::ffff:127.0.0.1": true, "198.51.100.1": false, "garbage": false} {
+		if got := p.peerMayConnect(peer); got != want {
+			t.Errorf("peerMayConnect(%q) = %v, want %v", peer, got, want)
+		}
 	}
 }
 
