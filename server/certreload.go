@@ -78,7 +78,11 @@ func (r *certReloader) reload() {
 		return
 	}
 	r.cert.Store(&cert)
-	r.log.Info().Str("cert_file", r.certFile).Time("not_after", cert.Leaf.NotAfter).Msg("server.tls: certificate reloaded")
+	e := r.log.Info().Str("cert_file", r.certFile)
+	if cert.Leaf != nil { // parsed by LoadX509KeyPair unless GODEBUG x509keypairleaf=0
+		e.Time("not_after", cert.Leaf.NotAfter)
+	}
+	e.Msg("server.tls: certificate reloaded")
 }
 
 func (r *certReloader) stat() (fileStamp, error) {

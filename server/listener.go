@@ -1,11 +1,13 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -78,11 +80,22 @@ func newLimitListener(ln net.Listener, max, perIP int, log zerolog.Logger, onRef
 
 // Accept returns the next connection within the limits, answering the others itself.
 func (l *limitListener) Accept() (net.Conn, error) {
+	var pause time.Duration
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
-			return nil, err
+			if !isTransientAccept(err) {
+				return nil, err
+			}
+			// Out of file descriptors, or a connection reset before it was accepted: wait
+			// and accept again, as net/http does. Returning the error would stop fasthttp's
+			// Serve, and with it the router.
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			l.log.Warn().Err(err).Dur("retry_in", pause).Msg("accept failed; retrying (raise the open-files limit above server.max_conns)")
+			time.Sleep(pause)
+			continue
 		}
+		pause = 0
 		ip := remoteIP(c.RemoteAddr().String())
 		if l.mayConnect != nil && !l.mayConnect(ip) {
 			l.refuse(c, refuseSource)
@@ -94,6 +107,13 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		}
 		l.refuse(c, r)
 	}
+}
+
+// isTransientAccept reports whether an accept error passes: the process or the system is out
+// of file descriptors, or a client reset its connection while it waited in the queue.
+func isTransientAccept(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // admit counts a new connection from ip, or returns the refusal it gets.
