@@ -51,12 +51,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	warnOpenDoors(log, table)
-	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)))
+	queue, err := openQueue(cfg, log, m.Delivered)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot open the delivery store")
+		return ExitError
+	}
+	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)), server.WithQueue(queue))
 	installed := func(t *router.Table) { m.Install(t); live.Install(t) }
 	installed(table)
 	m.Watch(srv.Table, srv.Queue())
 	if err := srv.Listen(); err != nil {
 		log.Error().Err(err).Msg("cannot listen")
+		queue.Close(context.Background())
 		return ExitError
 	}
 
