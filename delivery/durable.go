@@ -220,11 +220,19 @@ func (d *Durable) attempt(it *item) {
 	if d.attemptCtx.Err() != nil {
 		return // shutting down: the record stays pending in the store
 	}
-	err = res.Err
+	d.retryLater(it, rec, failure(res))
+}
+
+// failure describes a failed delivery for the log and `queue list`.
+func failure(res proxy.Result) error {
+	err := res.Err
 	if err == nil {
-		err = errors.New(string(res.Reason))
+		err = errors.New("failed")
 	}
-	d.retryLater(it, rec, err)
+	if res.Status != 0 {
+		return fmt.Errorf("%s, status %d: %w", res.Reason, res.Status, err)
+	}
+	return fmt.Errorf("%s: %w", res.Reason, err)
 }
 
 // call builds the upstream call for a record.
@@ -266,8 +274,8 @@ func (d *Durable) retryLater(it *item, rec *Record, cause error) {
 	if err := d.store.Retry(rec); err != nil && !errors.Is(err, ErrNotFound) {
 		d.log.Error().Err(err).Uint64("id", rec.Seq).Msg("cannot record a failed delivery")
 	}
+	it.rec.Attempts = rec.Attempts // before again: another worker may take it at once
 	d.again(it, rec.NextAt)
-	it.rec.Attempts = rec.Attempts
 }
 
 func (d *Durable) again(it *item, at time.Time) {
