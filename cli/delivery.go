@@ -30,6 +30,15 @@ func openQueue(cfg *config.Config, log zerolog.Logger, onDone func(route, upstre
 			return nil, fmt.Errorf("delivery.dir: %w", err)
 		}
 		return q, nil
+	case config.BackendJetStream:
+		j := d.JetStream
+		q, err := delivery.OpenJetStream(delivery.JetStreamOptions{URL: j.URL, Stream: j.Stream, Subject: j.Subject,
+			DeadSubject: j.DeadSubject, Consumer: j.Consumer, Replicas: j.Replicas, Timeout: j.Timeout,
+			MaxItems: d.MaxItems, MaxBytes: d.MaxBytes, Delivery: opts})
+		if err != nil {
+			return nil, err
+		}
+		return q, nil
 	}
 	return nil, fmt.Errorf("delivery.backend: %q is not supported", d.Backend)
 }

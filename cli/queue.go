@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
@@ -142,6 +145,14 @@ func printRecords(out io.Writer, state string, recs []*delivery.Record) {
 // queueManager opens the store directly when no router holds it, else talks to the
 // running router's admin listener.
 func queueManager(cfg *config.Config) (delivery.Manager, func(), error) {
+	if cfg.Delivery.Backend == config.BackendJetStream {
+		// The streams are shared: manage them directly, without pulling deliveries.
+		q, err := openQueue(cfg, zerolog.Nop(), nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return q.(delivery.Manager), func() { q.Close(context.Background()) }, nil
+	}
 	if cfg.Delivery.Backend == config.BackendBolt {
 		s, err := delivery.OpenOfflineBolt(cfg.Delivery.Dir, storeOpenTimeout)
 		if err == nil {

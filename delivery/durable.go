@@ -207,7 +207,7 @@ func (d *Durable) attempt(it *item) {
 		d.retryLater(it, rec, fmt.Errorf("upstream %q is not in the running config", rec.Upstream))
 		return
 	}
-	res := up.Forward(d.attemptCtx, time.Now().Add(d.opts.AttemptDeadline), d.call(rec))
+	res := up.Forward(d.attemptCtx, time.Now().Add(d.opts.AttemptDeadline), deliveryCall(rec))
 	if res.OK() {
 		if err := d.store.Ack(rec); err != nil && !errors.Is(err, ErrNotFound) {
 			d.log.Error().Err(err).Uint64("id", rec.Seq).Msg("delivered, but cannot remove it from the store: it will be delivered again")
@@ -235,8 +235,8 @@ func failure(res proxy.Result) error {
 	return fmt.Errorf("%s: %w", res.Reason, err)
 }
 
-// call builds the upstream call for a record.
-func (d *Durable) call(r *Record) *proxy.Call {
+// deliveryCall builds the upstream call for a record, whichever store holds it.
+func deliveryCall(r *Record) *proxy.Call {
 	h := []proxy.Header{{Name: HeaderEventID, Value: r.EventID}, {Name: HeaderDelivery, Value: fmt.Sprint(r.Attempts + 1)}}
 	if r.Verdict != "" {
 		h = append(h, proxy.Header{Name: HeaderVerdict, Value: r.Verdict}, proxy.Header{Name: HeaderReason, Value: r.Reason})
