@@ -31,6 +31,12 @@ func openQueue(cfg *config.Config, log zerolog.Logger, onDone func(route, upstre
 		}
 		return q, nil
 	case config.BackendJetStream:
+		for i, r := range cfg.Routes {
+			if r.Ordered {
+				log.Warn().Str("key", fmt.Sprintf("routes[%d].ordered", i)).
+					Msg("delivery.backend jetstream does not keep a room's order: instances share one consumer")
+			}
+		}
 		j := d.JetStream
 		q, err := delivery.OpenJetStream(delivery.JetStreamOptions{URL: j.URL, Stream: j.Stream, Subject: j.Subject,
 			DeadSubject: j.DeadSubject, Consumer: j.Consumer, Replicas: j.Replicas, Timeout: j.Timeout,

@@ -37,7 +37,7 @@ func BenchmarkEnqueue(b *testing.B) {
 				job := func() Job {
 					body := fmt.Appendf(nil, `{"CallbackCommand":"Live.CallbackAfterMemberStateChanged","RoomId":"room_id","EventType":"Online","EventCause":"Enter","MemberList":[{"Member_Account":"jared"},{"Member_Account":"tommy"}],"EventTime":%d}`, n.Add(1))
 					return Job{Upstream: up, Route: "after", Command: "Live.CallbackAfterMemberStateChanged", Body: body,
-						RawQuery: "SdkAppid=1400000001&CallbackCommand=Live.CallbackAfterMemberStateChanged&contenttype=json",
+						RawQuery:  "SdkAppid=1400000001&CallbackCommand=Live.CallbackAfterMemberStateChanged&contenttype=json",
 						RequestID: "rid", Received: time.Now(), EventID: EventID("Live.CallbackAfterMemberStateChanged", "", body)}
 				}
 				b.ResetTimer()
