@@ -193,3 +193,85 @@ delivery:
 	ledger.mu.Unlock()
 	t.Logf("all %d acknowledged callbacks delivered after the restart; %d duplicate deliveries (at-least-once)", acked, dup)
 }
+
+// TestJournalSurvivesKill9: the fallback verdicts a journaling route gave while its
+// upstream was down are stored before Tencent gets them, so a SIGKILL loses none: after the
+// restart, with the upstream back, each reaches it with the verdict and the reason.
+func TestJournalSurvivesKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and restarts the binary")
+	}
+	var up atomic.Bool
+	var mu sync.Mutex
+	journaled := map[string]string{} // X-Request-Id -> verdict/reason the gifts service learnt
+	gifts := upstreamtest.Start(t, func(w http.ResponseWriter, r *http.Request, n int64) {
+		if !up.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if v := r.Header.Get("X-Callback-Fallback-Verdict"); v != "" {
+			mu.Lock()
+			journaled[r.Header.Get("X-Request-Id")] = v + "/" + r.Header.Get("X-Callback-Fallback-Reason")
+			mu.Unlock()
+		}
+		upstreamtest.OK()(w, r, n)
+	})
+	addr := freeAddr(t)
+	cfg := writeFile(t, "config.yaml", fmt.Sprintf(`
+server: {listen: %q, admin_listen: ""}
+tencent: {sdk_app_ids: [1400000001]}
+defaults:
+  breaker: {consecutive_failures: 1000, open_for: 1s, half_open_requests: 1}
+upstreams:
+  gifts: {url: %q}
+routes:
+  - commands: ["Live.CallbackBeforeSendGift"]
+    upstream: gifts
+    retries: 0
+    journal: true
+    fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
+  - commands: ["*"]
+delivery:
+  dir: %q
+  backoff: {initial: 20ms, max: 200ms}
+`, addr, gifts.URL, filepath.Join(t.TempDir(), "data")))
+	router := startProcess(t, cfg, addr)
+	client := &http.Client{Timeout: 5 * time.Second}
+	var denied []string
+	for i := range 50 {
+		body := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackBeforeSendGift","RoomId":"r","GiftWater":{"GiftId":"g%d","Coins":10}}`, i)
+		resp, err := client.Post("http://"+addr+"/?SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("X-Callback-Fallback"); got != "upstream_error" {
+			t.Fatalf("gift %d: fallback %q, want upstream_error", i, got)
+		}
+		denied = append(denied, resp.Header.Get("X-Request-Id"))
+	}
+	router.kill()
+	<-router.exited
+
+	up.Store(true)
+	restarted := startProcess(t, cfg, addr)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(journaled)
+		mu.Unlock()
+		if n >= len(denied) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range denied {
+		if got, want := journaled[id], "deny/upstream_error"; got != want {
+			t.Errorf("request %s: the gifts service learnt %q, want %q; output after restart:\n%s", id, got, want, restarted.logs)
+			break
+		}
+	}
+}
