@@ -49,3 +49,11 @@ func canonicalQuery(raw string) string {
 	slices.Sort(pairs)
 	return strings.Join(pairs, "&")
 }
+
+// JournalEventID is the idempotency key of a journaled fallback verdict. Tencent never
+// retries a before-callback, while two gifts of the same sender, gift and count in the same
+// second have the same body: so the request id, unique per callback received, is part of
+// it, and two such gifts are two entries.
+func JournalEventID(command, rawQuery string, body []byte, requestID string) string {
+	return EventID(command, rawQuery+"\x00"+requestID, body)
+}

@@ -31,6 +31,17 @@ func TestEventID(t *testing.T) {
 	}
 }
 
+// TestJournalEventIDTellsIdenticalGiftsApart: two gifts with the same body are two
+// callbacks, each journaled.
+func TestJournalEventIDTellsIdenticalGiftsApart(t *testing.T) {
+	body := []byte(`{"CallbackCommand":"Live.CallbackBeforeSendGift","GiftWater":{"Time":1703589922,"GiftId":"g","Count":1}}`)
+	a := JournalEventID("Live.CallbackBeforeSendGift", "SdkAppid=1", body, "rid-1")
+	b := JournalEventID("Live.CallbackBeforeSendGift", "SdkAppid=1", body, "rid-2")
+	if a == b || a != JournalEventID("Live.CallbackBeforeSendGift", "SdkAppid=1", body, "rid-1") {
+		t.Errorf("journal ids %s, %s: want different for two requests, stable for one", a, b)
+	}
+}
+
 func TestOrderKey(t *testing.T) {
 	tests := []struct{ body, want string }{
 		{`{"RoomId":"room_1","GroupId":"g"}`, "room_1"},

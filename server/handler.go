@@ -233,7 +233,7 @@ func (h *Handler) recordVerdict(in *Inbound, out *Outbound, o *outcome) {
 	body := bytes.Clone(in.Body)
 	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, Command: o.command, Body: body,
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
-		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.EventID(o.command, in.RawQuery, body),
+		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
 		Verdict: o.decision, Reason: string(o.reason)}
 	if !h.queue.Enqueue(j) {
 		o.err = errors.Join(o.err, errJournalRefused)
