@@ -46,10 +46,13 @@ type JetStream struct {
 	dead jetstream.Stream
 	cons jetstream.Consumer
 
-	resolve    Resolver
-	consume    jetstream.ConsumeContext
-	sem        chan struct{} // bounds the deliveries in flight to Workers
-	inFlight   sync.WaitGroup
+	resolve  Resolver
+	consume  jetstream.ConsumeContext
+	sem      chan struct{} // bounds the deliveries in flight to Workers
+	inFlight sync.WaitGroup
+	// life orders a delivery's start against Close: none starts once closing is set.
+	life       sync.RWMutex
+	closing    bool
 	attemptCtx context.Context
 	stop       context.CancelFunc
 	started    atomic.Bool
@@ -187,7 +190,14 @@ func (q *JetStream) handle(msg jetstream.Msg) {
 	case <-q.attemptCtx.Done():
 		return // not acknowledged: redelivered after the ack wait, to whichever instance is up
 	}
+	q.life.RLock()
+	if q.closing {
+		q.life.RUnlock()
+		<-q.sem
+		return
+	}
 	q.inFlight.Add(1)
+	q.life.RUnlock()
 	go func() {
 		defer func() { <-q.sem; q.inFlight.Done() }()
 		q.attempt(msg)
@@ -272,6 +282,9 @@ func (q *JetStream) Close(ctx context.Context) int64 {
 	if q.closed.Swap(true) {
 		return 0
 	}
+	q.life.Lock()
+	q.closing = true
+	q.life.Unlock()
 	if q.consume != nil {
 		q.consume.Stop()
 	}
