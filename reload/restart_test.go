@@ -27,8 +27,8 @@ func TestRestartKeys(t *testing.T) {
 		{name: "path applies live", old: `path: "/"`, new: `path: "/tencent"`, want: nil},
 		{name: "nested tls", old: `path: "/"}`, new: `path: "/", tls: {cert_file: a.pem, key_file: a.key}}`,
 			want: []string{"server.tls.cert_file", "server.tls.key_file"}},
-		{name: "server limit and queue", old: `path: "/"}`, new: "path: \"/\", read_timeout: 3s}\ndelivery: {queue_size: 5}",
-			want: []string{"server.read_timeout", "delivery.queue_size"}},
+		{name: "server limit and queue", old: `path: "/"}`, new: "path: \"/\", read_timeout: 3s}\ndelivery: {max_items: 5}",
+			want: []string{"server.read_timeout", "delivery.max_items"}},
 		{name: "routes apply live", old: `commands: ["*"]`, new: `commands: ["Live.*"]`, want: nil},
 	}
 	for _, tt := range tests {
