@@ -19,8 +19,9 @@ import (
 	"time"
 )
 
-// binary is the callback-router binary built once for every test in this file.
-var binary string
+// binary is the callback-router binary built once for every test in this file; runs holds
+// the working directory of each run (its delivery store, ./data by default).
+var binary, runs string
 
 func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
@@ -33,7 +34,7 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "callback-router")
+	binary, runs = filepath.Join(dir, "callback-router"), dir
 	build := exec.Command("go", "build", "-o", binary, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
@@ -46,6 +47,14 @@ func buildAndRun(m *testing.M) int {
 // CALLBACK_ROUTER_* variables, so the caller's shell cannot change the config under test.
 func command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, binary, args...)
+	// Each serve works in a directory of its own, so that the default delivery.dir (./data)
+	// is never the repository's, nor another run's (bbolt locks it). Other commands read
+	// paths relative to the repository.
+	if len(args) > 0 && args[0] == "serve" {
+		if dir, err := os.MkdirTemp(runs, "run-"); err == nil {
+			cmd.Dir = dir
+		}
+	}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CALLBACK_ROUTER_") {
 			cmd.Env = append(cmd.Env, kv)

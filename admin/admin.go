@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/reload"
 	"github.com/callback-router/callback-router/router"
@@ -42,6 +43,8 @@ type Options struct {
 	Reload func() reload.Status
 	// Queue is the async delivery queue, for its depth.
 	Queue metrics.Queue
+	// Deliveries, if set, is served at /queue/… for `callback-router queue`.
+	Deliveries delivery.Manager
 	// Version is shown on the status page.
 	Version string
 	// Token, when set, is required as a bearer token on every path but /healthz, /readyz
@@ -82,6 +85,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.statusPage)
 	if s.opts.Metrics != nil {
 		mux.Handle("GET /metrics", s.opts.Metrics.Handler())
+	}
+	if s.opts.Deliveries != nil {
+		mux.HandleFunc("GET /queue/stats", s.queueStats)
+		mux.HandleFunc("GET /queue/list", s.queueList)
+		mux.HandleFunc("POST /queue/replay", s.queueChange(true))
+		mux.HandleFunc("POST /queue/drop", s.queueChange(false))
 	}
 	return requireToken(s.opts.Token, mux)
 }

@@ -17,6 +17,8 @@ type routeView struct {
 	Commands         []string     `json:"commands"`
 	Upstreams        []string     `json:"upstreams"`
 	Async            bool         `json:"async"`
+	Ordered          bool         `json:"ordered"`
+	Journal          bool         `json:"journal"`
 	DeadlineMs       int64        `json:"deadline_ms"`
 	Retries          int          `json:"retries"`
 	AttemptTimeoutMs int64        `json:"attempt_timeout_ms"`
@@ -53,7 +55,7 @@ type tableView struct {
 
 func viewRoute(r *router.Route) routeView {
 	v := routeView{
-		Name: r.Name, Commands: r.Commands, Async: r.Async, Upstreams: []string{},
+		Name: r.Name, Commands: r.Commands, Async: r.Async, Ordered: r.Ordered, Journal: r.Journal, Upstreams: []string{},
 		DeadlineMs: r.Deadline.Milliseconds(), Retries: r.Retries, AttemptTimeoutMs: r.AttemptTimeout.Milliseconds(),
 		RetryOn: r.RetryOn, MaxInFlight: r.MaxInFlight, InFlight: r.InFlight(),
 		Fallback: fallbackView{Action: r.Fallback.Action(), ErrorCode: r.Fallback.ErrorCode, ErrorInfo: r.Fallback.ErrorInfo},

@@ -37,9 +37,12 @@ type routeStatus struct {
 }
 
 type queueView struct {
-	Depth     int64  `json:"depth"`
-	Delivered uint64 `json:"delivered"`
-	Dropped   uint64 `json:"dropped"`
+	Backend   string  `json:"backend"`
+	Depth     int64   `json:"depth"`
+	Dead      int64   `json:"dead_letters"`
+	OldestAge float64 `json:"oldest_age_s"`
+	Delivered uint64  `json:"delivered"`
+	Dropped   uint64  `json:"dropped"`
 }
 
 func (s *Server) status() statusView {
@@ -54,7 +57,11 @@ func (s *Server) status() statusView {
 		v.Config = s.opts.Reload()
 	}
 	if q := s.opts.Queue; q != nil {
-		v.Queue = &queueView{Depth: q.Depth(), Delivered: q.Delivered(), Dropped: q.Dropped()}
+		st := q.Stats()
+		v.Queue = &queueView{Backend: st.Backend, Depth: st.Pending, Dead: st.Dead, Delivered: st.Delivered, Dropped: st.DeadAdded}
+		if !st.Oldest.IsZero() {
+			v.Queue.OldestAge = time.Since(st.Oldest).Seconds()
+		}
 	}
 	live := s.opts.Live
 	for _, r := range append(t.Routes[:len(t.Routes):len(t.Routes)], t.NoRoute) {

@@ -85,11 +85,13 @@ func buildRouter(ctx context.Context, root, dir string) (string, error) {
 }
 
 // routerEnv is the bench's environment without CALLBACK_ROUTER_* variables, which would
-// override the bench config (a token in the environment would turn on Sign checks).
+// override the bench config (a token in the environment would turn on Sign checks). The
+// profiler's address is not config and passes, so a -tags pprof binary can be profiled
+// under the bench's load.
 func routerEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "CALLBACK_ROUTER_") {
+		if !strings.HasPrefix(kv, "CALLBACK_ROUTER_") || strings.HasPrefix(kv, "CALLBACK_ROUTER_PPROF=") {
 			env = append(env, kv)
 		}
 	}

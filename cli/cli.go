@@ -1,5 +1,5 @@
-// Package cli is callback-router's command line: serve (the default), validate, routes, send
-// and version. Each command parses its own flags and returns an exit code; main only wires
+// Package cli is callback-router's command line: serve (the default), validate, routes, send,
+// queue and version. Each command parses its own flags and returns an exit code; main only wires
 // the process's arguments, streams and signals to Main.
 package cli
 
@@ -25,6 +25,7 @@ Usage:
   callback-router validate [-config F]
   callback-router routes [-config F] [-command C]
   callback-router send [-config F] [-url U] [-token T] [-sdkappid N] FILE|COMMAND
+  callback-router queue stats|list|replay|drop [-config F] [-state pending|dead] [-id N,…] [-event E] [-command C] [-from T] [-to T]
   callback-router version
 
 The config file is -config, else $CALLBACK_ROUTER_CONFIG, else ./config.yaml.
@@ -46,6 +47,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return routes(args, stdout, stderr)
 	case "send":
 		return send(ctx, args, stdout, stderr)
+	case "queue":
+		return queueCmd(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionLine())
 		return ExitOK

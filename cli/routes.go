@@ -68,9 +68,16 @@ func explain(t *router.Table, command string) string {
 	return fmt.Sprintf("%s -> route %s: %s; %s", command, r.Name, why, target)
 }
 
+// mode says how a route answers: sync or async, with "+ordered" for an async route that
+// keeps each room's order and "+journal" for a sync route that journals its fallbacks.
 func mode(r *router.Route) string {
-	if r.Async {
+	switch {
+	case r.Async && r.Ordered:
+		return "async+ordered"
+	case r.Async:
 		return "async"
+	case r.Journal:
+		return "sync+journal"
 	}
 	return "sync"
 }

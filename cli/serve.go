@@ -14,6 +14,7 @@ import (
 
 	"github.com/callback-router/callback-router/admin"
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/logging"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/reload"
@@ -54,12 +55,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	warnOpenDoors(log, table)
 	warnExposedAdmin(log, cfg.Server)
-	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)))
+	queue, err := openQueue(cfg, log, m.Delivered)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot open the delivery store")
+		return ExitError
+	}
+	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)), server.WithQueue(queue))
 	installed := func(t *router.Table) { m.Install(t); live.Install(t) }
 	installed(table)
 	m.Watch(srv.Table, srv.Queue())
 	if err := srv.Listen(); err != nil {
 		log.Error().Err(err).Msg("cannot listen")
+		queue.Close(context.Background())
 		return ExitError
 	}
 
@@ -77,7 +84,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	stopAdmin, ok := startAdmin(cfg.Server.AdminListen, admin.Options{
 		Table: srv.Table, Ready: serving.Load, Metrics: m, Live: live, Reload: reloader.Status,
-		Queue: srv.Queue(), Version: versionLine(), Logger: log, Token: cfg.Server.AdminToken,
+		Queue: srv.Queue(), Deliveries: manager(queue), Version: versionLine(), Logger: log, Token: cfg.Server.AdminToken,
 	}, log)
 	if !ok {
 		return ExitError
@@ -165,6 +172,12 @@ func isLoopback(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// manager returns the queue's management surface, nil when it has none.
+func manager(q any) delivery.Manager {
+	m, _ := q.(delivery.Manager)
+	return m
 }
 
 func or(a, b string) string {

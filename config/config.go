@@ -157,7 +157,13 @@ type Route struct {
 	// Upstreams lists every upstream an async route delivers to (fan-out).
 	Upstreams []string `mapstructure:"upstreams"`
 	Async     bool     `mapstructure:"async"`
-	Policy    `mapstructure:",squash"`
+	// Ordered delivers the callbacks of one room (RoomId, else GroupId) to each upstream one
+	// at a time, in arrival order; a failing callback holds back the room's later ones.
+	Ordered bool `mapstructure:"ordered"`
+	// Journal delivers every fallback verdict of this (synchronous) route to its upstream
+	// later, with the original callback, so the app can reconcile what it did not decide.
+	Journal bool `mapstructure:"journal"`
+	Policy  `mapstructure:",squash"`
 }
 
 // UpstreamNames returns every upstream the route names.
@@ -169,18 +175,61 @@ func (r Route) UpstreamNames() []string {
 	return append(out, r.Upstreams...)
 }
 
-// Delivery configures the background delivery of async routes.
+// Delivery configures the durable background delivery of async routes and of journaled
+// fallback verdicts. Every key needs a restart: the store is opened once at start.
 type Delivery struct {
-	// QueueSize bounds the callbacks waiting for delivery; past it an async route answers
-	// with its fallback (reason overloaded) instead of growing memory without bound.
-	QueueSize int `mapstructure:"queue_size"`
+	// Backend is where callbacks wait for delivery: "bbolt" (the default, one file under Dir,
+	// one router instance) or "jetstream" (a NATS JetStream stream shared by several
+	// instances behind one callback URL).
+	Backend string `mapstructure:"backend"`
+	// Dir holds the bbolt file (deliveries.db); it is created if missing. Default ./data.
+	Dir string `mapstructure:"dir"`
+	// MaxItems and MaxBytes bound the callbacks waiting for delivery (dead letters aside);
+	// past either an async route answers with its fallback (reason overloaded) rather than
+	// grow the store without bound.
+	MaxItems int   `mapstructure:"max_items"`
+	MaxBytes int64 `mapstructure:"max_bytes"`
 	// Workers deliver queued callbacks concurrently.
 	Workers int `mapstructure:"workers"`
-	// MaxAge is how long a callback is retried before it is given up.
+	// MaxAge is how long a callback is retried, counted from its arrival, before it moves to
+	// the dead letters. Default 24h.
 	MaxAge time.Duration `mapstructure:"max_age"`
-	// AttemptDeadline bounds one delivery (with its own retries) to an upstream.
+	// AttemptDeadline bounds one delivery (with one quick retry) to an upstream.
 	AttemptDeadline time.Duration `mapstructure:"attempt_deadline"`
+	// Backoff spaces the redeliveries of one callback: jittered, doubling from Initial up to Max.
+	Backoff Backoff `mapstructure:"backoff"`
+	// JetStream configures the shared backend (backend: jetstream).
+	JetStream JetStream `mapstructure:"jetstream"`
 }
+
+// Backoff is a jittered exponential backoff: the wait before redelivery n lies in
+// [w/2, w] with w = min(Initial<<n, Max).
+type Backoff struct {
+	Initial time.Duration `mapstructure:"initial"`
+	Max     time.Duration `mapstructure:"max"`
+}
+
+// JetStream names the NATS server and stream several router instances share.
+type JetStream struct {
+	URL string `mapstructure:"url"` // nats://host:4222; several separated by commas
+	// Stream is created if missing (work-queue retention, file storage); Subject is the
+	// subject deliveries are published on, DeadSubject the one dead letters go to.
+	Stream      string `mapstructure:"stream"`
+	Subject     string `mapstructure:"subject"`
+	DeadSubject string `mapstructure:"dead_subject"`
+	// Consumer is the durable consumer every instance pulls from, so each delivery goes to
+	// one instance at a time.
+	Consumer string `mapstructure:"consumer"`
+	Replicas int    `mapstructure:"replicas"`
+	// Timeout bounds connecting and each publish acknowledgement.
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// Delivery backends.
+const (
+	BackendBolt      = "bbolt"
+	BackendJetStream = "jetstream"
+)
 
 // Log configures the process log.
 type Log struct {

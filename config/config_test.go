@@ -129,8 +129,14 @@ func TestParseMinimalIsComplete(t *testing.T) {
 	if got, want := cfg.Log.Level, "info"; got != want {
 		t.Errorf("log.level = %q, want %q", got, want)
 	}
-	if got, want := cfg.Delivery.QueueSize, 10000; got != want {
-		t.Errorf("delivery.queue_size = %d, want %d", got, want)
+	if got, want := cfg.Delivery.MaxItems, 100000; got != want {
+		t.Errorf("delivery.max_items = %d, want %d", got, want)
+	}
+	if got, want := cfg.Delivery.MaxAge, 24*time.Hour; got != want {
+		t.Errorf("delivery.max_age = %s, want %s", got, want)
+	}
+	if got, want := cfg.Delivery.Backend, config.BackendBolt; got != want {
+		t.Errorf("delivery.backend = %q, want %q", got, want)
 	}
 	u, _ := cfg.Upstream("gifts")
 	if got, want := u.MaxConns, config.DefaultMaxConns; got != want {
@@ -213,6 +219,35 @@ upstreams:
 		key  string // the key the error must name
 		text string // and, if set, a word of its message
 	}{
+		{name: "queue_size of older configs", key: "delivery.queue_size", text: "max_items", yaml: `
+delivery: {queue_size: 10}` + minimal},
+		{name: "unknown delivery backend", key: "delivery.backend", text: "jetstream", yaml: `
+delivery: {backend: redis}` + minimal},
+		{name: "empty delivery dir", key: "delivery.dir", yaml: `
+delivery: {dir: ""}` + minimal},
+		{name: "max_bytes too small", key: "delivery.max_bytes", text: "1 MiB", yaml: `
+delivery: {max_bytes: 1000}` + minimal},
+		{name: "backoff max below initial", key: "delivery.backoff.max", yaml: `
+delivery: {backoff: {initial: 2s, max: 1s}}` + minimal},
+		{name: "jetstream url not nats", key: "delivery.jetstream.url", text: "nats://", yaml: `
+delivery: {backend: jetstream, jetstream: {url: "http://x:4222"}}` + minimal},
+		{name: "jetstream stream with a dot", key: "delivery.jetstream.stream", yaml: `
+delivery: {backend: jetstream, jetstream: {stream: "a.b"}}` + minimal},
+		{name: "ordered on a synchronous route", key: "routes[0].ordered", text: "async", yaml: ups + `
+routes:
+  - commands: ["*"]
+    upstream: gifts
+    ordered: true`},
+		{name: "journal on an async route", key: "routes[0].journal", yaml: ups + `
+routes:
+  - commands: ["*"]
+    upstream: gifts
+    async: true
+    journal: true`},
+		{name: "journal without upstream", key: "routes[0].journal", text: "upstream", yaml: ups + `
+routes:
+  - commands: ["*"]
+    journal: true`},
 		{name: "unknown key at top level", key: "sever", text: "unknown key", yaml: `
 sever: {listen: ":8080"}` + minimal},
 		{name: "unknown key nested", key: "server.lisen", text: "unknown key", yaml: `

@@ -142,7 +142,12 @@ func decodeError(err error) error {
 		key, msg := mapKey.ReplaceAllString(m[1], "upstreams.$1"), m[2]
 		if names, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
 			for _, name := range strings.Split(names, ", ") {
-				problems = append(problems, fmt.Errorf("%s: unknown key (check its spelling and where it is nested)", joinKey(key, name)))
+				k := joinKey(key, name)
+				if now, ok := renamedKeys[k]; ok {
+					problems = append(problems, fmt.Errorf("%s: no longer a key: %s", k, now))
+					continue
+				}
+				problems = append(problems, fmt.Errorf("%s: unknown key (check its spelling and where it is nested)", k))
 			}
 			continue
 		}
@@ -152,6 +157,11 @@ func decodeError(err error) error {
 		return fmt.Errorf("config: %w", err)
 	}
 	return errors.Join(problems...)
+}
+
+// renamedKeys says what replaced a key that older configs still carry.
+var renamedKeys = map[string]string{
+	"delivery.queue_size": "the delivery store is bounded by delivery.max_items and delivery.max_bytes",
 }
 
 // mapstructureLine matches mapstructure's "'key' message" error lines.

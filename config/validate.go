@@ -347,6 +347,15 @@ func (c *Config) validateRoutes(p *problems) {
 				p.add(key+".upstream", "%q is not defined under upstreams (defined: %s)", name, strings.Join(sortedKeys(c.Upstreams), ", "))
 			}
 		}
+		if r.Ordered && !r.Async {
+			p.add(key+".ordered", "only async routes deliver in the background; set async: true or remove ordered")
+		}
+		if r.Journal && r.Async {
+			p.add(key+".journal", "an async route never answers from its fallback verdict; journal is for synchronous routes")
+		}
+		if r.Journal && len(names) == 0 {
+			p.add(key+".journal", "the journal is delivered to the route's upstream; set upstream")
+		}
 		if r.Async && r.Retries != nil {
 			p.add(key+".retries", "async routes retry until delivery.max_age; remove retries")
 		}
@@ -373,8 +382,21 @@ func checkPattern(cmd string) error {
 
 func (c *Config) validateDelivery(p *problems) {
 	d := c.Delivery
-	if d.QueueSize <= 0 {
-		p.add("delivery.queue_size", "must be positive")
+	switch d.Backend {
+	case BackendBolt:
+		if strings.TrimSpace(d.Dir) == "" {
+			p.add("delivery.dir", "is empty; name the directory that holds the delivery store, e.g. ./data")
+		}
+	case BackendJetStream:
+		c.validateJetStream(p)
+	default:
+		p.add("delivery.backend", "%q is not %s or %s", d.Backend, BackendBolt, BackendJetStream)
+	}
+	if d.MaxItems <= 0 {
+		p.add("delivery.max_items", "must be positive")
+	}
+	if d.MaxBytes < 1<<20 {
+		p.add("delivery.max_bytes", "%d is below 1 MiB: it would refuse callbacks of ordinary size", d.MaxBytes)
 	}
 	if d.Workers <= 0 {
 		p.add("delivery.workers", "must be positive")
@@ -384,6 +406,42 @@ func (c *Config) validateDelivery(p *problems) {
 	}
 	if d.AttemptDeadline <= 0 {
 		p.add("delivery.attempt_deadline", "must be positive")
+	}
+	if d.Backoff.Initial <= 0 {
+		p.add("delivery.backoff.initial", "must be positive")
+	}
+	if d.Backoff.Max < d.Backoff.Initial {
+		p.add("delivery.backoff.max", "%s is shorter than delivery.backoff.initial (%s)", d.Backoff.Max, d.Backoff.Initial)
+	}
+}
+
+func (c *Config) validateJetStream(p *problems) {
+	j := c.Delivery.JetStream
+	for _, raw := range strings.Split(j.URL, ",") {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
+			p.add("delivery.jetstream.url", "%q is not a nats:// or tls:// URL", raw)
+		}
+	}
+	for _, k := range []struct{ key, v string }{
+		{"delivery.jetstream.stream", j.Stream}, {"delivery.jetstream.subject", j.Subject},
+		{"delivery.jetstream.dead_subject", j.DeadSubject}, {"delivery.jetstream.consumer", j.Consumer},
+	} {
+		if k.v == "" || strings.ContainsAny(k.v, " \t*>") {
+			p.add(k.key, "%q must be a non-empty name without spaces or wildcards", k.v)
+		}
+	}
+	if j.Subject == j.DeadSubject {
+		p.add("delivery.jetstream.dead_subject", "must differ from delivery.jetstream.subject")
+	}
+	if strings.ContainsAny(j.Stream, ".") {
+		p.add("delivery.jetstream.stream", "%q: stream names may not contain dots", j.Stream)
+	}
+	if j.Replicas < 1 || j.Replicas > 5 {
+		p.add("delivery.jetstream.replicas", "%d is outside 1..5", j.Replicas)
+	}
+	if j.Timeout <= 0 {
+		p.add("delivery.jetstream.timeout", "must be positive")
 	}
 }
 

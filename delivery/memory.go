@@ -17,8 +17,6 @@ import (
 const (
 	redeliverBase = 200 * time.Millisecond
 	redeliverCap  = 30 * time.Second
-	// attemptRetries are the quick retries inside one delivery attempt, as for a sync route.
-	attemptRetries = 1
 )
 
 // MemoryOptions configures a MemoryQueue.
@@ -48,7 +46,7 @@ type MemoryQueue struct {
 	dropped   atomic.Uint64
 }
 
-var _ Queue = (*MemoryQueue)(nil)
+var _ Engine = (*MemoryQueue)(nil)
 
 // NewMemoryQueue starts the workers; Close stops them.
 func NewMemoryQueue(opts MemoryOptions) *MemoryQueue {
@@ -73,6 +71,14 @@ func (q *MemoryQueue) Enqueue(jobs ...Job) bool {
 		q.jobs <- j
 	}
 	return true
+}
+
+// Start does nothing: a MemoryQueue holds its jobs' upstreams and delivers from creation.
+func (q *MemoryQueue) Start(Resolver) {}
+
+// Stats is a snapshot of the counters.
+func (q *MemoryQueue) Stats() Stats {
+	return Stats{Backend: "memory", Pending: q.Depth(), Delivered: q.Delivered(), DeadAdded: q.Dropped()}
 }
 
 // Depth returns the jobs held, queued or being retried.

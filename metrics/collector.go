@@ -2,18 +2,16 @@ package metrics
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/router"
 )
 
 // Queue is what the metrics read from the async delivery queue.
-type Queue interface {
-	Depth() int64
-	Delivered() uint64
-	Dropped() uint64
-}
+type Queue = delivery.Counts
 
 // source is where the scrape-time metrics are read from.
 type source struct {
@@ -28,6 +26,9 @@ type liveCollector struct {
 	src atomic.Pointer[source]
 
 	inFlight, deadline, breaker, depth, delivered, dropped, loaded *prometheus.Desc
+	// The durable queue's: its size, the oldest callback waiting, dead letters, deliveries
+	// by outcome and callbacks refused.
+	queueBytes, oldest, dead, deliveries, refused *prometheus.Desc
 }
 
 func newLiveCollector() *liveCollector {
@@ -42,6 +43,12 @@ func newLiveCollector() *liveCollector {
 		delivered: d("async_delivered_total", "Async callbacks delivered."),
 		dropped:   d("async_dropped_total", "Async callbacks given up (older than delivery.max_age, or lost at shutdown)."),
 		loaded:    d("config_loaded_timestamp_seconds", "When the running config was loaded, in Unix seconds."),
+
+		queueBytes: d("async_queue_bytes", "Bytes of the async callbacks waiting in the delivery store (compare with delivery.max_bytes)."),
+		oldest:     d("async_queue_oldest_age_seconds", "Age of the oldest callback waiting for delivery; 0 when none waits."),
+		dead:       d("async_dead_letters", "Callbacks in the dead letters, given up after delivery.max_age and not yet replayed or dropped."),
+		deliveries: d("async_deliveries_total", "Delivery attempts of async callbacks and journaled verdicts, by outcome (delivered, failed, dead_lettered).", "outcome"),
+		refused:    d("async_enqueue_refused_total", "Callbacks the delivery store refused, answered with the route's fallback, by reason (full, error).", "reason"),
 	}
 }
 
@@ -52,7 +59,8 @@ func (m *Metrics) Watch(table func() *router.Table, q Queue) {
 }
 
 func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.inFlight, c.deadline, c.breaker, c.depth, c.delivered, c.dropped, c.loaded} {
+	for _, d := range []*prometheus.Desc{c.inFlight, c.deadline, c.breaker, c.depth, c.delivered, c.dropped, c.loaded,
+		c.queueBytes, c.oldest, c.dead, c.deliveries, c.refused} {
 		ch <- d
 	}
 }
@@ -75,8 +83,30 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.loaded, prometheus.GaugeValue, float64(t.LoadedAt.UnixNano())/1e9)
 	}
 	if q := src.queue; q != nil {
-		ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(q.Depth()))
-		ch <- prometheus.MustNewConstMetric(c.delivered, prometheus.CounterValue, float64(q.Delivered()))
-		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(q.Dropped()))
+		c.collectQueue(ch, q.Stats())
 	}
+}
+
+func (c *liveCollector) collectQueue(ch chan<- prometheus.Metric, st delivery.Stats) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge(c.depth, float64(st.Pending))
+	gauge(c.queueBytes, float64(st.PendingBytes))
+	var age float64
+	if !st.Oldest.IsZero() {
+		age = max(time.Since(st.Oldest).Seconds(), 0)
+	}
+	gauge(c.oldest, age)
+	gauge(c.dead, float64(st.Dead))
+	counter(c.delivered, st.Delivered)
+	counter(c.dropped, st.DeadAdded)
+	counter(c.deliveries, st.Delivered, "delivered")
+	counter(c.deliveries, st.Failed, "failed")
+	counter(c.deliveries, st.DeadAdded, "dead_lettered")
+	counter(c.refused, st.Refused, "full")
+	counter(c.refused, st.Errors, "error")
 }

@@ -215,6 +215,8 @@ func TestNamesListsEveryMetric(t *testing.T) {
 		"callback_router_breaker_state", "callback_router_breaker_transitions_total", "callback_router_route_in_flight",
 		"callback_router_config_reloads_total", "callback_router_config_reload_failures_total",
 		"callback_router_async_queue_depth", "callback_router_async_delivery_age_seconds",
+		"callback_router_async_queue_oldest_age_seconds", "callback_router_async_dead_letters", "callback_router_async_deliveries_total",
+		"callback_router_async_enqueue_refused_total", "callback_router_async_queue_bytes",
 	} {
 		if !contains(names, want) {
 			t.Errorf("Names() lacks %s", want)

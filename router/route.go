@@ -17,6 +17,10 @@ type Route struct {
 	// delivers to each (fan-out). Empty means the route answers from config alone.
 	Upstreams []*proxy.Upstream
 	Async     bool
+	// Ordered delivers an async route's callbacks of one room in arrival order.
+	Ordered bool
+	// Journal delivers the route's fallback verdicts to its upstream later.
+	Journal bool
 
 	Deadline       time.Duration
 	Retries        int

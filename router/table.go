@@ -106,7 +106,7 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	}
 	r := t.policyRoute(name, cfg.Defaults, rc.Policy)
 	r.Commands = slices.Clone(rc.Commands)
-	r.Async = rc.Async
+	r.Async, r.Ordered, r.Journal = rc.Async, rc.Ordered, rc.Journal
 	for _, un := range rc.UpstreamNames() {
 		up, ok := t.Upstreams[lower(un)]
 		if !ok {

@@ -47,7 +47,7 @@ routes:
 	}
 }
 
-// TestAsyncQueueFullAnswersFallback: past delivery.queue_size the route answers its fallback
+// TestAsyncQueueFullAnswersFallback: past delivery.max_items the route answers its fallback
 // with reason overloaded instead of growing memory.
 func TestAsyncQueueFullAnswersFallback(t *testing.T) {
 	up := upstreamtest.Start(t, nil)
@@ -60,12 +60,13 @@ routes:
     upstream: audit
     async: true
     fallback: {action: allow, error_info: "queued elsewhere"}
-delivery: {queue_size: 3, workers: 1, attempt_deadline: 200ms}
+delivery: {max_items: 3, workers: 1, attempt_deadline: 200ms}
 server: {shutdown_timeout: 1s}
 `, up.URL))
 	var overloaded int
-	for range 5 {
-		if a := r.post(t, endBattle, "{}"); a.Fallback == "overloaded" {
+	for i := range 5 {
+		// Distinct bodies: the same callback twice is one pending delivery (TestBoltAppendDedupAndFull).
+		if a := r.post(t, endBattle, fmt.Sprintf(`{"BattleId":"b%d"}`, i)); a.Fallback == "overloaded" {
 			overloaded++
 			if want := `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"queued elsewhere"}`; a.Body != want {
 				t.Errorf("overloaded answer %s, want %s", a.Body, want)

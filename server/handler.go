@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,8 @@ type outcome struct {
 	rejectCode        string
 	err               error
 	latency           time.Duration
+	// journal is the route whose fallback verdict is to be journaled, nil when none is.
+	journal *router.Route
 }
 
 // Handle answers one callback into out.
@@ -72,6 +75,9 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	var o outcome
 	h.serve(ctx, t, in, out, &o)
 	out.Close = out.Close || h.draining.Load()
+	if o.journal != nil {
+		h.recordVerdict(in, out, &o)
+	}
 	o.latency = h.now().Sub(in.Received)
 	h.logCallback(in, out, &o)
 	h.observe(in, out, &o)
@@ -206,20 +212,29 @@ func (h *Handler) rejectWith(out *Outbound, o *outcome, rej *rejection) {
 	}
 }
 
-// fallback answers with the route's configured verdict, marked with the reason.
+// fallback answers with the route's configured verdict, marked with the reason, and marks
+// the verdict for the journal when the route keeps one.
 func (h *Handler) fallback(out *Outbound, o *outcome, r *router.Route, reason proxy.Reason) {
 	o.decision, o.reason = r.Fallback.Action(), reason
 	out.Status, out.Body, out.Fallback = http.StatusOK, r.Fallback.Envelope, string(reason)
+	if r.Journal && len(r.Upstreams) > 0 && reason != ReasonNoRoute {
+		o.journal = r
+	}
 }
 
 func (h *Handler) enqueue(in *Inbound, out *Outbound, o *outcome, r *router.Route) {
 	body := bytes.Clone(in.Body) // in.Body does not outlive the request
 	ff := forwardedFor(in)
+	id := delivery.EventID(o.command, in.RawQuery, body)
+	var room string
+	if r.Ordered {
+		room = delivery.OrderKey(body)
+	}
 	jobs := make([]delivery.Job, len(r.Upstreams))
 	for i, up := range r.Upstreams {
 		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, Command: o.command, Body: body,
 			RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: ff,
-			RetryOn: r.RetryOn, Received: in.Received}
+			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
 	}
 	o.upstream = r.Upstreams[0].Name()
 	if !h.queue.Enqueue(jobs...) {
@@ -229,6 +244,25 @@ func (h *Handler) enqueue(in *Inbound, out *Outbound, o *outcome, r *router.Rout
 	o.decision = DecisionQueued
 	out.Status, out.Body = http.StatusOK, tencent.AllowEnvelope
 }
+
+// recordVerdict stores the fallback verdict Tencent was given, with the original callback,
+// for delivery to the route's upstream later (journal: true). It runs before the answer is
+// written, so a verdict Tencent acted on is never lost to a crash; a store that refuses it
+// does not change the answer, only the log line.
+func (h *Handler) recordVerdict(in *Inbound, out *Outbound, o *outcome) {
+	r := o.journal
+	body := bytes.Clone(in.Body)
+	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, Command: o.command, Body: body,
+		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
+		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
+		Verdict: o.decision, Reason: string(o.reason)}
+	if !h.queue.Enqueue(j) {
+		o.err = errors.Join(o.err, errJournalRefused)
+	}
+}
+
+// errJournalRefused marks, in the log line, a verdict the delivery store could not take.
+var errJournalRefused = errors.New("fallback verdict not journaled: the delivery store refused it (full or failing)")
 
 // forwardedFor appends the peer's address to the X-Forwarded-For it sent, as a proxy does.
 func forwardedFor(in *Inbound) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
 )
@@ -44,7 +45,7 @@ func startRouter(t testing.TB, yaml string) *testRouter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(table, log)
+	srv := server.New(table, log, server.WithQueue(openQueue(t, cfg, log)))
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +67,21 @@ func startRouter(t testing.TB, yaml string) *testRouter {
 		}
 	})
 	return &testRouter{URL: "http://" + srv.Addr().String() + cfg.Server.Path, srv: srv, logs: logs}
+}
+
+// openQueue opens the durable delivery store the router uses in production, in a
+// directory of the test's own.
+func openQueue(t testing.TB, cfg *config.Config, log zerolog.Logger) *delivery.Durable {
+	t.Helper()
+	d := cfg.Delivery
+	q, err := delivery.OpenDurable(
+		delivery.BoltOptions{Dir: t.TempDir(), MaxItems: d.MaxItems, MaxBytes: d.MaxBytes},
+		delivery.DurableOptions{Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
+			Backoff: delivery.Backoff{Initial: d.Backoff.Initial, Max: d.Backoff.Max}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }
 
 // answer is what Tencent got back.

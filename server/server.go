@@ -5,19 +5,21 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/delivery"
+	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
 )
 
 // Server is the callback listener with its handler, route table and delivery queue.
 type Server struct {
 	table   atomic.Pointer[router.Table]
-	queue   *delivery.MemoryQueue
+	queue   delivery.Engine
 	handler *Handler
 	engine  engine
 	ln      net.Listener
@@ -40,8 +42,15 @@ func WithObserver(o Observer) Option {
 	}
 }
 
+// WithQueue has async callbacks and journaled verdicts delivered by q, which the Server
+// starts (resolving upstreams in its current route table) and closes when it stops. Without
+// it the Server keeps them in a volatile in-memory queue, which only tests should use.
+func WithQueue(q delivery.Engine) Option {
+	return func(s *Server) { s.queue = q }
+}
+
 // New builds a Server for the table's config. Listen addresses, limits of the HTTP server and
-// the queue's size are fixed here: a reload cannot change them.
+// the delivery queue are fixed here: a reload cannot change them.
 func New(t *router.Table, log zerolog.Logger, opts ...Option) *Server {
 	cfg := t.Config
 	s := &Server{log: log, obs: nopObserver{}}
@@ -49,12 +58,15 @@ func New(t *router.Table, log zerolog.Logger, opts ...Option) *Server {
 		o(s)
 	}
 	s.table.Store(t)
-	d := cfg.Delivery
-	s.queue = delivery.NewMemoryQueue(delivery.MemoryOptions{
-		Size: d.QueueSize, Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
-		Logger: log.With().Str("component", "delivery").Logger(),
-		OnDone: s.deliveryDone(),
-	})
+	if s.queue == nil {
+		d := cfg.Delivery
+		s.queue = delivery.NewMemoryQueue(delivery.MemoryOptions{
+			Size: d.MaxItems, Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
+			Logger: log.With().Str("component", "delivery").Logger(),
+			OnDone: s.deliveryDone(),
+		})
+	}
+	s.queue.Start(s.upstream)
 	s.handler = NewHandler(&s.table, s.queue, log)
 	s.handler.obs = s.obs
 	s.engine = newEngine(cfg.Server, s.handler, log)
@@ -72,8 +84,14 @@ func (s *Server) deliveryDone() func(delivery.Job, bool) {
 	}
 }
 
+// upstream finds an upstream of the running table by name, for background deliveries,
+// which outlive the table they were queued under.
+func (s *Server) upstream(name string) *proxy.Upstream {
+	return s.table.Load().Upstreams[strings.ToLower(name)]
+}
+
 // Queue returns the delivery queue of async routes, for its depth and counts.
-func (s *Server) Queue() *delivery.MemoryQueue { return s.queue }
+func (s *Server) Queue() delivery.Engine { return s.queue }
 
 // Table returns the table callbacks are routed with now.
 func (s *Server) Table() *router.Table { return s.table.Load() }
@@ -134,8 +152,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err := s.drain(sctx, min(cfg.DrainGrace, cfg.ShutdownTimeout/2))
-	if lost := s.queue.Close(sctx); lost > 0 {
-		s.log.Error().Int64("lost", lost).Msg("async callbacks not delivered before shutdown")
+	if left := s.queue.Close(sctx); left > 0 {
+		s.log.Warn().Int64("left", left).Msg("async callbacks not delivered before shutdown")
 	}
 	<-errc
 	// Nothing will call the upstreams again: close their pooled connections now rather

@@ -75,7 +75,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 	audit := upstreamtest.Start(t, upstreamtest.OK())
 	addr, admin := freeAddr(t), freeAddr(t)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfg, []byte(pageConfig(addr, admin, gifts.URL, moderation.URL, audit.URL)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(pageConfig(addr, admin, gifts.URL, moderation.URL, audit.URL)+
+		fmt.Sprintf("delivery: {dir: %q}\n", t.TempDir())), 0o600); err != nil {
 		t.Fatal(err)
 	}
 

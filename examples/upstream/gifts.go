@@ -89,6 +89,13 @@ func (g *giftChecker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if tencentVerdict := r.Header.Get("X-Callback-Fallback-Verdict"); tencentVerdict != "" {
+		balance, action := g.reconcile(r.Header.Get("X-Callback-Event-Id"), requestID, sender, cost, tencentVerdict == "allow")
+		log.Info("gift reconciled from the router's journal", "sender", sender, "cost", cost, "tencent_verdict", tencentVerdict,
+			"reason", r.Header.Get("X-Callback-Fallback-Reason"), "action", action, "balance", balance)
+		writeEnvelope(w, codeAllow, "")
+		return
+	}
 	v, balance, repeated := g.decide(requestID, sender, cost)
 	log.Info("gift checked", "sender", sender, "cost", cost, "balance", balance,
 		"error_code", v.code, "repeated", repeated)
@@ -167,6 +174,39 @@ func (g *giftChecker) decide(requestID, sender string, cost int64) (v verdict, b
 		g.rememberLocked(requestID, v)
 	}
 	return v, balance, false
+}
+
+// reconcile applies a journal entry: the router answered Tencent for this gift from its
+// fallback (this checker was down, slow or wrong), and Tencent let the gift through (allowed)
+// or blocked it. The balance is brought in line with what Tencent did: a gift let through is
+// charged, even into debt, unless this checker had already charged it for the same request id
+// (its answer came too late); a gift blocked after this checker had charged it is refunded.
+// The router delivers at least once, so an event id seen before changes nothing.
+func (g *giftChecker) reconcile(eventID, requestID, sender string, cost int64, allowed bool) (balance int64, action string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	balance = g.balanceLocked(sender)
+	key := "journal:" + eventID
+	if _, seen := g.verdicts[key]; seen && eventID != "" {
+		return balance, "already reconciled"
+	}
+	ours, decided := g.verdicts[requestID]
+	charged := decided && ours.code == codeAllow
+	switch {
+	case allowed && !charged:
+		balance -= cost
+		action = "charged"
+	case !allowed && charged:
+		balance += cost
+		action = "refunded"
+	default:
+		action = "nothing to change"
+	}
+	g.balances[sender] = balance
+	if eventID != "" {
+		g.rememberLocked(key, verdict{})
+	}
+	return balance, action
 }
 
 // balance returns the coins account has now.

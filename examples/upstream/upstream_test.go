@@ -22,6 +22,7 @@ type callback struct {
 	command   string
 	requestID string
 	body      string
+	headers   map[string]string // further headers, such as a journal entry's
 }
 
 // answer is what the test reads back from an upstream.
@@ -54,6 +55,9 @@ func send(srv *httptest.Server, path string, c callback) (answer, error) {
 	}
 	if c.requestID != "" {
 		req.Header.Set("X-Request-Id", c.requestID)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
 	}
 	req.Header.Set("X-Callback-Attempt", "1")
 	req.Header.Set("X-Callback-Deadline-Ms", "1500")
@@ -190,6 +194,45 @@ func TestGiftsConcurrentRetries(t *testing.T) {
 	wg.Wait()
 	if got, want := g.balance("mia"), int64(4000); got != want {
 		t.Errorf("balance = %d, want %d", got, want)
+	}
+}
+
+// TestGiftsReconcileJournal: journal entries from the router bring the balance in line with
+// what Tencent did while the checker could not answer, once per event id.
+func TestGiftsReconcileJournal(t *testing.T) {
+	journal := func(event, verdict string) map[string]string {
+		return map[string]string{"X-Callback-Fallback-Verdict": verdict, "X-Callback-Fallback-Reason": "timeout", "X-Callback-Event-Id": event}
+	}
+	tests := []struct {
+		name        string
+		checked     bool // the checker answered (allowed and charged) but too late
+		verdict     string
+		events      []string
+		wantBalance int64
+	}{
+		{name: "let through, never checked: charged once", verdict: "allow", events: []string{"e1", "e1"}, wantBalance: 4000},
+		{name: "let through, already charged: nothing", checked: true, verdict: "allow", events: []string{"e1"}, wantBalance: 4000},
+		{name: "blocked, already charged: refunded once", checked: true, verdict: "deny", events: []string{"e1", "e1"}, wantBalance: 5000},
+		{name: "blocked, never checked: nothing", verdict: "deny", events: []string{"e1"}, wantBalance: 5000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGiftChecker(5000, dedupWindow, discard)
+			srv := httptest.NewServer(g)
+			defer srv.Close()
+			body := giftBody(`"mia"`, 1000, 1)
+			if tt.checked {
+				post(t, srv, "/", callback{command: giftCommand, requestID: "r1", body: body})
+			}
+			for _, ev := range tt.events {
+				if a := post(t, srv, "/", callback{command: giftCommand, requestID: "r1", body: body, headers: journal(ev, tt.verdict)}); a.code != 0 {
+					t.Errorf("journal entry answered %d, want 0 (accepted)", a.code)
+				}
+			}
+			if got := g.balance("mia"); got != tt.wantBalance {
+				t.Errorf("balance = %d, want %d", got, tt.wantBalance)
+			}
+		})
 	}
 }
 
@@ -381,10 +424,10 @@ func TestRoutes(t *testing.T) {
 		c        callback
 		wantCode int64
 	}{
-		{"/gifts", callback{giftCommand, "g1", giftBody(`"mia"`, 6000, 1)}, 102101},
-		{"/moderation", callback{"C2C.CallbackBeforeSendMsg", "m1", `{"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"scam"}}]}`}, 2},
-		{"/events", callback{"Live.CallbackAfterEndBattle", "e1", `{"CallbackCommand":"Live.CallbackAfterEndBattle","FromRoomInfo":{"Owner_Account":144115245353757792}}`}, 0},
-		{"/events", callback{"", "e2", `not json`}, 0},
+		{"/gifts", callback{command: giftCommand, requestID: "g1", body: giftBody(`"mia"`, 6000, 1)}, 102101},
+		{"/moderation", callback{command: "C2C.CallbackBeforeSendMsg", requestID: "m1", body: `{"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"scam"}}]}`}, 2},
+		{"/events", callback{command: "Live.CallbackAfterEndBattle", requestID: "e1", body: `{"CallbackCommand":"Live.CallbackAfterEndBattle","FromRoomInfo":{"Owner_Account":144115245353757792}}`}, 0},
+		{"/events", callback{requestID: "e2", body: `not json`}, 0},
 	}
 	for _, tc := range tests {
 		a := post(t, srv, tc.path, tc.c)

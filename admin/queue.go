@@ -1,0 +1,64 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/callback-router/callback-router/delivery"
+)
+
+// The /queue paths let `callback-router queue` manage the delivery store of a running
+// router, which holds the store's file locked. Replay and drop change state, so they are
+// POSTs; like the rest of the admin listener they have no authentication of their own.
+
+// queueList answers GET /queue/list?state=pending|dead&id=…&event=…&command=…&from=…&to=…&limit=….
+func (s *Server) queueList(w http.ResponseWriter, r *http.Request) {
+	f, ok := queueFilter(w, r)
+	if !ok {
+		return
+	}
+	recs, err := s.opts.Deliveries.List(r.URL.Query().Get("state"), f)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if recs == nil {
+		recs = []*delivery.Record{}
+	}
+	writeJSON(w, recs)
+}
+
+// queueStats answers GET /queue/stats.
+func (s *Server) queueStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, s.opts.Deliveries.Stats())
+}
+
+// queueChange answers POST /queue/replay and POST /queue/drop with {"count": n}.
+func (s *Server) queueChange(replay bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f, ok := queueFilter(w, r)
+		if !ok {
+			return
+		}
+		var n int
+		var err error
+		if replay {
+			n, err = s.opts.Deliveries.Replay(f)
+		} else {
+			n, err = s.opts.Deliveries.Drop(r.URL.Query().Get("state"), f)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, map[string]int{"count": n})
+	}
+}
+
+func queueFilter(w http.ResponseWriter, r *http.Request) (delivery.Filter, bool) {
+	f, err := delivery.ParseFilter(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return f, false
+	}
+	return f, true
+}

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callback-router/callback-router/admin"
+	"github.com/callback-router/callback-router/delivery"
+)
+
+// seedDeadLetters stores n callbacks in dir and moves them to the dead letters, as a router
+// does after delivery.max_age.
+func seedDeadLetters(t *testing.T, dir string, commands ...string) {
+	t.Helper()
+	s, err := delivery.OpenBolt(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i, cmd := range commands {
+		body := []byte(fmt.Sprintf(`{"n":%d}`, i))
+		added, err := s.Append([]*delivery.Record{{EventID: delivery.EventID(cmd, "", body), Upstream: "audit",
+			Command: cmd, Body: body, Received: time.Now()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		added[0].DeadAt, added[0].Attempts, added[0].LastError = time.Now(), 9, "upstream_error, status 503"
+		if err := s.Bury(added[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func queueConfig(dir, admin string) string {
+	return fmt.Sprintf(`
+server: {admin_listen: %q}
+upstreams:
+  audit: {url: "http://127.0.0.1:9003/events"}
+routes:
+  - commands: ["*"]
+    upstream: audit
+    async: true
+delivery: {dir: %q}
+`, admin, dir)
+}
+
+// TestQueueCommandOffline: with no router running, the command opens the store itself.
+func TestQueueCommandOffline(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	seedDeadLetters(t, dir, "Live.CallbackAfterEndBattle", "Mic.CallbackAfterSeatInfoChanged", "Live.CallbackAfterCreateRoom")
+	cfg := writeConfig(t, queueConfig(dir, ""))
+	steps := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{name: "stats", args: []string{"stats"}, want: `"dead": 3`},
+		{name: "list dead by command", args: []string{"list", "-command", "Live.*"}, want: "2 dead record(s)"},
+		{name: "replay needs a filter", args: []string{"replay"}, wantCode: ExitUsage},
+		{name: "replay by command", args: []string{"replay", "-command", "Mic.*"}, want: "replayed 1 "},
+		{name: "replay again replays nothing", args: []string{"replay", "-command", "Mic.*"}, want: "replayed 0 "},
+		{name: "pending now holds it", args: []string{"list", "-state", "pending"}, want: "Mic.CallbackAfterSeatInfoChanged"},
+		{name: "drop by id", args: []string{"drop", "-id", "1"}, want: "dropped 1 dead"},
+		{name: "bad time", args: []string{"list", "-from", "yesterday"}, wantCode: ExitUsage},
+		{name: "stats at the end", args: []string{"stats"}, want: `"pending": 1`},
+	}
+	for _, st := range steps {
+		code, out, errOut := run(t, append([]string{"queue", st.args[0], "-config", cfg}, st.args[1:]...)...)
+		if code != st.wantCode {
+			t.Fatalf("%s: exit %d, want %d; stderr: %s", st.name, code, st.wantCode, errOut)
+		}
+		if !strings.Contains(out, st.want) {
+			t.Errorf("%s: output lacks %q:\n%s", st.name, st.want, out)
+		}
+	}
+}
+
+// TestQueueCommandThroughAdmin: a running router holds the store locked; the command goes
+// through its admin listener instead.
+func TestQueueCommandThroughAdmin(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	seedDeadLetters(t, dir, "Live.CallbackAfterEndBattle", "Live.CallbackAfterEndBattle")
+	d, err := delivery.OpenDurable(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
+		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(t.Context())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: admin.New(admin.Options{Deliveries: d}).Handler()}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	locked := writeConfig(t, queueConfig(dir, ""))
+	start := time.Now()
+	code, _, errOut := run(t, "queue", "stats", "-config", locked)
+	if code != ExitError || !strings.Contains(errOut, "server.admin_listen") {
+		t.Errorf("locked store without admin: exit %d, stderr %q; want an error naming server.admin_listen", code, errOut)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("locked store: the command took %s, want it to give up after a few seconds", d)
+	}
+
+	cfg := writeConfig(t, queueConfig(dir, ln.Addr().String()))
+	for _, st := range []struct{ args, want string }{
+		{"list", "2 dead record(s)"},
+		{"replay -all", "replayed 2 "},
+		{"replay -all", "replayed 0 "},
+		{"stats", `"dead": 0`},
+	} {
+		args := strings.Fields(st.args)
+		code, out, errOut := run(t, append([]string{"queue", args[0], "-config", cfg}, args[1:]...)...)
+		if code != ExitOK || !strings.Contains(out, st.want) {
+			t.Errorf("queue %s: exit %d, output %q (stderr %q), want %q", st.args, code, out, errOut, st.want)
+		}
+	}
+}

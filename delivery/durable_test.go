@@ -1,0 +1,191 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/internal/upstreamtest"
+	"github.com/callback-router/callback-router/proxy"
+)
+
+// testEngine is a Durable over a temporary store, delivering to loopback upstreams.
+type testEngine struct {
+	*Durable
+	ups map[string]*proxy.Upstream
+}
+
+func startEngine(t *testing.T, dir string, maxAge time.Duration, ups map[string]string) *testEngine {
+	t.Helper()
+	e := &testEngine{ups: map[string]*proxy.Upstream{}}
+	for name, url := range ups {
+		up, err := proxy.New(proxy.Spec{Name: name, URLs: []string{url}, MaxConns: 64, MaxResponseBytes: 1 << 20,
+			Breaker: proxy.BreakerSettings{ConsecutiveFailures: 1000, OpenFor: time.Second, HalfOpenRequests: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.ups[name] = up
+	}
+	d, err := OpenDurable(BoltOptions{Dir: dir, MaxItems: 10000, MaxBytes: 1 << 30},
+		DurableOptions{Workers: 4, MaxAge: maxAge, AttemptDeadline: time.Second,
+			Backoff: Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Durable = d
+	d.Start(func(name string) *proxy.Upstream { return e.ups[name] })
+	t.Cleanup(func() { d.Close(context.Background()) })
+	return e
+}
+
+func (e *testEngine) job(upstream, body string) Job {
+	return Job{Upstream: e.ups[upstream], Route: "after", Command: "Live.CallbackAfterEndBattle", Body: []byte(body),
+		RawQuery: "SdkAppid=1", RequestID: "rid-" + body, Received: time.Now(),
+		EventID: EventID("Live.CallbackAfterEndBattle", "SdkAppid=1", []byte(body)), OrderKey: OrderKey([]byte(body))}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// TestDurableRetriesUntilDelivered: a failing upstream gets the callback again, with the same
+// event id, until it accepts it; the store is then empty.
+func TestDurableRetriesUntilDelivered(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.FailFirst(5, http.StatusServiceUnavailable, upstreamtest.OK()))
+	e := startEngine(t, t.TempDir(), time.Hour, map[string]string{"audit": up.URL})
+	j := e.job("audit", `{"BattleId":"b1"}`)
+	if !e.Enqueue(j) {
+		t.Fatal("Enqueue refused")
+	}
+	waitUntil(t, "delivery", func() bool { return e.Delivered() == 1 })
+	reqs := up.Requests()
+	if got, want := len(reqs), 6; got != want {
+		t.Errorf("upstream got %d requests, want %d (5 failures, then the delivery)", got, want)
+	}
+	for i, r := range reqs {
+		if got := r.Header.Get(HeaderEventID); got != j.EventID {
+			t.Errorf("request %d: %s %q, want %q", i+1, HeaderEventID, got, j.EventID)
+		}
+		if string(r.Body) != `{"BattleId":"b1"}` || r.RawQuery != "SdkAppid=1" {
+			t.Errorf("request %d: body %s query %q, want the callback's", i+1, r.Body, r.RawQuery)
+		}
+	}
+	waitUntil(t, "an empty store", func() bool { return e.Depth() == 0 })
+}
+
+// TestDurableDeadLettersWhenTooOld: past max_age a callback moves to the dead letters.
+func TestDurableDeadLettersWhenTooOld(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "down"))
+	e := startEngine(t, t.TempDir(), 300*time.Millisecond, map[string]string{"audit": up.URL})
+	e.Enqueue(e.job("audit", `{"BattleId":"b1"}`))
+	waitUntil(t, "a dead letter", func() bool { return e.Dropped() == 1 })
+	dead, err := e.Store().List(StateDead, Filter{})
+	if err != nil || len(dead) != 1 {
+		t.Fatalf("dead letters: %v, %v; want one", dead, err)
+	}
+	if dead[0].Attempts < 1 || !strings.Contains(dead[0].LastError, "503") || dead[0].DeadAt.IsZero() {
+		t.Errorf("dead letter %+v: want its attempts, the last error (503) and when it died", dead[0])
+	}
+	if got := e.Depth(); got != 0 {
+		t.Errorf("Depth() = %d, want 0", got)
+	}
+	// Replay, with the upstream back: delivered.
+	up.Set(upstreamtest.OK())
+	if n, err := e.Replay(Filter{}); err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v; want 1", n, err)
+	}
+	waitUntil(t, "the replayed delivery", func() bool { return e.Delivered() == 1 })
+	if n, _ := e.Replay(Filter{}); n != 0 {
+		t.Errorf("second Replay replayed %d, want 0", n)
+	}
+}
+
+// TestDurableOrderPerRoom: with an order key, a room's callbacks reach the upstream in
+// arrival order even when the first fails a few times; other rooms are not held back.
+func TestDurableOrderPerRoom(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	up := upstreamtest.Start(t, func(w http.ResponseWriter, r *http.Request, n int64) {
+		body := r.Header.Get("X-Request-Id")
+		if strings.HasPrefix(body, `rid-{"RoomId":"a","n":0`) && n%3 != 0 {
+			w.WriteHeader(http.StatusServiceUnavailable) // the room's first callback fails at first
+			return
+		}
+		room := OrderKey([]byte(strings.TrimPrefix(body, "rid-")))
+		mu.Lock()
+		seen[room] = append(seen[room], strings.TrimPrefix(body, "rid-"))
+		mu.Unlock()
+		upstreamtest.OK()(w, r, n)
+	})
+	e := startEngine(t, t.TempDir(), time.Hour, map[string]string{"audit": up.URL})
+	const perRoom = 20
+	for i := range perRoom {
+		for _, room := range []string{"a", "b"} {
+			if !e.Enqueue(e.job("audit", fmt.Sprintf(`{"RoomId":%q,"n":%d}`, room, i))) {
+				t.Fatal("Enqueue refused")
+			}
+		}
+	}
+	waitUntil(t, "every delivery", func() bool { return e.Delivered() == 2*perRoom })
+	mu.Lock()
+	defer mu.Unlock()
+	for _, room := range []string{"a", "b"} {
+		got := seen[room]
+		if len(got) != perRoom {
+			t.Fatalf("room %s: %d deliveries, want %d", room, len(got), perRoom)
+		}
+		for i, body := range got {
+			if want := fmt.Sprintf(`{"RoomId":%q,"n":%d}`, room, i); body != want {
+				t.Errorf("room %s delivery %d: %s, want %s", room, i, body, want)
+			}
+		}
+	}
+}
+
+// TestDurableDeliversAfterRestart: what was stored while the upstream was down is delivered
+// by the next engine on the same directory.
+func TestDurableDeliversAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	down := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "down"))
+	e := startEngine(t, dir, time.Hour, map[string]string{"audit": down.URL})
+	for i := range 10 {
+		e.Enqueue(e.job("audit", fmt.Sprintf(`{"n":%d}`, i)))
+	}
+	waitUntil(t, "a failed attempt", func() bool { return down.Hits() > 0 })
+	if left := e.Close(context.Background()); left != 10 {
+		t.Fatalf("Close left %d pending, want 10", left)
+	}
+	up := upstreamtest.Start(t, upstreamtest.OK())
+	e2 := startEngine(t, dir, time.Hour, map[string]string{"audit": up.URL})
+	waitUntil(t, "the deliveries after restart", func() bool { return e2.Delivered() == 10 })
+	if got := up.Hits(); got != 10 {
+		t.Errorf("upstream got %d requests, want 10", got)
+	}
+}
+
+// TestDurableJournalHeaders: a journal entry tells the upstream the verdict and its reason.
+func TestDurableJournalHeaders(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.OK())
+	e := startEngine(t, t.TempDir(), time.Hour, map[string]string{"gifts": up.URL})
+	j := e.job("gifts", `{"CallbackCommand":"Live.CallbackBeforeSendGift"}`)
+	j.Verdict, j.Reason = "deny", "timeout"
+	e.Enqueue(j)
+	waitUntil(t, "the journal delivery", func() bool { return up.Hits() == 1 })
+	h := up.Requests()[0].Header
+	for name, want := range map[string]string{HeaderVerdict: "deny", HeaderReason: "timeout", HeaderEventID: j.EventID, HeaderDelivery: "1"} {
+		if got := h.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}
