@@ -47,7 +47,10 @@ type Options struct {
 	Deliveries delivery.Manager
 	// Version is shown on the status page.
 	Version string
-	Logger  zerolog.Logger
+	// Token, when set, is required as a bearer token on every path but /healthz, /readyz
+	// and the status page's static shell (server.admin_token). It is never logged.
+	Token  string
+	Logger zerolog.Logger
 }
 
 // Server is the admin listener.
@@ -89,7 +92,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /queue/replay", s.queueChange(true))
 		mux.HandleFunc("POST /queue/drop", s.queueChange(false))
 	}
-	return mux
+	return requireToken(s.opts.Token, mux)
 }
 
 // Listen binds addr, so that a taken port stops the start with its key named.

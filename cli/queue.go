@@ -165,7 +165,8 @@ func queueManager(cfg *config.Config) (delivery.Manager, func(), error) {
 	if cfg.Server.AdminListen == "" {
 		return nil, nil, errors.New("the delivery store is held by a running router and server.admin_listen is empty: stop the router, or enable its admin listener")
 	}
-	return &adminQueue{base: adminURL(cfg.Server.AdminListen), client: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
+	return &adminQueue{base: adminURL(cfg.Server.AdminListen), client: &http.Client{Timeout: 30 * time.Second},
+		token: cfg.Server.AdminToken}, func() {}, nil
 }
 
 // adminURL turns a listen address into a URL to reach it: an unspecified host is this one.

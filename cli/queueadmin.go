@@ -15,6 +15,8 @@ import (
 type adminQueue struct {
 	base   string
 	client *http.Client
+	// token is server.admin_token, sent as a bearer token when set.
+	token string
 }
 
 var _ delivery.Manager = (*adminQueue)(nil)
@@ -52,6 +54,9 @@ func (a *adminQueue) call(method, path, state string, f delivery.Filter, out any
 	req, err := http.NewRequest(method, a.base+path+"?"+v.Encode(), nil)
 	if err != nil {
 		return err
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {

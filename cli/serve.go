@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"io"
+	"net"
+	"net/netip"
 	"os/signal"
 	"sync/atomic"
 	"syscall"
@@ -52,6 +54,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	warnOpenDoors(log, table)
+	warnExposedAdmin(log, cfg.Server)
 	queue, err := openQueue(cfg, log, m.Delivered)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot open the delivery store")
@@ -81,7 +84,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	stopAdmin, ok := startAdmin(cfg.Server.AdminListen, admin.Options{
 		Table: srv.Table, Ready: serving.Load, Metrics: m, Live: live, Reload: reloader.Status,
-		Queue: srv.Queue(), Deliveries: manager(queue), Version: versionLine(), Logger: log,
+		Queue: srv.Queue(), Deliveries: manager(queue), Version: versionLine(), Logger: log, Token: cfg.Server.AdminToken,
 	}, log)
 	if !ok {
 		return ExitError
@@ -146,6 +149,29 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	if len(t.Tokens) == 0 {
 		log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
 	}
+}
+
+// warnExposedAdmin says at start that the admin listener is reachable from other hosts
+// without a token: /routes, /metrics and the status page describe the whole deployment.
+func warnExposedAdmin(log zerolog.Logger, s config.Server) {
+	if s.AdminListen != "" && s.AdminToken == "" && !isLoopback(s.AdminListen) {
+		log.Warn().Str("admin_listen", s.AdminListen).
+			Msg("server.admin_listen is not a loopback address and server.admin_token is not set: anyone who reaches it sees routes and metrics (set CALLBACK_ROUTER_SERVER_ADMIN_TOKEN)")
+	}
+}
+
+// isLoopback reports whether a listen address binds loopback only; an empty host binds
+// every interface.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // manager returns the queue's management surface, nil when it has none.

@@ -35,7 +35,30 @@ type Server struct {
 	IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
 	// ShutdownTimeout bounds how long SIGTERM waits for in-flight callbacks and queued deliveries.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
-	TLS             TLS           `mapstructure:"tls"`
+	// DrainGrace is how long shutdown waits, after it stops accepting, for clients to send
+	// on (and so give back) the keep-alive connections they hold before the idle ones are
+	// closed: closing an idle connection races a client about to send a callback on it.
+	// Default 1s; at most half of shutdown_timeout is used.
+	DrainGrace time.Duration `mapstructure:"drain_grace"`
+	TLS        TLS           `mapstructure:"tls"`
+	// MaxConns bounds the open callback connections, idle keep-alive ones included; a
+	// connection past it is answered 503 and closed. Default 10000: each holds a few KiB of
+	// buffers, so the bound is also a memory bound against a flood of idle connections.
+	MaxConns int `mapstructure:"max_conns"`
+	// MaxConnsPerIP bounds the open connections of one peer address; past it, 429 and close.
+	// 0 (the default) means no per-address bound: Tencent's egress and a load balancer in
+	// front both send many connections from few addresses.
+	MaxConnsPerIP int `mapstructure:"max_conns_per_ip"`
+	// MaxJSONDepth bounds how deeply a callback body's arrays and objects nest; a deeper body
+	// is refused with 400 before it reaches an upstream's parser. Tencent's nest 4 or 5 deep.
+	MaxJSONDepth int `mapstructure:"max_json_depth"`
+	// TrustedProxies lists the addresses (IPs or CIDRs) of proxies in front of the router
+	// whose X-Forwarded-For is believed when checking tencent.allowed_cidrs. Empty: the peer's
+	// address is the source, whatever the header says.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	// AdminToken, when set, is the bearer token every admin path but /healthz and /readyz
+	// requires. Set it from CALLBACK_ROUTER_SERVER_ADMIN_TOKEN rather than in the file.
+	AdminToken string `mapstructure:"admin_token"`
 }
 
 // TLS turns on https when both files are set (edge mode).
@@ -56,6 +79,10 @@ type Tencent struct {
 	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
 	// Window is how long Tencent waits for an answer; every deadline must be shorter.
 	Window time.Duration `mapstructure:"window"`
+	// AllowedCIDRs, when not empty, are the only source addresses served (Tencent publishes
+	// its callback egress list); any other source gets 403. The source is the peer, or the
+	// X-Forwarded-For address a server.trusted_proxies peer reports.
+	AllowedCIDRs []string `mapstructure:"allowed_cidrs"`
 }
 
 // Tokens returns every configured callback token.

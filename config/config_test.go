@@ -51,6 +51,12 @@ func checkDefaults(t *testing.T, cfg *config.Config) {
 		{"server.path", cfg.Server.Path, "/"},
 		{"server.max_body_bytes", cfg.Server.MaxBodyBytes, int64(1048576)},
 		{"server.tls.cert_file", cfg.Server.TLS.CertFile, ""},
+		{"server.max_conns", cfg.Server.MaxConns, 10000},
+		{"server.max_conns_per_ip", cfg.Server.MaxConnsPerIP, 0},
+		{"server.max_json_depth", cfg.Server.MaxJSONDepth, 64},
+		{"server.admin_token", cfg.Server.AdminToken, ""},
+		{"server.trusted_proxies", len(cfg.Server.TrustedProxies), 0},
+		{"tencent.allowed_cidrs", len(cfg.Tencent.AllowedCIDRs), 0},
 		{"tencent.auth_token", cfg.Tencent.AuthToken, ""},
 		{"tencent.max_clock_skew", cfg.Tencent.MaxClockSkew, 60 * time.Second},
 		{"tencent.window", cfg.Tencent.Window, 2 * time.Second},
@@ -428,6 +434,16 @@ server: {write_timeout: 2s}` + minimal},
 server: {tls: {cert_file: /etc/callback-router/tls.crt}}` + minimal},
 		{name: "auth token too long", key: "tencent.auth_token", text: "128", yaml: `
 tencent: {auth_token: "` + strings.Repeat("t", 129) + `"}` + minimal},
+		{name: "max_conns zero", key: "server.max_conns", yaml: `
+server: {max_conns: 0}` + minimal},
+		{name: "max_conns_per_ip negative", key: "server.max_conns_per_ip", yaml: `
+server: {max_conns_per_ip: -1}` + minimal},
+		{name: "max_json_depth too small", key: "server.max_json_depth", text: "at least 8", yaml: `
+server: {max_json_depth: 2}` + minimal},
+		{name: "trusted proxy not an address", key: "server.trusted_proxies[1]", text: "CIDR", yaml: `
+server: {trusted_proxies: ["10.0.0.0/8", "lb.internal"]}` + minimal},
+		{name: "allowed cidr malformed", key: "tencent.allowed_cidrs[0]", text: "CIDR", yaml: `
+tencent: {allowed_cidrs: ["203.0.113.0/33"]}` + minimal},
 		{name: "log level unknown", key: "log.level", yaml: `
 log: {level: verbose}` + minimal},
 	}

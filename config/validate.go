@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -83,6 +84,53 @@ func (c *Config) validateServer(p *problems) {
 	if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {
 		p.add("server.tls", "set both cert_file and key_file to serve https, or neither")
 	}
+	if s.DrainGrace < 0 {
+		p.add("server.drain_grace", "must not be negative (0 closes idle connections at once on shutdown)")
+	}
+	if s.MaxConns <= 0 {
+		p.add("server.max_conns", "must be positive (the default is 10000)")
+	}
+	if s.MaxConnsPerIP < 0 {
+		p.add("server.max_conns_per_ip", "must not be negative (0 means no per-address bound)")
+	}
+	if s.MaxJSONDepth < 8 {
+		p.add("server.max_json_depth", "%d is too small for Tencent's bodies, which nest 4 or 5 deep; use at least 8 (the default is 64)", s.MaxJSONDepth)
+	}
+	checkCIDRs(p, "server.trusted_proxies", s.TrustedProxies)
+}
+
+// checkCIDRs accepts addresses and CIDR prefixes, as ParsePrefixes does.
+func checkCIDRs(p *problems, key string, list []string) {
+	for i, s := range list {
+		if _, err := ParsePrefix(s); err != nil {
+			p.add(fmt.Sprintf("%s[%d]", key, i), "%v", err)
+		}
+	}
+}
+
+// ParsePrefix reads an IP address or a CIDR prefix; an address is the prefix of its own bits.
+// IPv4-mapped IPv6 addresses are unmapped, so 10.0.0.1 matches however the peer is written.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an address or CIDR such as 203.0.113.0/24", s)
+		}
+		if p.Addr().Is4In6() {
+			if p.Bits() < 96 {
+				return netip.Prefix{}, fmt.Errorf("%q: an IPv4-mapped prefix needs at least 96 bits", s)
+			}
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or CIDR such as 203.0.113.0/24", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 func checkListen(p *problems, key, addr string, optional bool) {
@@ -111,6 +159,7 @@ func (c *Config) validateTencent(p *problems) {
 			p.add(key, "is %d characters; Tencent's tokens are 1 to 128", len(tok))
 		}
 	}
+	checkCIDRs(p, "tencent.allowed_cidrs", t.AllowedCIDRs)
 }
 
 // validatePolicy checks a policy; commands are the route's commands (nil for defaults),

@@ -43,7 +43,8 @@ func callStateFrom(ctx context.Context) *callState {
 	return st
 }
 
-// checkRetry is go-retryablehttp's CheckRetry. It retries only connection errors, attempts
+// checkRetry is go-retryablehttp's CheckRetry. It retries only connection errors (not an
+// answer over max_response_bytes, which would come back just as large), attempts
 // cut by attempt_timeout and the statuses in the call's retry_on list (502, 503, 504 by
 // default), only while the call has retries left, and only when the deadline leaves room for
 // the longest backoff plus minAttemptBudget, so an attempt the deadline cannot hold is never
@@ -56,7 +57,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	}
 	switch {
 	case err != nil:
-		if isBreakerRefusal(err) || errors.Is(err, context.Canceled) ||
+		if isBreakerRefusal(err) || errors.Is(err, context.Canceled) || errors.Is(err, ErrTooLarge) ||
 			(errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errAttemptTimer)) {
 			return false, nil
 		}

@@ -48,6 +48,7 @@ func TestCheckRetry(t *testing.T) {
 		{"breaker open", 1, time.Second, false, nil, gobreaker.ErrOpenState, false},
 		{"refused by every breaker", 1, time.Second, true, nil, ErrBreakerOpen, false},
 		{"client gone", 1, time.Second, false, nil, context.Canceled, false},
+		{"answer over max_response_bytes", 1, time.Second, false, nil, ErrTooLarge, false},
 		{"retries spent", 3, time.Second, false, resp(503), nil, false},
 		{"last retry allowed", 2, time.Second, false, resp(503), nil, true},
 		{"no room for backoff and an attempt", 1, 40 * time.Millisecond, false, resp(503), nil, false},

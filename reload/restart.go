@@ -8,8 +8,13 @@ import (
 )
 
 // liveKeys are the keys of the restart-only sections that a reload does apply: the route
-// table carries them, the listener does not.
-var liveKeys = map[string]bool{"server.path": true}
+// table carries them (the callback handler reads them from the table it routes with), the
+// listener does not.
+var liveKeys = map[string]bool{
+	"server.path":            true,
+	"server.trusted_proxies": true,
+	"server.max_json_depth":  true,
+}
 
 // restartKeys lists the keys whose change a reload cannot apply: the listeners and their
 // limits (server.*), the delivery queue (delivery.*) and the logger (log.*) are built once at

@@ -29,6 +29,8 @@ func TestRestartKeys(t *testing.T) {
 			want: []string{"server.tls.cert_file", "server.tls.key_file"}},
 		{name: "server limit and queue", old: `path: "/"}`, new: "path: \"/\", read_timeout: 3s}\ndelivery: {max_items: 5}",
 			want: []string{"server.read_timeout", "delivery.max_items"}},
+		{name: "trusted proxies and json depth apply live", old: `path: "/"}`, new: `path: "/", trusted_proxies: ["10.0.0.0/8"], max_json_depth: 32}`, want: nil},
+		{name: "admin token needs a restart", old: `path: "/"}`, new: `path: "/", admin_token: "s3cret"}`, want: []string{"server.admin_token"}},
 		{name: "routes apply live", old: `commands: ["*"]`, new: `commands: ["Live.*"]`, want: nil},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,9 @@ var (
 	errMethod    = reject(http.StatusMethodNotAllowed, "method_not_allowed", "callbacks are POSTed", nil)
 	errTooLarge  = reject(http.StatusRequestEntityTooLarge, "body_too_large", "body exceeds server.max_body_bytes", nil)
 	errNoCommand = reject(http.StatusBadRequest, "no_command", "no CallbackCommand in the query or the body", nil)
+	errSource    = reject(http.StatusForbidden, "source_not_allowed", "the source address is not in tencent.allowed_cidrs", nil)
+	errNotUTF8   = reject(http.StatusBadRequest, "body_not_utf8", "the body is not UTF-8", nil)
+	errTooDeep   = reject(http.StatusBadRequest, "body_too_deep", "the body nests deeper than server.max_json_depth", nil)
 
 	// Refusals of the connection layer, before a request could be read whole.
 	errHeaderTooLarge = reject(http.StatusRequestHeaderFieldsTooLarge, "header_too_large", "request line and headers exceed server.max_header_bytes", nil)

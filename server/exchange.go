@@ -29,4 +29,7 @@ type Outbound struct {
 	Fallback string
 	// Allow, when set, goes out as the Allow header of a 405.
 	Allow string
+	// Close asks the connection layer to close the connection after the answer (the router
+	// is draining). Refusals (status 400 and up) close it anyway.
+	Close bool
 }

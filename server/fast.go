@@ -64,6 +64,11 @@ func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
 	}
 	var out Outbound
 	e.h.Handle(context.Background(), &in, &out)
+	// Tencent sends a Content-Length. A chunked request may also have carried one, which
+	// fasthttp lets chunked override: a front proxy that read that length would see the
+	// rest of the chunked body as another client's request (smuggling). Close after
+	// answering, so nothing after this request is read as one.
+	out.Close = out.Close || ctx.Request.Header.ContentLength() == -1
 	e.write(ctx, &out)
 }
 
@@ -101,7 +106,7 @@ func (e *fastEngine) write(ctx *fasthttp.RequestCtx, out *Outbound) {
 	if out.Allow != "" {
 		h.Set("Allow", out.Allow)
 	}
-	if out.Status >= 400 {
+	if out.Status >= 400 || out.Close {
 		ctx.SetConnectionClose() // whatever the client sends after a refused request is not worth reading
 	}
 	ctx.SetBody(out.Body)

@@ -41,6 +41,10 @@ type Handler struct {
 	ids   *requestIDs
 	now   func() time.Time
 	obs   Observer
+	// sources is the source policy of the last table seen.
+	sources sourceCache
+	// draining is set when shutdown begins: every answer then closes its connection.
+	draining atomic.Bool
 }
 
 // NewHandler returns a Handler routing with the table in t and queueing async callbacks on q.
@@ -70,6 +74,7 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	out.RequestID = h.ids.next()
 	var o outcome
 	h.serve(ctx, t, in, out, &o)
+	out.Close = out.Close || h.draining.Load()
 	if o.journal != nil {
 		h.recordVerdict(in, out, &o)
 	}
@@ -100,11 +105,22 @@ func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err err
 	h.observe(&in, out, &o)
 }
 
+// observeRefusal tells the observer of a connection the limits refused before any request
+// was read. It is counted, not logged: refusals come in floods, and the listener logs a
+// summary instead.
+func (h *Handler) observeRefusal(status int, code string) {
+	h.obs.Observe(Event{Received: h.now(), Status: status, Decision: DecisionRejected, RejectCode: code})
+}
+
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	// 1. Checks, in the order the design fixes, before any upstream is called.
 	q := tencent.ParseQuery(in.RawQuery)
 	o.sdkAppID = q.SdkAppID
 	if rej := h.check(t, in, &q); rej != nil {
+		h.rejectWith(out, o, rej)
+		return
+	}
+	if rej := checkBody(t, in.Body); rej != nil {
 		h.rejectWith(out, o, rej)
 		return
 	}
@@ -162,15 +178,20 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	out.Status, out.Body = http.StatusOK, res.Body
 }
 
-// check runs the ingress checks in order: path, method, size, app, signature.
+// check runs the ingress checks in order: source, path, method, size, an ambiguous query,
+// app, signature.
 func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query) *rejection {
 	switch {
+	case !h.sources.policy(t).allows(in.RemoteIP, in.ForwardedFor):
+		return errSource
 	case in.Path != t.Path:
 		return errNotFound
 	case in.Method != http.MethodPost:
 		return errMethod
 	case in.BodyTooLarge:
 		return errTooLarge
+	case q.Conflict != "":
+		return reject(http.StatusBadRequest, "ambiguous_query", q.Conflict+" appears more than once with different values", nil)
 	case !t.ServesApp(q.SdkAppID):
 		return reject(http.StatusForbidden, "app_not_served", "SdkAppid is not served here", nil)
 	}

@@ -53,6 +53,9 @@ func startRouter(t testing.TB, yaml string) *testRouter {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
 	t.Cleanup(func() {
+		// Give back the keep-alive connections, as a client does when the router answers
+		// Connection: close, so the drain does not wait out server.drain_grace.
+		client.CloseIdleConnections()
 		cancel()
 		select {
 		case err := <-done:

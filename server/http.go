@@ -38,8 +38,9 @@ func newNetHTTPEngine(cfg config.Server, h *Handler, log zerolog.Logger) *netHTT
 	return e
 }
 
+// serve serves until the listener is closed (a drain closes it before shutting down).
 func (e *netHTTPEngine) serve(ln net.Listener) error {
-	if err := e.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := e.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil
@@ -60,14 +61,25 @@ func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body, tooLarge, err := readBody(r, e.maxBody)
 		if err != nil {
 			var out Outbound
-			e.h.Reject(&out, errUnreadable, in.RemoteIP, err)
+			rej := errUnreadable
+			if netErr := net.Error(nil); errors.As(err, &netErr) && netErr.Timeout() {
+				rej = errSlowClient // a body slower than server.read_timeout, or shorter than its Content-Length
+			}
+			e.h.Reject(&out, rej, in.RemoteIP, err)
+			w.Header()["Connection"] = []string{"close"}
 			writeJSON(w, out.Status, out.Body)
 			return
 		}
+
 		in.Body, in.BodyTooLarge = body, tooLarge
 	}
 	var out Outbound
 	e.h.Handle(r.Context(), &in, &out)
+	// Tencent sends a Content-Length. A chunked request is a proxy that re-frames, or one
+	// that also carried a Content-Length, which net/http drops without a word: a front
+	// proxy that read that length would see the rest of the chunked body as another
+	// client's request (smuggling). Close after answering, so nothing after it is read.
+	out.Close = out.Close || len(r.TransferEncoding) > 0
 	hdr := w.Header()
 	hdr["X-Request-Id"] = []string{out.RequestID}
 	if out.Fallback != "" {
@@ -76,8 +88,9 @@ func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if out.Allow != "" {
 		hdr["Allow"] = []string{out.Allow}
 	}
-	if out.Status >= 400 {
-		// Whatever the client sent after a refused request is not worth reading.
+	if out.Status >= 400 || out.Close {
+		// Whatever the client sent after a refused request is not worth reading; a draining
+		// router closes every connection after its answer.
 		hdr["Connection"] = []string{"close"}
 	}
 	writeJSON(w, out.Status, out.Body)

@@ -23,6 +23,7 @@ type Server struct {
 	handler *Handler
 	engine  engine
 	ln      net.Listener
+	lim     *limitListener // ln, or what it wraps: counts connections for the limits and drains
 	log     zerolog.Logger
 	tls     bool
 	obs     Observer
@@ -108,23 +109,26 @@ func (s *Server) Listen() error {
 	}
 	if t := s.table.Load().Config.Server.TLS; t.CertFile != "" {
 		// Load the pair now, so a missing or wrong file stops the start with its key named.
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		certs, err := newCertReloader(t.CertFile, t.KeyFile, s.log)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("server.tls: %w", err)
 		}
 		s.tls = true
-		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}})
+		ln = tls.NewListener(ln, newTLSConfig(certs))
 	}
-	s.ln = ln
+	cfg := s.table.Load().Config.Server
+	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log, s.handler.observeRefusal)
+	s.lim.mayConnect = func(ip string) bool { return s.handler.sources.policy(s.table.Load()).peerMayConnect(ip) }
+	s.ln = s.lim
 	return nil
 }
 
 // Addr returns the bound address; Listen must have succeeded.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Serve serves callbacks until ctx ends, then stops accepting, lets in-flight callbacks
-// finish and the delivery queue drain, within server.shutdown_timeout.
+// Serve serves callbacks until ctx ends, then drains (see drain: no callback is cut) and lets
+// the delivery queue empty, within server.shutdown_timeout.
 func (s *Server) Serve(ctx context.Context) error {
 	if s.ln == nil {
 		if err := s.Listen(); err != nil {
@@ -147,11 +151,16 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down: finishing in-flight callbacks")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	err := s.engine.shutdown(sctx)
+	err := s.drain(sctx, min(cfg.DrainGrace, cfg.ShutdownTimeout/2))
 	if left := s.queue.Close(sctx); left > 0 {
 		s.log.Warn().Int64("left", left).Msg("async callbacks not delivered before shutdown")
 	}
 	<-errc
+	// Nothing will call the upstreams again: close their pooled connections now rather
+	// than leave them to the idle timeout.
+	for _, up := range s.table.Load().Upstreams {
+		up.CloseIdleConnections()
+	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

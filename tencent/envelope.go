@@ -44,7 +44,7 @@ func appendJSONString(b []byte, s string) []byte {
 // integer ErrorCode at its top level. Anything else is a failed callback on Tencent's side,
 // so the router treats it as an upstream failure rather than pass it on.
 func IsEnvelope(body []byte) bool {
-	if !isObject(body) || !gjson.ValidBytes(body) {
+	if !isObject(body) || DeeperThan(body, MaxEnvelopeDepth) || !gjson.ValidBytes(body) {
 		return false
 	}
 	code := gjson.GetBytes(body, "ErrorCode")

@@ -15,27 +15,38 @@ type Query struct {
 	OptPlatform     string
 	Sign            string
 	RequestTime     string
+	// Conflict names a parameter the query carries more than once, under any spelling, with
+	// different values; "" when there is none. An upstream that reads another occurrence
+	// than the router did would act on a value the router never checked (an SdkAppid, a
+	// command), so the router refuses such a query.
+	Conflict string
 }
 
 // ParseQuery reads Tencent's parameters from a raw query string without building a map.
 // Unknown parameters are ignored; WebhookCommand is accepted as an alias of CallbackCommand,
 // which wins when both are present. A repeated parameter keeps its first value, as
-// url.Values.Get does: the upstream, which sees the same query, must not read a different
-// SdkAppid than the one the router checked. A parameter that is not valid percent-encoding is kept
-// raw rather than rejected: the checks that use it will then fail on their own terms.
+// url.Values.Get does, and a later occurrence with another value sets Conflict: the upstream,
+// which sees the same query, must not read a different SdkAppid than the one the router
+// checked. Names are percent-decoded as url.ParseQuery decodes them, so "Sdk%41ppid" is
+// SdkAppid here as it is there. A value that is not valid percent-encoding is kept raw rather
+// than rejected: the checks that use it will then fail on their own terms.
 func ParseQuery(raw string) Query {
 	var q Query
 	var alias string
+	var seen [paramCount]bool // an empty first value is still the first, as for url.Values.Get
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
 		name, value, _ := strings.Cut(pair, "=")
-		dst := q.field(name, &alias)
+		dst, i := q.field(unescape(name), &alias)
 		if dst == nil {
 			continue
 		}
-		if *dst == "" {
-			*dst = unescape(value)
+		switch v := unescape(value); {
+		case !seen[i]:
+			*dst, seen[i] = v, true
+		case *dst != v && q.Conflict == "":
+			q.Conflict = canonicalName(unescape(name))
 		}
 	}
 	if q.CallbackCommand == "" {
@@ -56,26 +67,39 @@ func unescape(v string) string {
 	return v
 }
 
-// field returns where the value of parameter name goes, nil for a parameter the router does
-// not read. Names are compared by length first: most parameters are ruled out without
-// comparing a byte.
-func (q *Query) field(name string, alias *string) *string {
+// canonicalName spells a parameter name as Tencent's documentation does, for messages.
+func canonicalName(name string) string {
+	for _, c := range []string{"SdkAppid", "CallbackCommand", "WebhookCommand", "ClientIP", "OptPlatform", "Sign", "RequestTime"} {
+		if strings.EqualFold(name, c) {
+			return c
+		}
+	}
+	return name
+}
+
+// paramCount is the number of parameters field knows.
+const paramCount = 7
+
+// field returns where the value of parameter name goes and the parameter's index, nil for
+// a parameter the router does not read. Names are compared by length first: most
+// parameters are ruled out without comparing a byte.
+func (q *Query) field(name string, alias *string) (*string, int) {
 	eq := func(want string) bool { return len(name) == len(want) && strings.EqualFold(name, want) }
 	switch {
 	case eq("SdkAppid"):
-		return &q.SdkAppID
+		return &q.SdkAppID, 0
 	case eq("CallbackCommand"):
-		return &q.CallbackCommand
+		return &q.CallbackCommand, 1
 	case eq("WebhookCommand"):
-		return alias
+		return alias, 2
 	case eq("ClientIP"):
-		return &q.ClientIP
+		return &q.ClientIP, 3
 	case eq("OptPlatform"):
-		return &q.OptPlatform
+		return &q.OptPlatform, 4
 	case eq("Sign"):
-		return &q.Sign
+		return &q.Sign, 5
 	case eq("RequestTime"):
-		return &q.RequestTime
+		return &q.RequestTime, 6
 	}
-	return nil
+	return nil, 0
 }

@@ -26,12 +26,16 @@ func TestParseQuery(t *testing.T) {
 		{name: "empty", raw: "", want: Query{}},
 		{name: "only separators", raw: "&&&", want: Query{}},
 		{name: "unknown parameters ignored", raw: "contenttype=json&foo=bar&SdkAppid=1", want: Query{SdkAppID: "1"}},
-		{name: "repeated parameter: the first wins, as url.Values.Get", raw: "SdkAppid=1&SdkAppid=2", want: Query{SdkAppID: "1"}},
-		{name: "repeated parameter with another spelling: the first wins", raw: "SdkAppid=1&sdkappid=2", want: Query{SdkAppID: "1"}},
+		{name: "repeated parameter: the first wins, as url.Values.Get", raw: "SdkAppid=1&SdkAppid=2", want: Query{SdkAppID: "1", Conflict: "SdkAppid"}},
+		{name: "repeated parameter with another spelling: the first wins, and it is a conflict", raw: "SdkAppid=1&sdkappid=2", want: Query{SdkAppID: "1", Conflict: "SdkAppid"}},
+		{name: "repeated parameter with the same value is no conflict", raw: "SdkAppid=1&SDKAPPID=1", want: Query{SdkAppID: "1"}},
+		{name: "percent-encoded name is read as url.ParseQuery reads it", raw: "Sdk%41ppid=2&SdkAppid=1", want: Query{SdkAppID: "2", Conflict: "SdkAppid"}},
+		{name: "percent-encoded value of a repeated Sign", raw: "Sign=a%62&Sign=ab", want: Query{Sign: "ab"}},
 		{name: "parameter without '=' is empty", raw: "Sign&RequestTime=5", want: Query{RequestTime: "5"}},
-		{name: "parameter without = after a value: the first wins", raw: "SdkAppid=1&SdkAppid", want: Query{SdkAppID: "1"}},
+		{name: "parameter without = after a value: the first wins", raw: "SdkAppid=1&SdkAppid", want: Query{SdkAppID: "1", Conflict: "SdkAppid"}},
 		{name: "value containing '='", raw: "Sign=a=b", want: Query{Sign: "a=b"}},
 		{name: "empty value", raw: "CallbackCommand=&SdkAppid=1", want: Query{SdkAppID: "1"}},
+		{name: "an empty first value is the first, as for url.Values.Get", raw: "SdkAppid&sdkAppid=0", want: Query{Conflict: "SdkAppid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

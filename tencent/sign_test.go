@@ -51,6 +51,7 @@ func TestVerifySign(t *testing.T) {
 		{name: "non-numeric RequestTime", tokens: []string{vectorToken}, sign: vectorSign, requestTime: "yesterday", now: vectorNow, want: ErrRequestTimeBad},
 		{name: "RequestTime in milliseconds", tokens: []string{vectorToken}, sign: Sign(vectorToken, "1669872112000"), requestTime: "1669872112000", now: vectorNow, want: ErrRequestSkewed},
 		{name: "wrong token", tokens: []string{"another-token"}, sign: vectorSign, requestTime: vectorTime, now: vectorNow, want: ErrSignMismatch},
+		{name: "token in another letter case", tokens: []string{strings.ToUpper(vectorToken)}, sign: vectorSign, requestTime: vectorTime, now: vectorNow, want: ErrSignMismatch},
 		{name: "no token configured", tokens: nil, sign: vectorSign, requestTime: vectorTime, now: vectorNow, want: ErrSignMismatch},
 		{name: "Sign of another RequestTime", tokens: []string{vectorToken}, sign: Sign(vectorToken, "1669872113"), requestTime: vectorTime, now: vectorNow, want: ErrSignMismatch},
 	}

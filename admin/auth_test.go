@@ -1,0 +1,69 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/callback-router/callback-router/admin"
+	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/metrics"
+	"github.com/callback-router/callback-router/router"
+)
+
+// TestAdminToken: with server.admin_token set, every admin path but the health checks and
+// the status page's shell needs the bearer token; without it, nothing does.
+func TestAdminToken(t *testing.T) {
+	cfg, err := config.Parse(strings.NewReader("upstreams: {a: {url: \"http://127.0.0.1:9/\"}}\nroutes: [{commands: [\"*\"], upstream: a}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := router.Compile(cfg, router.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "s3cret-admin-token"
+	tests := []struct {
+		name, token, path, auth string
+		want                    int
+	}{
+		{"healthz open", token, "/healthz", "", 200},
+		{"readyz open", token, "/readyz", "", 200},
+		{"status page shell open", token, "/", "", 200},
+		{"routes without a token", token, "/routes", "", 401},
+		{"metrics without a token", token, "/metrics", "", 401},
+		{"status.json without a token", token, "/status.json", "", 401},
+		{"routes with the token", token, "/routes", "Bearer " + token, 200},
+		{"metrics with the token", token, "/metrics", "Bearer " + token, 200},
+		{"scheme is case-insensitive", token, "/routes", "bearer " + token, 200},
+		{"wrong token", token, "/routes", "Bearer s3cret-admin-tokeN", 401},
+		{"token prefix", token, "/routes", "Bearer s3cret", 401},
+		{"token with more after it", token, "/routes", "Bearer " + token + "x", 401},
+		{"basic auth is not a bearer token", token, "/routes", "Basic " + token, 401},
+		{"bare token", token, "/routes", token, 401},
+		{"no token configured", "", "/routes", "", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			adm := admin.New(admin.Options{Table: func() *router.Table { return table }, Metrics: metrics.New(), Token: tt.token})
+			srv := httptest.NewServer(adm.Handler())
+			defer srv.Close()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+tt.path, nil)
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.StatusCode; got != tt.want {
+				t.Errorf("GET %s with %q: %d, want %d", tt.path, tt.auth, got, tt.want)
+			}
+			if wa := resp.Header.Get("WWW-Authenticate"); (resp.StatusCode == 401) != strings.HasPrefix(wa, "Bearer") {
+				t.Errorf("WWW-Authenticate = %q with status %d", wa, resp.StatusCode)
+			}
+		})
+	}
+}

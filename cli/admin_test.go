@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/admin"
+	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/delivery"
+)
+
+func TestWarnExposedAdmin(t *testing.T) {
+	tests := []struct {
+		addr, token string
+		warn        bool
+	}{
+		{"127.0.0.1:9090", "", false},
+		{"[::1]:9090", "", false},
+		{"localhost:9090", "", false},
+		{"", "", false},
+		{":9090", "", true},
+		{"0.0.0.0:9090", "", true},
+		{"10.0.0.5:9090", "", true},
+		{"0.0.0.0:9090", "tok-never-logged", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr+"/"+tt.token, func(t *testing.T) {
+			var buf bytes.Buffer
+			warnExposedAdmin(zerolog.New(&buf), config.Server{AdminListen: tt.addr, AdminToken: tt.token})
+			if got := strings.Contains(buf.String(), "server.admin_token is not set"); got != tt.warn {
+				t.Errorf("warned = %v, want %v: %s", got, tt.warn, buf.String())
+			}
+			if tt.token != "" && strings.Contains(buf.String(), tt.token) {
+				t.Errorf("the admin token was logged: %s", buf.String())
+			}
+		})
+	}
+}
+
+// TestQueueCommandSendsAdminToken: when the running router's admin listener requires
+// server.admin_token, `queue` sends the token from the same config (or environment), and
+// without it is refused.
+func TestQueueCommandSendsAdminToken(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	seedDeadLetters(t, dir, "Live.CallbackAfterEndBattle")
+	d, err := delivery.OpenDurable(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
+		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(t.Context())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "queue-admin-token"
+	srv := &http.Server{Handler: admin.New(admin.Options{Deliveries: d, Token: token}).Handler()}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	base := queueConfig(dir, ln.Addr().String())
+	withToken := writeConfig(t, strings.Replace(base, "server: {", "server: {admin_token: "+token+", ", 1))
+	if code, out, errOut := run(t, "queue", "list", "-config", withToken); code != ExitOK || !strings.Contains(out, "1 dead record(s)") {
+		t.Errorf("queue list with the token: exit %d, output %q, stderr %q", code, out, errOut)
+	}
+	without := writeConfig(t, base)
+	if code, _, errOut := run(t, "queue", "list", "-config", without); code == ExitOK || !strings.Contains(errOut, "401") {
+		t.Errorf("queue list without the token: exit %d, stderr %q; want a 401 refusal", code, errOut)
+	}
+}

@@ -1,0 +1,47 @@
+package config_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/callback-router/callback-router/config"
+)
+
+// FuzzConfigDecode feeds arbitrary YAML to Parse: it must never panic, and a config it
+// accepts must hold the promises validation makes (every deadline shorter than the window,
+// positive limits), so a reload can never install something Validate would refuse. The
+// committed and example configs seed it; the corpus is in testdata/fuzz/FuzzConfigDecode.
+func FuzzConfigDecode(f *testing.F) {
+	seeds, _ := filepath.Glob("../examples/*.yaml")
+	seeds = append(seeds, "../config.yaml", "testdata/design.yaml")
+	for _, path := range seeds {
+		if b, err := os.ReadFile(path); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("upstreams: {a: {url: \"http://127.0.0.1:1/\"}}\nroutes: [{commands: [\"*\"], upstream: a, deadline: 5}]"))
+	f.Add([]byte("server: {max_conns: -1, trusted_proxies: [\"::ffff:10.0.0.0/104\"]}\ntencent: {allowed_cidrs: [\"1.2.3.4\"]}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := config.Parse(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("Parse accepted a config Validate refuses: %v", err)
+		}
+		if d := *cfg.Defaults.Deadline; d >= cfg.Tencent.Window {
+			t.Fatalf("accepted defaults.deadline %s not shorter than tencent.window %s", d, cfg.Tencent.Window)
+		}
+		for i, r := range cfg.Routes {
+			if r.Deadline != nil && *r.Deadline >= cfg.Tencent.Window {
+				t.Fatalf("accepted routes[%d].deadline %s not shorter than tencent.window %s", i, *r.Deadline, cfg.Tencent.Window)
+			}
+		}
+		s := cfg.Server
+		if s.MaxConns <= 0 || s.MaxBodyBytes <= 0 || s.MaxJSONDepth < 8 || s.WriteTimeout <= cfg.Tencent.Window {
+			t.Fatalf("accepted server limits %+v", s)
+		}
+	})
+}

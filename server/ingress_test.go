@@ -1,0 +1,74 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/callback-router/callback-router/internal/upstreamtest"
+)
+
+// TestIngressRefusals covers the refusals hardening added: the source allow-list, X-Forwarded-For
+// only from trusted proxies, a query naming a parameter twice with different values, bodies
+// that are not UTF-8 or nest too deep. Each is a clear 4xx and no upstream call, on both engines.
+func TestIngressRefusals(t *testing.T) {
+	for _, engine := range []string{"fasthttp", "net/http"} {
+		t.Run(engine, func(t *testing.T) {
+			up := upstreamtest.Start(t, upstreamtest.OK())
+			open := startRouter(t, configWith("server: {engine: "+engine+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""))
+			walled := startRouter(t, configWith("server: {engine: "+engine+"}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftCommand, up.URL, ""))
+			proxied := startRouter(t, configWith("server: {engine: "+engine+", trusted_proxies: [127.0.0.1]}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftCommand, up.URL, ""))
+			query := "SdkAppid=1400000001&CallbackCommand=" + giftCommand
+			tests := []struct {
+				name       string
+				r          *testRouter
+				query, xff string
+				body       string
+				wantStatus int
+				wantError  string
+			}{
+				{"source outside allowed_cidrs", walled, query, "", giftBody, 403, "source_not_allowed"},
+				{"X-Forwarded-For from an untrusted peer is ignored", walled, query, "203.0.113.7", giftBody, 403, "source_not_allowed"},
+				{"trusted proxy names an allowed client", proxied, query, "203.0.113.7", giftBody, 200, ""},
+				{"trusted proxy names another client", proxied, query, "198.51.100.9", giftBody, 403, "source_not_allowed"},
+				{"spoofed hop left of the real client", proxied, query, "203.0.113.7, 198.51.100.9", giftBody, 403, "source_not_allowed"},
+				{"SdkAppid twice with different values", open, "SdkAppid=1400000001&sdkappid=1400000002&CallbackCommand=" + giftCommand, "", giftBody, 400, "ambiguous_query"},
+				{"SdkAppid hidden in a percent-encoded name", open, "Sdk%41ppid=1400000002&SdkAppid=1400000001&CallbackCommand=" + giftCommand, "", giftBody, 400, "ambiguous_query"},
+				{"body not UTF-8", open, query, "", `{"CallbackCommand":"` + giftCommand + "\",\"Text\":\"\xff\xfe\"}", 400, "body_not_utf8"},
+				{"body nested 65 deep", open, query, "", `{"a":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `}`, 400, "body_too_deep"},
+				{"body nested 64 deep passes", open, query, "", `{"a":` + strings.Repeat("[", 63) + strings.Repeat("]", 63) + `}`, 200, ""},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					before := up.Hits()
+					req, _ := http.NewRequest(http.MethodPost, tt.r.URL+"?"+tt.query, strings.NewReader(tt.body))
+					if tt.xff != "" {
+						req.Header.Set("X-Forwarded-For", tt.xff)
+					}
+					resp, err := client.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer resp.Body.Close()
+					if got, want := resp.StatusCode, tt.wantStatus; got != want {
+						t.Errorf("status = %d, want %d", got, want)
+					}
+					if tt.wantError == "" {
+						if got := up.Hits() - before; got != 1 {
+							t.Errorf("upstream called %d times, want 1", got)
+						}
+						return
+					}
+					var e struct{ Error string }
+					if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Error != tt.wantError {
+						t.Errorf("error = %q (%v), want %q", e.Error, err, tt.wantError)
+					}
+					if got := up.Hits() - before; got != 0 {
+						t.Errorf("upstream called %d times, want 0", got)
+					}
+				})
+			}
+		})
+	}
+}
