@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -164,9 +165,48 @@ func (l *limitListener) refuse(c net.Conn, r *connRefusal) {
 	go func() {
 		defer func() { <-l.refusing }()
 		c.SetDeadline(time.Now().Add(refuseTimeout))
-		_, _ = c.Write(r.answer) // a client that cannot take the answer gets the close
+		if !awaitRequest(c) {
+			c.Close()
+			return
+		}
+		if _, err := c.Write(r.answer); err == nil { // a client that cannot take the answer gets the close
+			lingerClose(c)
+		}
 		c.Close()
 	}()
+}
+
+// requestWait bounds how long a refusal waits for the client's request before answering
+// anyway.
+const requestWait = refuseTimeout / 2
+
+// awaitRequest waits for the start of the client's request before the refusal is written,
+// and reports whether the client is still there. An answer that reaches an HTTP client before
+// it has sent its request is one it may not take: Go's client, for one, drops an "unsolicited
+// response" on a new connection and reports a broken connection instead of the refusal. A
+// client that sends nothing within requestWait still gets the answer.
+func awaitRequest(c net.Conn) bool {
+	var first [512]byte
+	c.SetReadDeadline(time.Now().Add(requestWait))
+	_, err := c.Read(first[:])
+	c.SetReadDeadline(time.Now().Add(refuseTimeout - requestWait))
+	var ne net.Error
+	return err == nil || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// lingerCap bounds what a lingering close reads from a refused client.
+const lingerCap = 64 << 10
+
+// lingerClose half-closes c after its answer and reads what the client still sends until it
+// closes too (or the deadline set on c passes). Closing at once with the client's request
+// unread in the socket would make the kernel send a reset, and a reset can reach the client
+// before it has read the answer: it would see a broken connection instead of the refusal.
+func lingerClose(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, c, lingerCap)
 }
 
 func (l *limitListener) warnRefused() {
