@@ -38,7 +38,12 @@ func newFastEngine(cfg config.Server, h *Handler, log zerolog.Logger) *fastEngin
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
 		CloseOnShutdown:       true,
-		Logger:                fastLogger{log},
+		// Give the read and write buffers back to their pools between requests, so an idle
+		// keep-alive connection holds about 6 KiB rather than 9 and a callback waiting on a
+		// hung upstream about 29 KiB rather than 37 (go run ./bench -scenarios 3); the
+		// throughput at saturation did not change measurably.
+		ReduceMemoryUsage: true,
+		Logger:            fastLogger{log},
 	}
 	if extra := cfg.ReadTimeout - cfg.ReadHeaderTimeout; extra > 0 {
 		e.srv.HeaderReceived = func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
