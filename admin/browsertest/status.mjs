@@ -43,6 +43,8 @@ try {
   result.giftsReasons = await page.locator('[data-route="gifts"] [data-reason]').evaluateAll((els) => els.map((e) => e.dataset.reason));
   result.transitions = await page.locator("#transitions tr").allTextContents();
   result.openTile = await page.locator("#t-open").textContent();
+  result.queueBackend = await page.locator("#t-backend").textContent();
+  result.deadTile = await page.locator("#t-dead").textContent();
   result.polls = Number(await page.evaluate(() => document.body.dataset.polls || 0));
   await page.screenshot({ path: screenshot, fullPage: true });
 } catch (err) {

@@ -35,6 +35,8 @@ type browserResult struct {
 	GiftsReasons    []string `json:"giftsReasons"`
 	Transitions     []string `json:"transitions"`
 	OpenTile        string   `json:"openTile"`
+	QueueBackend    string   `json:"queueBackend"`
+	DeadTile        string   `json:"deadTile"`
 	Polls           int      `json:"polls"`
 	ConsoleErrors   []string `json:"consoleErrors"`
 	PageErrors      []string `json:"pageErrors"`
@@ -154,6 +156,13 @@ func checkPage(t *testing.T, res browserResult) {
 	}
 	if got, want := strings.TrimSpace(res.OpenTile), "1"; got != want {
 		t.Errorf("breakers-open tile: got %q, want %q", got, want)
+	}
+	// The audit route is async: the page names the durable store, and nothing was given up.
+	if got, want := strings.TrimSpace(res.QueueBackend), "bbolt"; got != want {
+		t.Errorf("delivery backend tile: got %q, want %q", got, want)
+	}
+	if got, want := strings.TrimSpace(res.DeadTile), "0"; got != want {
+		t.Errorf("dead-letters tile: got %q, want %q", got, want)
 	}
 	if !contains(res.FallbackReasons, "breaker_open") {
 		t.Errorf("last fallbacks show reasons %q, want breaker_open among them", res.FallbackReasons)
