@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,28 +19,10 @@ import (
 	"time"
 )
 
-// startBinary runs `serve` on config text with extra environment variables and returns the
-// process's output, its exit error (valid once exited is closed), the exited channel and the
-// process; the test ends by killing it if it is still running.
+// startBinary runs `serve` on config text with extra environment variables; see startServe.
 func startBinary(t *testing.T, configText string, env ...string) (*syncBuffer, *error, <-chan struct{}, *os.Process) {
 	t.Helper()
-	cfg := writeFile(t, "config.yaml", configText)
-	logs := &syncBuffer{}
-	// No timeout of its own: the soak runs it for many minutes, and go test's -timeout
-	// bounds every test.
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	cmd := command(ctx, "serve", "-config", cfg)
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	waitErr := new(error)
-	go func() { *waitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
-	return logs, waitErr, exited, cmd.Process
+	return startServe(t, writeFile(t, "config.yaml", configText), nil, env)
 }
 
 // TestAdminTokenFromEnvironment sets the admin token the way the README says, from

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,26 +17,17 @@ import (
 
 // routerProcess is the binary serving a config, killable at any moment.
 type routerProcess struct {
-	cmd    interface{ Wait() error }
 	kill   func()
-	exited chan struct{}
+	exited <-chan struct{}
 	logs   *syncBuffer
 }
 
 // startProcess runs `serve -config cfg` and returns once addr accepts connections.
 func startProcess(t *testing.T, cfg, addr string) *routerProcess {
 	t.Helper()
-	logs := &syncBuffer{}
-	cmd := command(context.Background(), "serve", "-config", cfg, "-log-level", "warn")
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &routerProcess{cmd: cmd, exited: make(chan struct{}), logs: logs}
-	p.kill = func() { cmd.Process.Kill() } // SIGKILL: no shutdown, no flush
-	go func() { cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() { p.kill(); <-p.exited })
-	waitAccepting(t, addr, p.exited, logs)
+	logs, _, exited, proc := startServe(t, cfg, []string{"-log-level", "warn"}, nil)
+	p := &routerProcess{kill: func() { proc.Kill() }, exited: exited, logs: logs} // SIGKILL: no shutdown, no flush
+	waitAccepting(t, addr, exited, logs)
 	return p
 }
 

@@ -63,6 +63,29 @@ func command(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// startServe runs `serve -config cfg` with extra arguments and environment variables and
+// returns the process's output, its exit error (valid once exited is closed), the exited
+// channel and the process; the test ends by killing it if it is still running. It has no
+// timeout of its own: the soak runs it for many minutes, and go test's -timeout bounds
+// every test.
+func startServe(t *testing.T, cfg string, args, env []string) (*syncBuffer, *error, <-chan struct{}, *os.Process) {
+	t.Helper()
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	cmd := command(ctx, append([]string{"serve", "-config", cfg}, args...)...)
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	waitErr := new(error)
+	go func() { *waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	return logs, waitErr, exited, cmd.Process
+}
+
 // syncBuffer collects a child process's output while tests read it.
 type syncBuffer struct {
 	mu sync.Mutex
