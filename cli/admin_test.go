@@ -2,17 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/callback-router/callback-router/admin"
 	"github.com/callback-router/callback-router/config"
-	"github.com/callback-router/callback-router/delivery"
 )
 
 func TestWarnExposedAdmin(t *testing.T) {
@@ -50,22 +45,8 @@ func TestQueueCommandSendsAdminToken(t *testing.T) {
 	isolate(t)
 	dir := t.TempDir()
 	seedDeadLetters(t, dir, "Live.CallbackAfterEndBattle")
-	d, err := delivery.OpenDurable(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
-		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close(t.Context())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const token = "queue-admin-token"
-	srv := &http.Server{Handler: admin.New(admin.Options{Deliveries: d, Token: token}).Handler()}
-	go srv.Serve(ln)
-	defer srv.Close()
-
-	base := queueConfig(dir, ln.Addr().String())
+	base := queueConfig(dir, serveQueueAdmin(t, dir, token))
 	withToken := writeConfig(t, strings.Replace(base, "server: {", "server: {admin_token: "+token+", ", 1))
 	if code, out, errOut := run(t, "queue", "list", "-config", withToken); code != ExitOK || !strings.Contains(out, "1 dead record(s)") {
 		t.Errorf("queue list with the token: exit %d, output %q, stderr %q", code, out, errOut)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -81,25 +82,34 @@ func TestQueueCommandOffline(t *testing.T) {
 	}
 }
 
+// serveQueueAdmin opens the store in dir, as a running router would (holding its lock), and
+// serves the admin listener's queue paths over it, requiring token when set; it returns the
+// listener's address. Both close when the test ends.
+func serveQueueAdmin(t *testing.T, dir, token string) string {
+	t.Helper()
+	d, err := delivery.OpenDurable(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
+		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close(context.Background()) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: admin.New(admin.Options{Deliveries: d, Token: token}).Handler()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
 // TestQueueCommandThroughAdmin: a running router holds the store locked; the command goes
 // through its admin listener instead.
 func TestQueueCommandThroughAdmin(t *testing.T) {
 	isolate(t)
 	dir := t.TempDir()
 	seedDeadLetters(t, dir, "Live.CallbackAfterEndBattle", "Live.CallbackAfterEndBattle")
-	d, err := delivery.OpenDurable(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
-		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close(t.Context())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: admin.New(admin.Options{Deliveries: d}).Handler()}
-	go srv.Serve(ln)
-	defer srv.Close()
+	adminAddr := serveQueueAdmin(t, dir, "")
 
 	locked := writeConfig(t, queueConfig(dir, ""))
 	start := time.Now()
@@ -111,7 +121,7 @@ func TestQueueCommandThroughAdmin(t *testing.T) {
 		t.Errorf("locked store: the command took %s, want it to give up after a few seconds", d)
 	}
 
-	cfg := writeConfig(t, queueConfig(dir, ln.Addr().String()))
+	cfg := writeConfig(t, queueConfig(dir, adminAddr))
 	for _, st := range []struct{ args, want string }{
 		{"list", "2 dead record(s)"},
 		{"replay -all", "replayed 2 "},
