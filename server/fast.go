@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -57,16 +58,34 @@ func (e *fastEngine) serve(ln net.Listener) error { return e.srv.Serve(ln) }
 
 func (e *fastEngine) shutdown(ctx context.Context) error { return e.srv.ShutdownWithContext(ctx) }
 
-func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
-	in := Inbound{
+// inbound describes the request for the Handler; the body is left to the caller.
+func inbound(ctx *fasthttp.RequestCtx) Inbound {
+	return Inbound{
 		Received:     time.Now(),
 		Method:       methodString(ctx),
 		Path:         string(ctx.Path()),
 		RawQuery:     string(ctx.URI().QueryString()),
-		Body:         ctx.PostBody(), // valid until handle returns; whoever keeps it copies it
 		RemoteIP:     remoteIP(ctx.RemoteAddr().String()),
-		ForwardedFor: string(ctx.Request.Header.Peek("X-Forwarded-For")),
+		ForwardedFor: forwardedForFast(&ctx.Request.Header),
 	}
+}
+
+// forwardedForFast is every X-Forwarded-For line joined in order, as one list: a proxy may
+// add its own line after one the client wrote, and the hop it appended is the one to trust.
+func forwardedForFast(h *fasthttp.RequestHeader) string {
+	lines := h.PeekAll("X-Forwarded-For")
+	switch len(lines) {
+	case 0:
+		return ""
+	case 1:
+		return string(lines[0])
+	}
+	return string(bytes.Join(lines, []byte(", ")))
+}
+
+func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
+	in := inbound(ctx)
+	in.Body = ctx.PostBody() // valid until handle returns; whoever keeps it copies it
 	var out Outbound
 	e.h.Handle(context.Background(), &in, &out)
 	// Tencent sends a Content-Length. A chunked request may also have carried one, which
@@ -83,8 +102,8 @@ func (e *fastEngine) handleError(ctx *fasthttp.RequestCtx, err error) {
 	var out Outbound
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		in := Inbound{Received: time.Now(), Method: methodString(ctx), Path: string(ctx.Path()),
-			RawQuery: string(ctx.URI().QueryString()), BodyTooLarge: true, RemoteIP: remoteIP(ctx.RemoteAddr().String())}
+		in := inbound(ctx)
+		in.BodyTooLarge = true
 		e.h.Handle(context.Background(), &in, &out)
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
 		e.h.Reject(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), err)

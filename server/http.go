@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -55,7 +56,7 @@ func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Path:         r.URL.Path,
 		RawQuery:     r.URL.RawQuery,
 		RemoteIP:     remoteIP(r.RemoteAddr),
-		ForwardedFor: r.Header.Get("X-Forwarded-For"),
+		ForwardedFor: strings.Join(r.Header.Values("X-Forwarded-For"), ", "), // every line, as forwardedForFast
 	}
 	if r.Method == http.MethodPost {
 		body, tooLarge, err := readBody(r, e.maxBody)

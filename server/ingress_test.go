@@ -19,6 +19,11 @@ func TestIngressRefusals(t *testing.T) {
 			open := startRouter(t, configWith("server: {engine: "+engine+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""))
 			walled := startRouter(t, configWith("server: {engine: "+engine+"}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftCommand, up.URL, ""))
 			proxied := startRouter(t, configWith("server: {engine: "+engine+", trusted_proxies: [127.0.0.1]}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftCommand, up.URL, ""))
+			// The test client (127.0.0.1) is allowed but no proxy is trusted: its X-Forwarded-For
+			// reaches the handler and must not change the source.
+			self := startRouter(t, configWith("server: {engine: "+engine+", max_body_bytes: 4096}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [127.0.0.0/8]}", giftCommand, up.URL, ""))
+			proxiedSmall := startRouter(t, configWith("server: {engine: "+engine+", trusted_proxies: [127.0.0.1], max_body_bytes: 4096}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftCommand, up.URL, ""))
+			tooLarge := `{"CallbackCommand":"` + giftCommand + `","Pad":"` + strings.Repeat("x", 8192) + `"}`
 			query := "SdkAppid=1400000001&CallbackCommand=" + giftCommand
 			tests := []struct {
 				name       string
@@ -29,7 +34,10 @@ func TestIngressRefusals(t *testing.T) {
 				wantError  string
 			}{
 				{"source outside allowed_cidrs", walled, query, "", giftBody, 403, "source_not_allowed"},
-				{"X-Forwarded-For from an untrusted peer is ignored", walled, query, "203.0.113.7", giftBody, 403, "source_not_allowed"},
+				{"outsider naming an allowed client", walled, query, "203.0.113.7", giftBody, 403, "source_not_allowed"},
+				{"X-Forwarded-For from an untrusted peer is ignored", self, query, "198.51.100.9", giftBody, 200, ""},
+				{"spoofed line before the proxy's own", proxied, query, "203.0.113.7\n198.51.100.9", giftBody, 403, "source_not_allowed"},
+				{"body too large behind a trusted proxy", proxiedSmall, query, "203.0.113.7", tooLarge, 413, "body_too_large"},
 				{"trusted proxy names an allowed client", proxied, query, "203.0.113.7", giftBody, 200, ""},
 				{"trusted proxy names another client", proxied, query, "198.51.100.9", giftBody, 403, "source_not_allowed"},
 				{"spoofed hop left of the real client", proxied, query, "203.0.113.7, 198.51.100.9", giftBody, 403, "source_not_allowed"},
@@ -44,7 +52,9 @@ func TestIngressRefusals(t *testing.T) {
 					before := up.Hits()
 					req, _ := http.NewRequest(http.MethodPost, tt.r.URL+"?"+tt.query, strings.NewReader(tt.body))
 					if tt.xff != "" {
-						req.Header.Set("X-Forwarded-For", tt.xff)
+						for _, line := range strings.Split(tt.xff, "\n") { // one header line each
+							req.Header.Add("X-Forwarded-For", line)
+						}
 					}
 					resp, err := client.Do(req)
 					if err != nil {
