@@ -92,7 +92,10 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /queue/replay", s.queueChange(true))
 		mux.HandleFunc("POST /queue/drop", s.queueChange(false))
 	}
-	return requireToken(s.opts.Token, mux)
+	// Replay and drop change state on a POST: a web page the operator has open must not be
+	// able to send one to a loopback listener with no token (a plain cross-site form would).
+	// Requests without browser origin headers, as the queue command sends, pass.
+	return requireToken(s.opts.Token, http.NewCrossOriginProtection().Handler(mux))
 }
 
 // Listen binds addr, so that a taken port stops the start with its key named.

@@ -5,9 +5,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callback-router/callback-router/admin"
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/router"
 )
@@ -63,6 +65,52 @@ func TestAdminToken(t *testing.T) {
 			}
 			if wa := resp.Header.Get("WWW-Authenticate"); (resp.StatusCode == 401) != strings.HasPrefix(wa, "Bearer") {
 				t.Errorf("WWW-Authenticate = %q with status %d", wa, resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestQueuePathsAreGuarded: the /queue paths, which can replay or drop stored callbacks,
+// need the admin token like every data path, and their POSTs are refused when a browser
+// sends them from another site (a page the operator has open), even without a token.
+func TestQueuePathsAreGuarded(t *testing.T) {
+	store, err := delivery.OpenDurable(delivery.BoltOptions{Dir: t.TempDir(), MaxItems: 10, MaxBytes: 1 << 20},
+		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(t.Context())
+	const token = "s3cret-admin-token"
+	tests := []struct {
+		name, token, method, path string
+		headers                   map[string]string
+		want                      int
+	}{
+		{"stats without a token", token, "GET", "/queue/stats", nil, 401},
+		{"stats with the token", token, "GET", "/queue/stats", map[string]string{"Authorization": "Bearer " + token}, 200},
+		{"drop without a token", token, "POST", "/queue/drop?command=Mic.*", nil, 401},
+		{"drop with the token", token, "POST", "/queue/drop?command=Mic.*", map[string]string{"Authorization": "Bearer " + token}, 200},
+		{"drop from the command line, no token set", "", "POST", "/queue/drop?command=Mic.*", nil, 200},
+		{"drop from another site's page", "", "POST", "/queue/drop?command=Mic.*", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"replay from another origin", "", "POST", "/queue/replay?command=Mic.*", map[string]string{"Origin": "https://evil.example"}, 403},
+		{"replay from the status page itself", "", "POST", "/queue/replay?command=Mic.*", map[string]string{"Sec-Fetch-Site": "same-origin"}, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			adm := admin.New(admin.Options{Deliveries: store, Token: tt.token})
+			srv := httptest.NewServer(adm.Handler())
+			defer srv.Close()
+			req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.StatusCode; got != tt.want {
+				t.Errorf("%s %s with %v: %d, want %d", tt.method, tt.path, tt.headers, got, tt.want)
 			}
 		})
 	}

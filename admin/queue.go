@@ -8,7 +8,8 @@ import (
 
 // The /queue paths let `callback-router queue` manage the delivery store of a running
 // router, which holds the store's file locked. Replay and drop change state, so they are
-// POSTs; like the rest of the admin listener they have no authentication of their own.
+// POSTs, refused when a browser sends them cross-site; like the rest of the admin listener
+// they need server.admin_token when one is set.
 
 // queueList answers GET /queue/list?state=pending|dead&id=…&event=…&command=…&from=…&to=…&limit=….
 func (s *Server) queueList(w http.ResponseWriter, r *http.Request) {
