@@ -24,7 +24,7 @@ func seedDeadLetters(t *testing.T, dir string, commands ...string) {
 	defer s.Close()
 	for i, cmd := range commands {
 		body := []byte(fmt.Sprintf(`{"n":%d}`, i))
-		added, err := s.Append([]*delivery.Record{{EventID: delivery.EventID(cmd, "", body), Upstream: "audit",
+		added, err := s.Append(context.Background(), []*delivery.Record{{EventID: delivery.EventID(cmd, "", body), Upstream: "audit",
 			Command: cmd, Body: body, Received: time.Now()}})
 		if err != nil {
 			t.Fatal(err)

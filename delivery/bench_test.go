@@ -75,7 +75,7 @@ func benchEnqueue(b *testing.B, open func(b *testing.B, group bool) Engine, grou
 				start := time.Now()
 				if producers == 1 {
 					for range b.N {
-						if !d.Enqueue(job()) {
+						if !d.Enqueue(context.Background(), job()) {
 							b.Fatal("refused")
 						}
 					}
@@ -83,7 +83,7 @@ func benchEnqueue(b *testing.B, open func(b *testing.B, group bool) Engine, grou
 					b.SetParallelism((producers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 					b.RunParallel(func(pb *testing.PB) {
 						for pb.Next() {
-							if !d.Enqueue(job()) {
+							if !d.Enqueue(context.Background(), job()) {
 								b.Error("refused")
 								return
 							}

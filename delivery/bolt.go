@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -158,7 +159,12 @@ func (s *Bolt) Close() error {
 }
 
 // do runs o durably: through the group committer, or in its own transaction.
-func (s *Bolt) do(o *op) error {
+func (s *Bolt) do(o *op) error { return s.doUntil(context.Background(), o) }
+
+// doUntil is do that stops waiting when ctx ends, and then returns ctx's error. An operation
+// handed to the group committer by then is still committed (and told to OnCommit): the
+// caller only learns too late whether it was, so it must treat it as maybe stored.
+func (s *Bolt) doUntil(ctx context.Context, o *op) error {
 	s.closeMu.RLock()
 	if s.closed {
 		s.closeMu.RUnlock()
@@ -170,10 +176,19 @@ func (s *Bolt) do(o *op) error {
 		return o.err
 	}
 	o.done = make(chan struct{})
-	s.ops <- o
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return ctx.Err()
+	}
 	s.closeMu.RUnlock()
-	<-o.done
-	return o.err
+	select {
+	case <-o.done:
+		return o.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // commitLoop is the group committer: it takes the operations that queued while the last
@@ -243,7 +258,7 @@ func seqKey(seq uint64) []byte {
 // (EventID, Upstream) is already pending is not stored again: Tencent may send an
 // after-callback twice, and one pending delivery serves both. It returns the records
 // actually added.
-func (s *Bolt) Append(recs []*Record) ([]*Record, error) {
+func (s *Bolt) Append(ctx context.Context, recs []*Record) ([]*Record, error) {
 	o := &op{}
 	o.apply = func(tx *bolt.Tx, c *counts) error {
 		pending, ids := tx.Bucket(bucketPending), tx.Bucket(bucketIDs)
@@ -278,8 +293,10 @@ func (s *Bolt) Append(recs []*Record) ([]*Record, error) {
 		o.added = fresh
 		return nil
 	}
-	err := s.do(o)
-	return o.added, err
+	if err := s.doUntil(ctx, o); err != nil {
+		return nil, err // o.added is the committer's until o is done
+	}
+	return o.added, nil
 }
 
 // putRecord stores r under its seq and returns the stored size, which is what a pending

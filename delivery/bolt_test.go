@@ -1,8 +1,10 @@
 package delivery
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	bolt "go.etcd.io/bbolt"
 	"testing"
 	"time"
 )
@@ -38,7 +40,7 @@ func TestBoltAppendDedupAndFull(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			added, err := s.Append(tt.recs)
+			added, err := s.Append(context.Background(), tt.recs)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Append: got %v, want %v", err, tt.wantErr)
 			}
@@ -61,7 +63,7 @@ func TestBoltSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 5 {
-		if _, err := s.Append([]*Record{rec(fmt.Sprint("e", i), "audit")}); err != nil {
+		if _, err := s.Append(context.Background(), []*Record{rec(fmt.Sprint("e", i), "audit")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,7 +102,7 @@ func TestBoltSecondOpenFailsFast(t *testing.T) {
 // often it runs; drop removes dead letters.
 func TestBoltBuryReplayDrop(t *testing.T) {
 	s := openTestBolt(t, t.TempDir(), 10)
-	added, err := s.Append([]*Record{rec("e1", "audit"), rec("e2", "audit")})
+	added, err := s.Append(context.Background(), []*Record{rec("e1", "audit"), rec("e2", "audit")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,5 +163,36 @@ func TestFilterMatch(t *testing.T) {
 				t.Errorf("Match() = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBoltAppendGivesUpAtItsDeadline: when the file cannot be written (here another writer
+// holds bbolt's lock, as a stalled disk would hold the commit), Append returns at its
+// context's deadline instead of holding Tencent's answer; the record handed to the
+// committer is still stored once the file is writable again.
+func TestBoltAppendGivesUpAtItsDeadline(t *testing.T) {
+	s := openTestBolt(t, t.TempDir(), 10)
+	locked, release := make(chan struct{}), make(chan struct{})
+	go s.db.Update(func(*bolt.Tx) error { close(locked); <-release; return nil })
+	<-locked
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := s.Append(ctx, []*Record{rec("stalled", "audit")})
+	waited := time.Since(start)
+	close(release)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Append on a stalled store: %v, want the context's deadline", err)
+	}
+	if waited > time.Second { // without its deadline Append would wait for the release, which comes after it returns
+		t.Errorf("Append returned after %s, want about its 100ms deadline", waited)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Depth() != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := s.Depth(); got != 1 {
+		t.Errorf("after the stall the store holds %d records, want the one Append handed over", got)
 	}
 }

@@ -65,7 +65,7 @@ func TestDurableRetriesUntilDelivered(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.FailFirst(5, http.StatusServiceUnavailable, upstreamtest.OK()))
 	e := startEngine(t, t.TempDir(), time.Hour, map[string]string{"audit": up.URL})
 	j := e.job("audit", `{"BattleId":"b1"}`)
-	if !e.Enqueue(j) {
+	if !e.Enqueue(context.Background(), j) {
 		t.Fatal("Enqueue refused")
 	}
 	waitUntil(t, "delivery", func() bool { return e.Delivered() == 1 })
@@ -88,7 +88,7 @@ func TestDurableRetriesUntilDelivered(t *testing.T) {
 func TestDurableDeadLettersWhenTooOld(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "down"))
 	e := startEngine(t, t.TempDir(), 300*time.Millisecond, map[string]string{"audit": up.URL})
-	e.Enqueue(e.job("audit", `{"BattleId":"b1"}`))
+	e.Enqueue(context.Background(), e.job("audit", `{"BattleId":"b1"}`))
 	waitUntil(t, "a dead letter", func() bool { return e.Dropped() == 1 })
 	dead, err := e.Store().List(StateDead, Filter{})
 	if err != nil || len(dead) != 1 {
@@ -132,7 +132,7 @@ func TestDurableOrderPerRoom(t *testing.T) {
 	const perRoom = 20
 	for i := range perRoom {
 		for _, room := range []string{"a", "b"} {
-			if !e.Enqueue(e.job("audit", fmt.Sprintf(`{"RoomId":%q,"n":%d}`, room, i))) {
+			if !e.Enqueue(context.Background(), e.job("audit", fmt.Sprintf(`{"RoomId":%q,"n":%d}`, room, i))) {
 				t.Fatal("Enqueue refused")
 			}
 		}
@@ -160,7 +160,7 @@ func TestDurableDeliversAfterRestart(t *testing.T) {
 	down := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "down"))
 	e := startEngine(t, dir, time.Hour, map[string]string{"audit": down.URL})
 	for i := range 10 {
-		e.Enqueue(e.job("audit", fmt.Sprintf(`{"n":%d}`, i)))
+		e.Enqueue(context.Background(), e.job("audit", fmt.Sprintf(`{"n":%d}`, i)))
 	}
 	waitUntil(t, "a failed attempt", func() bool { return down.Hits() > 0 })
 	if left := e.Close(context.Background()); left != 10 {
@@ -180,7 +180,7 @@ func TestDurableJournalHeaders(t *testing.T) {
 	e := startEngine(t, t.TempDir(), time.Hour, map[string]string{"gifts": up.URL})
 	j := e.job("gifts", `{"CallbackCommand":"Live.CallbackBeforeSendGift"}`)
 	j.Verdict, j.Reason = "deny", "timeout"
-	e.Enqueue(j)
+	e.Enqueue(context.Background(), j)
 	waitUntil(t, "the journal delivery", func() bool { return up.Hits() == 1 })
 	h := up.Requests()[0].Header
 	for name, want := range map[string]string{HeaderVerdict: "deny", HeaderReason: "timeout", HeaderEventID: j.EventID, HeaderDelivery: "1"} {

@@ -124,7 +124,7 @@ func (q *JetStream) setup() error {
 // Enqueue publishes a message per job and returns true once JetStream has stored them all.
 // A fan-out is not atomic here: should a later publish fail, the earlier upstreams still get
 // the callback while Tencent is answered with the fallback.
-func (q *JetStream) Enqueue(jobs ...Job) bool {
+func (q *JetStream) Enqueue(ctx context.Context, jobs ...Job) bool {
 	if q.closed.Load() {
 		return false
 	}
@@ -149,6 +149,8 @@ func (q *JetStream) Enqueue(jobs ...Job) bool {
 			return q.refuse(err)
 		case <-timeout:
 			return q.refuse(errors.New("no publish acknowledgement within delivery.jetstream.timeout"))
+		case <-ctx.Done():
+			return q.refuse(fmt.Errorf("no publish acknowledgement before the answer to Tencent was due: %w", ctx.Err()))
 		}
 	}
 	return true

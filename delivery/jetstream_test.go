@@ -46,7 +46,7 @@ func TestJetStreamRetriesThenDelivers(t *testing.T) {
 	body := []byte(`{"BattleId":"b1"}`)
 	j := Job{Upstream: up, Command: "Live.CallbackAfterEndBattle", Body: body, RawQuery: "SdkAppid=1",
 		Received: time.Now(), EventID: EventID("Live.CallbackAfterEndBattle", "SdkAppid=1", body)}
-	if !q.Enqueue(j) {
+	if !q.Enqueue(context.Background(), j) {
 		t.Fatal("Enqueue refused")
 	}
 	waitUntil(t, "delivery", func() bool { return q.Delivered() == 1 })
@@ -65,7 +65,7 @@ func TestJetStreamDeadLetterAndReplay(t *testing.T) {
 	up := testUpstream(t, srv.URL)
 	q := startJetStream(t, natstest.Start(t), 300*time.Millisecond, up)
 	body := []byte(`{"BattleId":"b2"}`)
-	q.Enqueue(Job{Upstream: up, Command: "Live.CallbackAfterEndBattle", Body: body, Received: time.Now(),
+	q.Enqueue(context.Background(), Job{Upstream: up, Command: "Live.CallbackAfterEndBattle", Body: body, Received: time.Now(),
 		EventID: EventID("Live.CallbackAfterEndBattle", "", body)})
 	waitUntil(t, "a dead letter", func() bool { return q.Stats().Dead == 1 })
 	dead, err := q.List(StateDead, Filter{Command: "Live.*"})

@@ -35,8 +35,9 @@ type Job struct {
 type Queue interface {
 	// Enqueue takes all the jobs or none, and reports which: a callback fanned out to
 	// several upstreams is either queued for each of them or answered with the fallback.
-	// A durable queue has stored them when it returns true.
-	Enqueue(jobs ...Job) bool
+	// A durable queue has stored them when it returns true. It gives up when ctx ends (the
+	// answer to Tencent cannot wait longer); the jobs may then be stored all the same.
+	Enqueue(ctx context.Context, jobs ...Job) bool
 }
 
 // Resolver finds an upstream of the running config by name, nil when the config has none

@@ -18,7 +18,7 @@ func TestDurableCloseLeavesNoGoroutine(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	e := startEngine(t, t.TempDir(), time.Hour, map[string]string{"audit": up.URL})
 	for _, body := range []string{`{"n":1}`, `{"n":2}`} {
-		e.Enqueue(e.job("audit", body))
+		e.Enqueue(context.Background(), e.job("audit", body))
 	}
 	waitUntil(t, "the hung deliveries", func() bool { return up.Hits() >= 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

@@ -61,7 +61,7 @@ func NewMemoryQueue(opts MemoryOptions) *MemoryQueue {
 
 // Enqueue reserves room for all the jobs first, so a fan-out is never half queued. The
 // channel has room for Size jobs, so sends after a reservation never block.
-func (q *MemoryQueue) Enqueue(jobs ...Job) bool {
+func (q *MemoryQueue) Enqueue(_ context.Context, jobs ...Job) bool { // never waits
 	n := int64(len(jobs))
 	if q.held.Add(n) > int64(q.opts.Size) || q.closed.Load() {
 		q.held.Add(-n)

@@ -29,7 +29,7 @@ func TestQueueMetrics(t *testing.T) {
 	}
 	// Not started: the callbacks stay pending.
 	for _, body := range []string{`{"n":1}`, `{"n":2}`, `{"n":3}`} {
-		q.Enqueue(delivery.Job{Upstream: up, Command: "Mic.CallbackAfterSeatInfoChanged", Body: []byte(body),
+		q.Enqueue(context.Background(), delivery.Job{Upstream: up, Command: "Mic.CallbackAfterSeatInfoChanged", Body: []byte(body),
 			EventID: delivery.EventID("Mic.CallbackAfterSeatInfoChanged", "", []byte(body)), Received: time.Now().Add(-time.Minute)})
 	}
 	m := metrics.New()

@@ -30,6 +30,9 @@ type Table struct {
 	Tokens       []string
 	MaxClockSkew time.Duration
 	sdkAppIDs    map[string]struct{} // decimal strings, compared without parsing
+	// Window is how long Tencent waits for an answer (tencent.window): whatever the router
+	// does before answering, storing a callback included, must end inside it.
+	Window time.Duration
 
 	// LoadedAt is when the table was compiled.
 	LoadedAt time.Time
@@ -56,6 +59,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 		Upstreams:    make(map[string]*proxy.Upstream, len(cfg.Upstreams)),
 		Path:         cfg.Server.Path,
 		Tokens:       cfg.Tencent.Tokens(),
+		Window:       cfg.Tencent.Window,
 		MaxClockSkew: cfg.Tencent.MaxClockSkew,
 		sdkAppIDs:    make(map[string]struct{}, len(cfg.Tencent.SdkAppIDs)),
 		LoadedAt:     time.Now(),

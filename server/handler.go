@@ -76,7 +76,7 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	h.serve(ctx, t, in, out, &o)
 	out.Close = out.Close || h.draining.Load()
 	if o.journal != nil {
-		h.recordVerdict(in, out, &o)
+		h.recordVerdict(ctx, t, in, out, &o)
 	}
 	o.latency = h.now().Sub(in.Received)
 	h.logCallback(in, out, &o)
@@ -149,7 +149,7 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 
 	// 3. Async: queue for every upstream and acknowledge.
 	if r.Async {
-		h.enqueue(in, out, o, r)
+		h.enqueue(ctx, t, in, out, o, r)
 		return
 	}
 
@@ -222,7 +222,16 @@ func (h *Handler) fallback(out *Outbound, o *outcome, r *router.Route, reason pr
 	}
 }
 
-func (h *Handler) enqueue(in *Inbound, out *Outbound, o *outcome, r *router.Route) {
+// storeMargin is what storing a callback leaves of Tencent's window, to write the answer.
+const storeMargin = 50 * time.Millisecond
+
+// storeContext bounds a write to the delivery store so that Tencent still gets its answer
+// inside its window when the store stalls (a slow disk, a NATS server reconnecting).
+func storeContext(ctx context.Context, t *router.Table, in *Inbound) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, in.Received.Add(t.Window-storeMargin))
+}
+
+func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome, r *router.Route) {
 	body := bytes.Clone(in.Body) // in.Body does not outlive the request
 	ff := forwardedFor(in)
 	id := delivery.EventID(o.command, in.RawQuery, body)
@@ -237,7 +246,9 @@ func (h *Handler) enqueue(in *Inbound, out *Outbound, o *outcome, r *router.Rout
 			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
 	}
 	o.upstream = r.Upstreams[0].Name()
-	if !h.queue.Enqueue(jobs...) {
+	ctx, cancel := storeContext(ctx, t, in)
+	defer cancel()
+	if !h.queue.Enqueue(ctx, jobs...) {
 		h.fallback(out, o, r, ReasonOverloaded)
 		return
 	}
@@ -249,14 +260,16 @@ func (h *Handler) enqueue(in *Inbound, out *Outbound, o *outcome, r *router.Rout
 // for delivery to the route's upstream later (journal: true). It runs before the answer is
 // written, so a verdict Tencent acted on is never lost to a crash; a store that refuses it
 // does not change the answer, only the log line.
-func (h *Handler) recordVerdict(in *Inbound, out *Outbound, o *outcome) {
+func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	r := o.journal
 	body := bytes.Clone(in.Body)
 	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, Command: o.command, Body: body,
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
 		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
 		Verdict: o.decision, Reason: string(o.reason)}
-	if !h.queue.Enqueue(j) {
+	ctx, cancel := storeContext(ctx, t, in)
+	defer cancel()
+	if !h.queue.Enqueue(ctx, j) {
 		o.err = errors.Join(o.err, errJournalRefused)
 	}
 }
