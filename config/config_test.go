@@ -238,6 +238,11 @@ routes:
   - commands: ["*"]
     upstream: gifts
     ordered: true`},
+		{name: "an upstream listed twice", key: "routes[0].upstreams[1]", text: "twice", yaml: ups + `
+routes:
+  - commands: ["*"]
+    upstreams: [gifts, gifts]
+    async: true`},
 		{name: "journal on an async route", key: "routes[0].journal", yaml: ups + `
 routes:
   - commands: ["*"]

@@ -342,7 +342,12 @@ func (c *Config) validateRoutes(p *problems) {
 		if r.Async && len(names) == 0 {
 			p.add(key+".async", "an async route needs an upstream to deliver to")
 		}
-		for _, name := range names {
+		for i, name := range names {
+			if slices.Contains(names[:i], name) {
+				// A second listing would deliver the callback twice with bbolt and once with
+				// JetStream (which drops the repeat by its id): neither is what was meant.
+				p.add(fmt.Sprintf("%s.upstreams[%d]", key, i), "%q is listed twice; each upstream receives each callback once", name)
+			}
 			if _, ok := c.Upstream(name); !ok {
 				p.add(key+".upstream", "%q is not defined under upstreams (defined: %s)", name, strings.Join(sortedKeys(c.Upstreams), ", "))
 			}

@@ -200,7 +200,7 @@ func (d *Durable) attempt(it *item) {
 	rec, err := d.store.Load(it.rec.Seq)
 	switch {
 	case errors.Is(err, ErrNotFound): // dropped by an operator
-		d.settle(it, nil)
+		d.settle(it)
 		return
 	case err != nil:
 		d.errs.Add(1)
@@ -214,12 +214,18 @@ func (d *Durable) attempt(it *item) {
 	}
 	res := up.Forward(d.attemptCtx, time.Now().Add(d.opts.AttemptDeadline), deliveryCall(rec))
 	if res.OK() {
-		if err := d.store.Ack(rec); err != nil && !errors.Is(err, ErrNotFound) {
-			d.log.Error().Err(err).Uint64("id", rec.Seq).Msg("delivered, but cannot remove it from the store: it will be delivered again")
-		}
 		d.delivered.Add(1)
 		d.done(rec, true)
-		d.settle(it, nil)
+		if err := d.store.Ack(rec); err != nil && !errors.Is(err, ErrNotFound) {
+			// The record is still pending in the store: keep it scheduled, so it is delivered
+			// again (the upstream drops the repeat by its event id) and then removed, rather
+			// than sit in the store, counted in the depth, until the next start.
+			d.errs.Add(1)
+			d.log.Error().Err(err).Uint64("id", rec.Seq).Msg("delivered, but cannot remove it from the store: it will be delivered again")
+			d.again(it, time.Now().Add(d.opts.Backoff.Wait(rec.Attempts)))
+			return
+		}
+		d.settle(it)
 		return
 	}
 	if d.attemptCtx.Err() != nil {
@@ -271,7 +277,7 @@ func (d *Durable) retryLater(it *item, rec *Record, cause error) {
 		d.deadAdded.Add(1)
 		log.Error().Err(cause).Dur("age", age).Msg("callback given up: older than delivery.max_age; moved to the dead letters")
 		d.done(rec, false)
-		d.settle(it, nil)
+		d.settle(it)
 		return
 	}
 	rec.NextAt = now.Add(min(d.opts.Backoff.Wait(rec.Attempts-1), d.opts.MaxAge-age))
@@ -292,7 +298,7 @@ func (d *Durable) again(it *item, at time.Time) {
 }
 
 // settle forgets a finished item and wakes the dispatcher: the room's next record may be due.
-func (d *Durable) settle(it *item, _ error) {
+func (d *Durable) settle(it *item) {
 	d.mu.Lock()
 	d.sched.done(it)
 	d.mu.Unlock()
