@@ -28,7 +28,10 @@ func DeeperThan(body []byte, max int) bool {
 			if depth > max {
 				return true
 			}
-		case c == '}' || c == ']':
+		case (c == '}' || c == ']') && depth > 0:
+			// Never below zero: closing brackets first ("]]]]") must not buy the openers
+			// after them extra levels. Such a text is not JSON, but this bound must not
+			// depend on the parser after it noticing.
 			depth--
 		}
 	}

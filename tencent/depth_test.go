@@ -21,6 +21,7 @@ func TestDeeperThan(t *testing.T) {
 		{"65 deep fails 64", strings.Repeat("[", 65) + strings.Repeat("]", 65), 64, true},
 		{"unclosed megabyte", strings.Repeat("[", 1<<20), 64, true},
 		{"not JSON", `<html>`, 1, false},
+		{"closers first buy no levels", strings.Repeat("]", 10) + strings.Repeat("[", 65), 64, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
