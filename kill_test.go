@@ -163,7 +163,9 @@ delivery:
 		t.Fatalf("only %d callbacks acknowledged before the kill; want most of the first %d (output:\n%s)", ackedAtKill, killAfter, router.logs)
 	}
 	if deliveredAtKill >= ackedAtKill {
-		t.Logf("every acknowledged callback was delivered before the kill: the restart has nothing to prove this run")
+		// Runs here leave most undelivered at the kill (e.g. 65 of 293): the flaky upstream
+		// and the backoff keep a backlog. Without one the restart would prove nothing.
+		t.Fatalf("every acknowledged callback was delivered before the kill: nothing left for the restart to prove")
 	}
 
 	restarted := startProcess(t, cfg, addr)
