@@ -92,6 +92,13 @@ func isEmpty(f delivery.Filter) bool {
 func runQueue(m delivery.Manager, action, state string, f delivery.Filter, asJSON bool, out io.Writer) error {
 	switch action {
 	case "stats":
+		if a, remote := m.(*adminQueue); remote {
+			st, err := a.statsOrError()
+			if err != nil {
+				return err
+			}
+			return printJSON(out, st)
+		}
 		return printJSON(out, m.Stats())
 	case "list":
 		recs, err := m.List(state, f)

@@ -134,4 +134,16 @@ func TestQueueCommandThroughAdmin(t *testing.T) {
 			t.Errorf("queue %s: exit %d, output %q (stderr %q), want %q", st.args, code, out, errOut, st.want)
 		}
 	}
+
+	// The store is locked but nothing answers on the admin address: stats must fail, not
+	// print an empty queue.
+	gone, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone.Close()
+	unreachable := writeConfig(t, queueConfig(dir, gone.Addr().String()))
+	if code, out, errOut := run(t, "queue", "stats", "-config", unreachable); code != ExitError || strings.Contains(out, `"pending"`) {
+		t.Errorf("queue stats with the admin listener down: exit %d, output %q (stderr %q); want an error and no figures", code, out, errOut)
+	}
 }

@@ -22,11 +22,19 @@ type adminQueue struct {
 var _ delivery.Manager = (*adminQueue)(nil)
 
 func (a *adminQueue) Stats() delivery.Stats {
-	var st delivery.Stats
-	if err := a.call(http.MethodGet, "/queue/stats", "", delivery.Filter{}, &st); err != nil {
+	st, err := a.statsOrError()
+	if err != nil {
 		st.Backend = "unreachable: " + err.Error()
 	}
 	return st
+}
+
+// statsOrError is Stats for `queue stats`, which must fail, not print zeros, when the
+// running router cannot be asked.
+func (a *adminQueue) statsOrError() (delivery.Stats, error) {
+	var st delivery.Stats
+	err := a.call(http.MethodGet, "/queue/stats", "", delivery.Filter{}, &st)
+	return st, err
 }
 
 func (a *adminQueue) List(state string, f delivery.Filter) ([]*delivery.Record, error) {
