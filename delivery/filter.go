@@ -1,8 +1,10 @@
 package delivery
 
 import (
-	"strings"
+	"slices"
 	"time"
+
+	"github.com/callback-router/callback-router/config"
 )
 
 // Filter selects records for `queue list`, `replay` and `drop`. Zero fields match all; set
@@ -18,13 +20,13 @@ type Filter struct {
 
 // Match reports whether r is selected.
 func (f *Filter) Match(r *Record) bool {
-	if len(f.Seqs) > 0 && !containsSeq(f.Seqs, r.Seq) {
+	if len(f.Seqs) > 0 && !slices.Contains(f.Seqs, r.Seq) {
 		return false
 	}
 	if f.EventID != "" && f.EventID != r.EventID {
 		return false
 	}
-	if f.Command != "" && !matchCommand(f.Command, r.Command) {
+	if f.Command != "" && !config.MatchCommand(f.Command, r.Command) {
 		return false
 	}
 	if !f.From.IsZero() && r.Received.Before(f.From) {
@@ -34,20 +36,4 @@ func (f *Filter) Match(r *Record) bool {
 		return false
 	}
 	return true
-}
-
-func containsSeq(seqs []uint64, s uint64) bool {
-	for _, x := range seqs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func matchCommand(pattern, command string) bool {
-	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
-		return len(command) >= len(prefix) && strings.EqualFold(command[:len(prefix)], prefix)
-	}
-	return strings.EqualFold(pattern, command)
 }

@@ -8,9 +8,8 @@ import (
 // item is a pending record as the scheduler holds it: without its body, which is read from
 // the store when it is attempted.
 type item struct {
-	rec   *Record
-	lane  *lane // nil when its route does not ask for order
-	index int   // in the heap; -1 when not in it (in flight, or behind its lane's head)
+	rec  *Record
+	lane *lane // nil when its route does not ask for order
 }
 
 // lane holds the records of one room for one upstream, oldest first. Only its head is in
@@ -32,7 +31,7 @@ func newSchedule() *schedule { return &schedule{lanes: map[string]*lane{}} }
 
 // add takes a new pending record.
 func (s *schedule) add(r *Record) {
-	it := &item{rec: r, index: -1}
+	it := &item{rec: r}
 	if r.OrderKey == "" {
 		heap.Push(&s.due, it)
 		return
@@ -95,18 +94,14 @@ func (h itemHeap) Less(i, j int) bool {
 }
 func (h itemHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
 }
 func (h *itemHeap) Push(x any) {
-	it := x.(*item)
-	it.index = len(*h)
-	*h = append(*h, it)
+	*h = append(*h, x.(*item))
 }
 func (h *itemHeap) Pop() any {
 	old := *h
 	it := old[len(old)-1]
 	old[len(old)-1] = nil
-	it.index = -1
 	*h = old[:len(old)-1]
 	return it
 }
