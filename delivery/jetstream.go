@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -257,7 +258,11 @@ func (q *JetStream) bury(msg jetstream.Msg, r *Record, cause error, age time.Dur
 	data, err := r.encode()
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), q.opts.Timeout)
-		_, err = q.js.Publish(ctx, q.opts.DeadSubject, data)
+		// Two instances may bury the same message (an ack lost, an ack wait passed): the id,
+		// which names the work-queue message, lets the dead-letter stream keep one copy,
+		// or a replay would deliver it twice.
+		id := string(r.dedupKey()) + "\x00dead-" + strconv.FormatUint(r.Seq, 10)
+		_, err = q.js.Publish(ctx, q.opts.DeadSubject, data, jetstream.WithMsgID(id))
 		cancel()
 	}
 	if err != nil {
