@@ -26,6 +26,9 @@ type Spec struct {
 	MaxResponseBytes int64
 	// OnStateChange, if set, is told of every breaker transition.
 	OnStateChange StateChangeFunc
+	// OnQueryParamDropped, if set, is told of every incoming query parameter not sent
+	// because the instance URL sets it itself (see ownQuery).
+	OnQueryParamDropped QueryDropFunc
 	// Logger, if set, receives go-retryablehttp's own logs (it logs every request at debug
 	// level, which costs allocations on the hot path: leave it nil unless debugging).
 	Logger retryablehttp.LeveledLogger
@@ -59,7 +62,7 @@ func New(s Spec) (*Upstream, error) {
 			url:     u,
 			name:    name,
 			breaker: newBreaker(s.Name, name, s.Breaker, s.OnStateChange),
-			sender:  newSender(u, s.MaxConns, s.MaxResponseBytes),
+			sender:  newSender(u, s.MaxConns, s.MaxResponseBytes, dropReporter(s)),
 		})
 	}
 	// The template's URL is what net/http and go-retryablehttp print in their errors and logs:
@@ -183,6 +186,14 @@ func (u *Upstream) Forward(ctx context.Context, deadline time.Time, call *Call) 
 	}
 	res.Reason = failureReason(ctx, st, res.Err)
 	return res
+}
+
+// dropReporter binds the upstream's name to its OnQueryParamDropped, nil when there is none.
+func dropReporter(s Spec) func(param, requestID string) {
+	if s.OnQueryParamDropped == nil {
+		return nil
+	}
+	return func(param, requestID string) { s.OnQueryParamDropped(s.Name, param, requestID) }
 }
 
 // nameURL is u without userinfo, query or fragment: how an instance is named in logs,
