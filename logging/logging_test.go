@@ -2,6 +2,8 @@ package logging
 
 import (
 	"bytes"
+	"errors"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -39,5 +41,24 @@ func TestLeveledRedactsQueries(t *testing.T) {
 	}
 	if !strings.Contains(out, `"url":"http://up/gifts?<redacted>"`) {
 		t.Errorf("log lost the URL itself: %s", out)
+	}
+}
+
+// TestLeveledRedactsQueriesInErrors: go-retryablehttp logs a failed attempt's error as net/http
+// wrapped it, quoting the request's URL with Tencent's query.
+func TestLeveledRedactsQueriesInErrors(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := New(&buf, "json", "debug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uerr := &url.Error{Op: "Post", URL: "http://gifts/?SdkAppid=1&Sign=abc123", Err: errors.New("connection refused")}
+	Leveled{L: l}.Error("request failed", "error", uerr, "method", "POST")
+	out := buf.String()
+	if strings.Contains(out, "abc123") {
+		t.Errorf("log leaks the query: %s", out)
+	}
+	if want := `Post \"http://gifts/?<redacted>\": connection refused`; !strings.Contains(out, want) {
+		t.Errorf("log %s, want the error as %s", out, want)
 	}
 }
