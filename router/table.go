@@ -45,6 +45,9 @@ type Table struct {
 type Options struct {
 	// OnBreakerChange is told of every breaker transition.
 	OnBreakerChange proxy.StateChangeFunc
+	// OnQueryParamDropped is told of every incoming query parameter an upstream URL's own
+	// parameter shadowed.
+	OnQueryParamDropped proxy.QueryDropFunc
 	// RetryLogger, if set, receives go-retryablehttp's logs (debugging only).
 	RetryLogger retryablehttp.LeveledLogger
 	// Previous is the table being replaced, if any: an upstream whose spec did not change is
@@ -71,13 +74,14 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 	}
 	for name, u := range cfg.Upstreams {
 		spec := proxy.Spec{
-			Name:             name,
-			URLs:             u.Instances(),
-			Breaker:          breakerSettings(cfg.Defaults.Breaker, u.Breaker),
-			MaxConns:         u.MaxConns,
-			MaxResponseBytes: u.MaxResponseBytes,
-			OnStateChange:    opts.OnBreakerChange,
-			Logger:           opts.RetryLogger,
+			Name:                name,
+			URLs:                u.Instances(),
+			Breaker:             breakerSettings(cfg.Defaults.Breaker, u.Breaker),
+			MaxConns:            u.MaxConns,
+			MaxResponseBytes:    u.MaxResponseBytes,
+			OnStateChange:       opts.OnBreakerChange,
+			OnQueryParamDropped: opts.OnQueryParamDropped,
+			Logger:              opts.RetryLogger,
 		}
 		up := reuse(opts.Previous, spec)
 		if up == nil {
