@@ -91,7 +91,11 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 	}
 	cfg.keepUndecodedUpstreams(v.GetStringMap("upstreams"))
 	cfg.applyUpstreamDefaults()
-	found = append(found, unrelatedTo(undecoded, joined(cfg.Validate()))...)
+	cfg.applyAppDefaults()
+	var validated problems
+	cfg.readSecrets(&validated)
+	cfg.validate(&validated)
+	found = append(found, unrelatedTo(undecoded, validated)...)
 	if len(found) > 0 {
 		return nil, errors.Join(found...)
 	}
@@ -138,17 +142,6 @@ func unknownKeys(err error) []error {
 		}
 	}
 	return out
-}
-
-// joined returns the errors err joins (none when err is nil).
-func joined(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // unrelatedTo drops the validation problems about a key that failed to decode, or about one
