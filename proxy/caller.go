@@ -121,20 +121,22 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 		if errors.As(err, &ae) {
 			res.Instance = ae.instance
 		}
-		if isBreakerRefusal(err) {
+		switch {
+		case isBreakerRefusal(err):
 			res.Attempts-- // the last attempt was never sent
+		case errors.Is(err, ErrBadEnvelope):
+			res.Status = http.StatusOK
 		}
 		res.Err = cause(err)
 	case resp == nil:
 		res.Err = errNoAnswer
-	default:
-		body, rerr := readBody(resp)
-		if res.Err = rerr; rerr == nil {
-			if res.Err = answerFailure(resp.StatusCode, body); res.Err == nil {
-				res.Body = body
-				return res
-			}
+	case resp.StatusCode != http.StatusOK:
+		res.Err = ErrStatus
+	default: // the transport has checked that a 200 carries Tencent's envelope
+		if res.Body, res.Err = readBody(resp); res.Err == nil {
+			return res
 		}
+		res.Body = nil
 	}
 	res.Reason = failureReason(ctx, deadline, res.Err)
 	return res
@@ -143,19 +145,17 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 // request builds the call's request: http://<upstream>/?<Tencent's query>, the router's
 // headers and the call's, the body. Its context carries the deadline.
 func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request {
-	req := c.template.WithContext(ctx)
-	u := *c.up.url
-	u.RawQuery = call.RawQuery
-	req.URL, req.Host = &u, u.Host
-	// One backing array for the router's header values; the attempt's are stamped by
-	// stampAttempt before each attempt.
-	values := [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor}
-	vs := values[:]
-	h := make(http.Header, len(values)+len(call.Headers))
-	h[headerContentType], h[headerRequestID] = vs[0:1:1], vs[1:2:2]
-	h[headerAttempt], h[headerDeadlineMs] = vs[2:3:3], vs[3:4:4]
+	o := &outgoing{url: *c.up.url}
+	o.url.RawQuery = call.RawQuery
+	// The router's header values share one array; the attempt's are stamped by stampAttempt
+	// before each attempt.
+	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor}
+	v := o.values[:]
+	h := make(http.Header, len(o.values)+len(call.Headers))
+	h[headerContentType], h[headerRequestID] = v[0:1:1], v[1:2:2]
+	h[headerAttempt], h[headerDeadlineMs] = v[2:3:3], v[3:4:4]
 	if call.ForwardedFor != "" {
-		h[headerForwardedFor] = vs[4:5:5]
+		h[headerForwardedFor] = v[4:5:5]
 	}
 	for _, x := range call.Headers {
 		name := textproto.CanonicalMIMEHeaderKey(x.Name)
@@ -163,10 +163,19 @@ func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request
 			h[name] = []string{x.Value}
 		}
 	}
-	req.Header = h
-	rr := &retryablehttp.Request{Request: req}
-	_ = rr.SetBody(call.Body) // a []byte body cannot fail
-	return rr
+	req := c.template.WithContext(ctx)
+	// req.Host stays empty: net/http would copy the URL to carry it (for cookies).
+	req.URL, req.Header = &o.url, h
+	o.req.Request = req
+	_ = o.req.SetBody(call.Body) // a []byte body cannot fail
+	return &o.req
+}
+
+// outgoing is what one call's request needs, allocated together.
+type outgoing struct {
+	req    retryablehttp.Request
+	url    url.URL
+	values [5]string
 }
 
 // readBody reads an answer's body whole, into memory the caller owns.

@@ -48,9 +48,9 @@ func newRetryRules(p Policy) *retryRules {
 
 // checkRetry is go-retryablehttp's CheckRetry; go-retryablehttp itself stops after the
 // policy's retries (RetryMax). It retries connection errors (not an answer over
-// max_response_bytes, which would come back just as large), attempts cut by attempt_timeout
-// and the listed statuses (never a 200, not even with a bad envelope: that is a broken
-// upstream, not a transient one) — and only while the deadline leaves room for the longest
+// max_response_bytes, which would come back just as large, nor a 200 without Tencent's
+// envelope: that is a broken upstream, not a transient one), attempts cut by
+// attempt_timeout and the listed statuses — and only while the deadline leaves room for the longest
 // backoff plus minAttemptBudget, so that an attempt the deadline cannot hold is never
 // started and the deadline never lands in a backoff (which would lose the last answer).
 func (r *retryRules) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
@@ -71,7 +71,7 @@ func (r *retryRules) checkRetry(ctx context.Context, resp *http.Response, err er
 // retryable reports whether an attempt that got no answer is worth another.
 func retryable(err error) bool {
 	switch {
-	case isBreakerRefusal(err), errors.Is(err, context.Canceled), errors.Is(err, ErrTooLarge):
+	case isBreakerRefusal(err), errors.Is(err, context.Canceled), errors.Is(err, ErrTooLarge), errors.Is(err, ErrBadEnvelope):
 		return false
 	case errors.As(err, new(*attemptTimeoutError)):
 		return true

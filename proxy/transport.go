@@ -29,6 +29,10 @@ import (
 // every failed request, which would tear down the pools every callback shares. A reload
 // closes them through Upstream.CloseIdleConnections instead.
 //
+// An answer goes up as the *http.Response it is, with one exception: a 200 whose body is not
+// Tencent's envelope (a JSON object with an integer ErrorCode) is malformed for this
+// protocol and comes back as an error, ErrBadEnvelope, so that it is judged once.
+//
 // The transport is where a per-attempt concern that needs the answer belongs (a tracing span
 // around the attempt); one that only stamps the request belongs in stampAttempt.
 type transport struct {
@@ -46,12 +50,19 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := inst.breaker.Execute(func() (*http.Response, error) {
 		resp, body, err := inst.attempt(req, t.attemptTimeout)
-		if err != nil {
+		switch {
+		case err != nil:
 			return nil, err
+		case resp.StatusCode != http.StatusOK:
+			// A failure for the breaker, but still the answer: CheckRetry judges its status.
+			return resp, ErrStatus
+		case !tencent.IsEnvelope(body):
+			// A 200 that is not Tencent's envelope is a malformed answer for this protocol,
+			// reported as an error like any other malformed response: judged once, here.
+			resp.Body.Close()
+			return nil, &attemptError{instance: inst.name, err: ErrBadEnvelope}
 		}
-		// An answer Tencent cannot take counts against the breaker, but it is still the
-		// answer: go-retryablehttp's CheckRetry and the caller judge it themselves.
-		return resp, answerFailure(resp.StatusCode, body)
+		return resp, nil
 	})
 	if resp != nil {
 		return resp, nil
@@ -113,30 +124,35 @@ func (inst *instance) request(freq *fasthttp.Request, req *http.Request) error {
 }
 
 // response converts fresp into an *http.Response whose Body reads fresp's body and releases
-// fresp when closed. Of the headers it keeps those that matter to a client: Content-Type,
-// and Location (so that net/http sees a redirect for what it is; see CheckRedirect).
+// fresp when closed. Of the headers it keeps the one that matters to the client above:
+// Location, so that net/http sees a redirect for what it is (see CheckRedirect); Header is
+// nil when the answer has none. Request is the request as sent: the instance's URL (named
+// without credentials), the call's context and headers.
 func (inst *instance) response(req *http.Request, fresp *fasthttp.Response) *http.Response {
+	a := &answer{sent: *req}
+	a.sent.URL, a.sent.Host, a.sent.Body, a.sent.GetBody = inst.nameURL, inst.nameURL.Host, nil, nil
+	a.body.resp = fresp
+	a.body.r.Reset(fresp.Body())
 	status := fresp.StatusCode()
-	h := make(http.Header, 2)
-	if ct := fresp.Header.ContentType(); len(ct) > 0 {
-		h["Content-Type"] = []string{string(ct)}
-	}
-	if loc := fresp.Header.Peek("Location"); len(loc) > 0 {
-		h["Location"] = []string{string(loc)}
-	}
-	sent := *req // the request as sent: the instance's URL, named without credentials
-	sent.URL, sent.Host, sent.Body, sent.GetBody = inst.nameURL, inst.nameURL.Host, nil, nil
-	body := &answerBody{resp: fresp}
-	body.r.Reset(fresp.Body())
-	return &http.Response{
+	a.resp = http.Response{
 		Status:     statusLine(status),
 		StatusCode: status,
 		Proto:      "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        h,
 		ContentLength: int64(len(fresp.Body())),
-		Body:          body,
-		Request:       &sent,
+		Body:          &a.body,
+		Request:       &a.sent,
 	}
+	if loc := fresp.Header.Peek("Location"); len(loc) > 0 {
+		a.resp.Header = http.Header{"Location": {string(loc)}}
+	}
+	return &a.resp
+}
+
+// answer is what one answer needs, allocated together.
+type answer struct {
+	resp http.Response
+	body answerBody
+	sent http.Request
 }
 
 func statusLine(code int) string {
@@ -161,17 +177,6 @@ func (b *answerBody) Close() error {
 		b.r.Reset(nil)
 		fasthttp.ReleaseResponse(b.resp)
 		b.resp = nil
-	}
-	return nil
-}
-
-// answerFailure says why an HTTP answer cannot go back to Tencent, nil when it can.
-func answerFailure(status int, body []byte) error {
-	switch {
-	case status != http.StatusOK:
-		return ErrStatus
-	case !tencent.IsEnvelope(body):
-		return ErrBadEnvelope
 	}
 	return nil
 }
