@@ -13,6 +13,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // EnvPrefix prefixes the environment variables that override keys:
@@ -68,7 +70,7 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 		v.AutomaticEnv()
 	}
 	if err := v.ReadConfig(r); err != nil {
-		return nil, fmt.Errorf("config: not valid YAML: %w", err)
+		return nil, fmt.Errorf("config: not valid YAML: %s", redact.Text(err.Error()))
 	}
 	cfg := new(Config)
 	hooks := viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
@@ -129,7 +131,7 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 func decodeError(err error) error {
 	var problems []error
 	for _, line := range strings.Split(err.Error(), "\n") {
-		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*"))
+		line = redact.Text(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*")))
 		if line == "" || strings.HasPrefix(line, "decoding failed due to the following error") ||
 			strings.HasSuffix(line, "error(s) decoding:") {
 			continue
@@ -154,7 +156,7 @@ func decodeError(err error) error {
 		problems = append(problems, fmt.Errorf("%s: %s", key, msg))
 	}
 	if len(problems) == 0 {
-		return fmt.Errorf("config: %w", err)
+		return fmt.Errorf("config: %s", redact.Text(err.Error()))
 	}
 	return errors.Join(problems...)
 }
