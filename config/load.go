@@ -81,7 +81,11 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 		return nil, decodeError(err)
 	}
 	cfg.applyUpstreamDefaults()
-	if err := cfg.Validate(); err != nil {
+	cfg.applyAppDefaults()
+	var p problems
+	cfg.readSecrets(&p)
+	cfg.validate(&p)
+	if err := errors.Join(p...); err != nil {
 		return nil, err
 	}
 	return cfg, nil
