@@ -22,15 +22,24 @@ const (
 	MinDeadline = 10 * time.Millisecond
 )
 
-// problems collects validation errors, each prefixed with the key it concerns. A message
-// that quotes a URL shows it masked (redact.Text): a refused config is printed by validate,
+// Problem is one thing wrong with a config: the key it concerns and what to do about it.
+// Load and Validate join every Problem they find into one error.
+type Problem struct {
+	Key     string
+	Message string
+}
+
+func (p Problem) Error() string { return p.Key + ": " + p.Message }
+
+// problems collects validation errors, each naming the key it concerns. A message that
+// quotes a URL shows it masked (redact.Text): a refused config is printed by validate,
 // logged by a reload and shown on the status page, and must not show the credentials it
 // refused. Callers quote URLs through redact.URL, which also masks those too broken to find
 // in text; this is the net under them.
 type problems []error
 
 func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, errors.New(redact.Text(fmt.Sprintf("%s: %s", key, fmt.Sprintf(format, args...)))))
+	*p = append(*p, Problem{Key: key, Message: redact.Text(fmt.Sprintf(format, args...))})
 }
 
 // Validate reports every problem in c at once, each naming its key and how to fix it.
