@@ -100,19 +100,20 @@ func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
 // through the Handler, so the design's check order (405 before 413) and the log line hold.
 func (e *fastEngine) handleError(ctx *fasthttp.RequestCtx, err error) {
 	var out Outbound
+	cause := nameConnError(err) // fasthttp's text quotes the request: its query, its Sign, its body
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		in := inbound(ctx)
 		in.BodyTooLarge = true
 		e.h.Handle(context.Background(), &in, &out)
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
-		e.h.Reject(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), err)
+		e.h.Reject(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
 	default:
 		var netErr net.Error
 		if errors.As(err, &netErr) && netErr.Timeout() {
-			e.h.Reject(&out, errSlowClient, remoteIP(ctx.RemoteAddr().String()), err)
+			e.h.Reject(&out, errSlowClient, remoteIP(ctx.RemoteAddr().String()), cause)
 		} else {
-			e.h.Reject(&out, errMalformed, remoteIP(ctx.RemoteAddr().String()), err)
+			e.h.Reject(&out, errMalformed, remoteIP(ctx.RemoteAddr().String()), cause)
 		}
 	}
 	e.write(ctx, &out)
@@ -144,7 +145,19 @@ func methodString(ctx *fasthttp.RequestCtx) string {
 	return string(ctx.Method())
 }
 
-// fastLogger routes fasthttp's own messages into the structured log.
+// fastLogger routes fasthttp's own messages into the structured log. Their arguments may
+// quote a request ("error when serving connection …: <error quoting the request>"), so each
+// is shown only as connLogArg allows.
 type fastLogger struct{ l zerolog.Logger }
 
-func (f fastLogger) Printf(format string, args ...any) { f.l.Warn().Msgf(format, args...) }
+func (f fastLogger) Printf(format string, args ...any) {
+	e := f.l.Warn()
+	if e == nil {
+		return
+	}
+	safe := make([]any, len(args))
+	for i, a := range args {
+		safe[i] = connLogArg(a)
+	}
+	e.Str("component", "fasthttp").Msgf(format, safe...)
+}
