@@ -19,8 +19,9 @@ import (
 // net/http on the same cores. It cannot tell that a client hung up mid-request; see
 // config.Server.Engine.
 type fastEngine struct {
-	srv *fasthttp.Server
-	h   *Handler
+	srv     *fasthttp.Server
+	h       *Handler
+	chunked chunkedHeads
 }
 
 func newFastEngine(cfg config.Server, h *Handler, log zerolog.Logger) *fastEngine {
@@ -46,10 +47,10 @@ func newFastEngine(cfg config.Server, h *Handler, log zerolog.Logger) *fastEngin
 		ReduceMemoryUsage: true,
 		Logger:            fastLogger{log},
 	}
-	if extra := cfg.ReadTimeout - cfg.ReadHeaderTimeout; extra > 0 {
-		e.srv.HeaderReceived = func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-			return fasthttp.RequestConfig{ReadTimeout: extra}
-		}
+	extra := max(cfg.ReadTimeout-cfg.ReadHeaderTimeout, 0)
+	e.srv.HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		e.chunked.remember(h)
+		return fasthttp.RequestConfig{ReadTimeout: extra} // 0 keeps ReadTimeout
 	}
 	return e
 }
@@ -101,11 +102,18 @@ func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
 func (e *fastEngine) handleError(ctx *fasthttp.RequestCtx, err error) {
 	var out Outbound
 	cause := nameConnError(err) // fasthttp's text quotes the request: its query, its Sign, its body
+	head, chunked := e.chunked.take(&ctx.Request.Header)
 	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		in := inbound(ctx)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge) && ctx.Request.Header.ContentLength() > 0:
+		in := inbound(ctx) // refused on its Content-Length: the headers are intact
 		in.BodyTooLarge = true
 		e.h.Handle(context.Background(), &in, &out)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge) && chunked:
+		in := Inbound{Received: time.Now(), Method: head.method, Path: head.path, RawQuery: head.rawQuery,
+			RemoteIP: remoteIP(ctx.RemoteAddr().String()), ForwardedFor: head.forwardedFor, BodyTooLarge: true}
+		e.h.Handle(context.Background(), &in, &out)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		e.h.Reject(&out, errTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
 		e.h.Reject(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
 	default:
