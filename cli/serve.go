@@ -152,8 +152,16 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	if t.ServesAnyApp() {
 		log.Warn().Msg("tencent.sdk_app_ids is empty: callbacks of any SdkAppid are served")
 	}
-	if len(t.Tokens) == 0 {
-		log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
+	if len(t.Config.Tencent.Apps) == 0 {
+		if len(t.Apps[0].Tokens) == 0 {
+			log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
+		}
+		return
+	}
+	for _, a := range t.Apps {
+		if len(a.Tokens) == 0 {
+			log.Warn().Str("app", a.Name).Msg("this app has no token in tencent.apps: its callbacks are not authenticated (set tokens or tokens_file, and the same token in Tencent's console)")
+		}
 	}
 }
 
