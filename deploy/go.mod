@@ -1,0 +1,3 @@
+module github.com/callback-router/callback-router/deploy
+
+go 1.26.8
