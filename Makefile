@@ -27,7 +27,7 @@ IMAGE      ?= callback-router
 UPSTREAM_IMAGE ?= callback-router-example-upstream
 IMAGE_TAG  := $(subst +,-,$(VERSION))
 IMAGE_ARCH ?= $(shell go env GOARCH)
-IMAGE_FORMAT := $(if $(findstring podman,$(CONTAINER)),--format docker,)
+IMAGE_FORMAT := $(if $(findstring podman,$(CONTAINER)),--format docker --layers=false,)
 # The build machine's CA bundle goes into the image (Debian's ca-certificates package).
 CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
 
