@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/callback-router/callback-router/redact"
 	"github.com/callback-router/callback-router/tencent"
 )
 
@@ -30,11 +32,15 @@ type Problem struct {
 
 func (p Problem) Error() string { return p.Key + ": " + p.Message }
 
-// problems collects validation errors, each naming the key it concerns.
+// problems collects validation errors, each naming the key it concerns. A message that
+// quotes a URL shows it masked (redact.Text): a refused config is printed by validate,
+// logged by a reload and shown on the status page, and must not show the credentials it
+// refused. Callers quote URLs through redact.URL, which also masks those too broken to find
+// in text; this is the net under them.
 type problems []error
 
 func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+	*p = append(*p, Problem{Key: key, Message: redact.Text(fmt.Sprintf(format, args...))})
 }
 
 // Validate reports every problem in c at once, each naming its key and how to fix it.
@@ -110,7 +116,15 @@ func (c *Config) validateServer(p *problems) {
 		p.add("server.max_json_depth", "%d is too small for Tencent's bodies, which nest 4 or 5 deep; use at least 8 (the default is 64)", s.MaxJSONDepth)
 	}
 	checkCIDRs(p, "server.trusted_proxies", s.TrustedProxies)
+	for i, h := range s.AdminHosts {
+		if !hostName.MatchString(h) {
+			p.add(fmt.Sprintf("server.admin_hosts[%d]", i), "%q is not a host name: write the name alone, as in admin.example.internal (no scheme, port, path or wildcard)", h)
+		}
+	}
 }
+
+// hostName matches a DNS name as a Host header carries it, without the port.
+var hostName = regexp.MustCompile(`^(?i)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$`)
 
 // checkCIDRs accepts addresses and CIDR prefixes, as ParsePrefixes does.
 func checkCIDRs(p *problems, key string, list []string) {
@@ -309,19 +323,34 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// checkURL says what is wrong with an upstream URL, quoting it masked by redact.URL.
 func checkURL(raw string) error {
+	shown := redact.URL(raw)
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%q is not a URL: %v", raw, err)
+		return fmt.Errorf("%q is not a URL%s", shown, parseDetail(err))
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%q must be an absolute http:// or https:// URL", raw)
+		return fmt.Errorf("%q must be an absolute http:// or https:// URL", shown)
 	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("%q has no host", raw)
+		return fmt.Errorf("%q has no host", shown)
 	case u.Fragment != "" || u.User != nil:
-		return fmt.Errorf("%q must not carry a fragment or credentials", raw)
+		return fmt.Errorf("%q must not carry a fragment or credentials", shown)
 	}
 	return nil
+}
+
+// parseDetail is net/url's reason a URL does not parse, without the URL it repeats and
+// without a reason that quotes part of it (an invalid escape or port may be a password's).
+func parseDetail(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	if msg := err.Error(); !strings.Contains(msg, `"`) {
+		return ": " + msg
+	}
+	return ""
 }
 
 func (c *Config) validateRoutes(p *problems) {
@@ -473,7 +502,7 @@ func (c *Config) validateJetStream(p *problems) {
 	for _, raw := range strings.Split(j.URL, ",") {
 		u, err := url.Parse(strings.TrimSpace(raw))
 		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
-			p.add("delivery.jetstream.url", "%q is not a nats:// or tls:// URL", raw)
+			p.add("delivery.jetstream.url", "%q is not a nats:// or tls:// URL", redact.URL(raw))
 		}
 	}
 	for _, k := range []struct{ key, v string }{

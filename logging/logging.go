@@ -6,11 +6,11 @@ package logging
 import (
 	"fmt"
 	"io"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // New returns the root logger writing to w in format ("json" or "console") at level.
@@ -30,10 +30,10 @@ func New(w io.Writer, format, level string) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// Leveled adapts a zerolog logger to go-retryablehttp's LeveledLogger (proxy.Logger). A "url"
-// or "request" value loses its query string on the way, and so does the URL an error quotes
-// (net/http's `Post "<url>": …`): the request's URL carries Tencent's query, whose Sign must
-// not be logged.
+// Leveled adapts a zerolog logger to go-retryablehttp's LeveledLogger (proxy.Logger). A "url" or "request"
+// value is masked by redact.URL on the way (upstream URLs carry Tencent's query, whose Sign
+// must not be logged, and may carry credentials of their own), and so is any URL quoted in
+// an "error".
 type Leveled struct{ L zerolog.Logger }
 
 func (l Leveled) Error(msg string, kv ...any) { l.L.Error().Fields(redactURLs(kv)).Msg(msg) }
@@ -43,22 +43,16 @@ func (l Leveled) Warn(msg string, kv ...any)  { l.L.Warn().Fields(redactURLs(kv)
 
 func redactURLs(kv []any) []any {
 	for i := 0; i+1 < len(kv); i += 2 {
-		if uerr, ok := kv[i+1].(*url.Error); ok {
-			kv[i+1] = &url.Error{Op: uerr.Op, URL: redactQuery(uerr.URL), Err: uerr.Err}
-			continue
-		}
-		if k, _ := kv[i].(string); k == "url" || k == "request" {
+		switch k, _ := kv[i].(string); k {
+		case "url", "request":
 			if s, ok := kv[i+1].(string); ok {
-				kv[i+1] = redactQuery(s)
+				kv[i+1] = redact.URL(s)
+			}
+		case "error":
+			if err, ok := kv[i+1].(error); ok {
+				kv[i+1] = redact.Text(err.Error())
 			}
 		}
 	}
 	return kv
-}
-
-func redactQuery(s string) string {
-	if base, _, cut := strings.Cut(s, "?"); cut {
-		return base + "?<redacted>"
-	}
-	return s
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // Spec is what an Upstream is built from.
@@ -72,7 +74,8 @@ func New(s Spec) (*Upstream, error) {
 	for _, raw := range s.URLs {
 		u, err := url.Parse(raw)
 		if err != nil {
-			return nil, fmt.Errorf("upstream %s: %w", s.Name, err)
+			// Not err: net/url's message repeats the URL, credentials included.
+			return nil, fmt.Errorf("upstream %s: %q is not a URL", s.Name, redact.URL(raw))
 		}
 		inst := newInstance(s.Name, u, s)
 		up.instances = append(up.instances, inst)
