@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -75,6 +76,10 @@ func TestBinaryReloadsAndServesAdmin(t *testing.T) {
 	waitAccepting(t, addr, exited, &logs)
 
 	waitFor(t, "/readyz 200", &logs, func() bool { s, _ := adminGet(t, admin, "/readyz"); return s == 200 })
+	// The image's HEALTHCHECK: the binary asks its own admin listener, found in the config.
+	if out, err := command(ctx, "healthcheck", "-config", cfg).CombinedOutput(); err != nil {
+		t.Errorf("healthcheck of a ready router: %v, want exit 0; output:\n%s", err, out)
+	}
 	if s, body := adminGet(t, admin, "/routes"); s != 200 || !strings.Contains(body, `"deadline_ms": 1500`) {
 		t.Fatalf("/routes: %d %s", s, body)
 	}
@@ -124,5 +129,27 @@ func TestBinaryReloadsAndServesAdmin(t *testing.T) {
 	}
 	if waitErr != nil {
 		t.Errorf("exit: %v, want status 0; output:\n%s", waitErr, &logs)
+	}
+	out, err := command(ctx, "healthcheck", "-config", cfg, "-timeout", "1s").CombinedOutput()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+		t.Errorf("healthcheck of a stopped router: %v, want exit status 1; output:\n%s", err, out)
+	}
+}
+
+// TestBinaryVersionStamped builds the binary the way the Makefile does and checks that
+// `version` prints what -ldflags stamped.
+func TestBinaryVersionStamped(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "callback-router")
+	const pkg = "github.com/callback-router/callback-router/cli"
+	ldflags := "-X " + pkg + ".Version=v9.8.7 -X " + pkg + ".Commit=feedface1234 -X " + pkg + ".Date=2026-11-29T04:33:00Z"
+	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "callback-router v9.8.7 (commit feedface1234, built 2026-11-29T04:33:00Z) go"; !strings.HasPrefix(string(out), want) {
+		t.Errorf("version: got %q, want it to start with %q", out, want)
 	}
 }

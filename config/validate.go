@@ -21,11 +21,20 @@ const (
 	MinDeadline = 10 * time.Millisecond
 )
 
-// problems collects validation errors, each prefixed with the key it concerns.
+// Problem is one thing wrong with a config: the key it concerns and what to do about it.
+// Load and Validate join every Problem they find into one error.
+type Problem struct {
+	Key     string
+	Message string
+}
+
+func (p Problem) Error() string { return p.Key + ": " + p.Message }
+
+// problems collects validation errors, each naming the key it concerns.
 type problems []error
 
 func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	*p = append(*p, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
 }
 
 // Validate reports every problem in c at once, each naming its key and how to fix it.
