@@ -534,7 +534,7 @@ func TestSendPrintsTheAnswer(t *testing.T) {
 			if sign == "" || strings.Contains(stdout+stderr, sign) {
 				t.Errorf("Sign %q: want it sent and never printed:\n%s", sign, stdout)
 			}
-			if !strings.Contains(stdout, "Sign=REDACTED") {
+			if !strings.Contains(stdout, "Sign=…") {
 				t.Errorf("output does not show the Sign as redacted:\n%s", stdout)
 			}
 		})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/redact"
 	"github.com/callback-router/callback-router/tencent"
 )
 
@@ -202,13 +203,10 @@ func pickToken(flagToken string, sdkAppID uint64, cfg *config.Config) string {
 }
 
 // redactSign prints the URL without the signature, which is as good as a password for as
-// long as RequestTime is within the skew window.
+// long as RequestTime is within the skew window, and without userinfo.
 func redactSign(u *url.URL) string {
 	c := *u
-	q := c.Query()
-	if q.Has("Sign") {
-		q.Set("Sign", "REDACTED")
-	}
-	c.RawQuery = q.Encode()
+	c.User = nil
+	c.RawQuery = redact.Sign(c.RawQuery)
 	return c.String()
 }

@@ -502,6 +502,66 @@ routes:
 	}
 }
 
+// TestProblemsMaskURLCredentials: a config refused for its URLs names the key and the URL's
+// host, but never the userinfo, query values or fragment it refused — validate prints these
+// messages, a reload logs them and the status page shows them.
+func TestProblemsMaskURLCredentials(t *testing.T) {
+	const secrets = "PASS|SECRET|FRAG"
+	routes := `
+routes:
+  - commands: ["*"]
+    upstream: gifts`
+	tests := []struct {
+		name string
+		yaml string
+		key  string
+		want string // the URL as the message shows it (a decoder's message shows none)
+	}{
+		{"userinfo", `
+upstreams:
+  gifts: {url: "http://user:PASS@gifts.internal/gifts?api_key=SECRET"}` + routes,
+			"upstreams.gifts.url", `"http://…@gifts.internal/gifts?api_key=…"`},
+		{"fragment", `
+upstreams:
+  gifts: {url: "http://gifts.internal/gifts?api_key=SECRET#FRAG"}` + routes,
+			"upstreams.gifts.url", `"http://gifts.internal/gifts?api_key=…#…"`},
+		{"no scheme", `
+upstreams:
+  gifts: {urls: ["http://gifts.internal/a", "user:PASS@gifts.internal/gifts?api_key=SECRET"]}` + routes,
+			"upstreams.gifts.urls[1]", `"…@gifts.internal/gifts?api_key=…"`},
+		{"does not parse", `
+upstreams:
+  gifts: {url: "http://user:PA SS@gifts.internal:9x/gifts?api_key=SECRET"}` + routes,
+			"upstreams.gifts.url", `"http://…@gifts.internal:9x/gifts?api_key=…" is not a URL`},
+		{"jetstream", `
+delivery: {backend: jetstream, jetstream: {url: "http://user:PASS@nats.internal:4222"}}` + minimal,
+			"delivery.jetstream.url", `"http://…@nats.internal:4222"`},
+		{"a URL where a number goes", `
+server: {max_conns: "http://user:PASS@x/?k=SECRET"}` + minimal,
+			"server.max_conns", "server.max_conns: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Another problem beside the URL: every message of the refusal is masked.
+			_, err := config.Parse(strings.NewReader(tt.yaml + "\nlog: {level: verbose}"))
+			if err == nil {
+				t.Fatal("Parse() = nil, want errors")
+			}
+			if !hasKey(err, tt.key) {
+				t.Errorf("Parse() error does not name %s:\n%v", tt.key, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse() error does not show %s:\n%v", tt.want, err)
+			}
+			for _, secret := range strings.Split(secrets, "|") {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("Parse() error shows %q:\n%v", secret, err)
+				}
+			}
+		})
+	}
+}
+
 // TestParseReportsProblemsBesideDecodeFailures: an unknown key or a value of the wrong type
 // does not stop validation; the rest of the file is still checked, every problem reported
 // once with its key, and nothing is reported twice for a value that did not decode.

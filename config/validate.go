@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callback-router/callback-router/redact"
 	"github.com/callback-router/callback-router/tencent"
 )
 
@@ -30,11 +31,15 @@ type Problem struct {
 
 func (p Problem) Error() string { return p.Key + ": " + p.Message }
 
-// problems collects validation errors, each naming the key it concerns.
+// problems collects validation errors, each naming the key it concerns. A message that
+// quotes a URL shows it masked (redact.Text): a refused config is printed by validate,
+// logged by a reload and shown on the status page, and must not show the credentials it
+// refused. Callers quote URLs through redact.URL, which also masks those too broken to find
+// in text; this is the net under them.
 type problems []error
 
 func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+	*p = append(*p, Problem{Key: key, Message: redact.Text(fmt.Sprintf(format, args...))})
 }
 
 // Validate reports every problem in c at once, each naming its key and how to fix it.
@@ -309,19 +314,34 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// checkURL says what is wrong with an upstream URL, quoting it masked by redact.URL.
 func checkURL(raw string) error {
+	shown := redact.URL(raw)
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%q is not a URL: %v", raw, err)
+		return fmt.Errorf("%q is not a URL%s", shown, parseDetail(err))
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%q must be an absolute http:// or https:// URL", raw)
+		return fmt.Errorf("%q must be an absolute http:// or https:// URL", shown)
 	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("%q has no host", raw)
+		return fmt.Errorf("%q has no host", shown)
 	case u.Fragment != "" || u.User != nil:
-		return fmt.Errorf("%q must not carry a fragment or credentials", raw)
+		return fmt.Errorf("%q must not carry a fragment or credentials", shown)
 	}
 	return nil
+}
+
+// parseDetail is net/url's reason a URL does not parse, without the URL it repeats and
+// without a reason that quotes part of it (an invalid escape or port may be a password's).
+func parseDetail(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	if msg := err.Error(); !strings.Contains(msg, `"`) {
+		return ": " + msg
+	}
+	return ""
 }
 
 func (c *Config) validateRoutes(p *problems) {
@@ -473,7 +493,7 @@ func (c *Config) validateJetStream(p *problems) {
 	for _, raw := range strings.Split(j.URL, ",") {
 		u, err := url.Parse(strings.TrimSpace(raw))
 		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
-			p.add("delivery.jetstream.url", "%q is not a nats:// or tls:// URL", raw)
+			p.add("delivery.jetstream.url", "%q is not a nats:// or tls:// URL", redact.URL(raw))
 		}
 	}
 	for _, k := range []struct{ key, v string }{

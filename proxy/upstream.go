@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // maxRetriesCap is go-retryablehttp's RetryMax for every upstream. The real limit is the
@@ -55,7 +57,8 @@ func New(s Spec) (*Upstream, error) {
 	for _, raw := range s.URLs {
 		u, err := url.Parse(raw)
 		if err != nil {
-			return nil, fmt.Errorf("upstream %s: %w", s.Name, err)
+			// Not err: net/url's message repeats the URL, credentials included.
+			return nil, fmt.Errorf("upstream %s: %q is not a URL", s.Name, redact.URL(raw))
 		}
 		name := nameURL(u).String()
 		up.instances = append(up.instances, &instance{

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/redact"
 	"github.com/callback-router/callback-router/router"
 )
 
@@ -205,12 +206,17 @@ func (r *Reloader) load(old *router.Table) (*router.Table, error) {
 	return t, nil
 }
 
-// refuse logs every problem of a refused file and counts it.
+// refuse logs every problem of a refused file and counts it. The problems are masked once
+// more (config masks its own): the log line and the status page are where a refused
+// credential would be read.
 func (r *Reloader) refuse(log zerolog.Logger, err error) {
 	problems := Problems(err)
+	for i, p := range problems {
+		problems[i] = redact.Text(p)
+	}
 	log.Error().Strs("problems", problems).Msg("config reload refused; the running config stays")
 	r.status.Failures++
-	r.status.LastError, r.status.LastFailed = err.Error(), time.Now()
+	r.status.LastError, r.status.LastFailed = redact.Text(err.Error()), time.Now()
 	if r.opts.OnResult != nil {
 		r.opts.OnResult(false)
 	}
