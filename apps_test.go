@@ -154,9 +154,9 @@ func TestBinaryServesSeveralApps(t *testing.T) {
 		t.Errorf("staging's upstream got %d callbacks, want %d", got, want)
 	}
 	for series, want := range map[string]float64{
-		`callback_router_sign_verified_total{app="prod",token="0"}`:    1,
-		`callback_router_sign_verified_total{app="prod",token="1"}`:    1,
-		`callback_router_sign_verified_total{app="staging",token="0"}`: 1,
+		`callback_router_sign_verified_total{app="prod",token="0"}`:            1,
+		`callback_router_sign_verified_total{app="prod",token="1"}`:            1,
+		`callback_router_sign_verified_total{app="staging",token="0"}`:         1,
 		`callback_router_rejections_total{app="prod",code="bad_signature"}`:    1,
 		`callback_router_rejections_total{app="staging",code="bad_signature"}`: 1,
 	} {

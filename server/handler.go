@@ -262,7 +262,7 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	}
 	jobs := make([]delivery.Job, len(r.Upstreams))
 	for i, up := range r.Upstreams {
-		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, Command: o.command, Body: body,
+		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 			RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: ff,
 			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
 	}
@@ -284,7 +284,7 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	r := o.journal
 	body := bytes.Clone(in.Body)
-	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, Command: o.command, Body: body,
+	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
 		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
 		Verdict: o.decision, Reason: string(o.reason)}
