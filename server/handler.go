@@ -141,11 +141,13 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 		h.rejectWith(out, o, rej)
 		return
 	}
-	o.command = q.CallbackCommand
-	if o.command == "" {
-		o.command = tencent.CommandFromBody(in.Body)
+	command, err := q.Command(in.Body)
+	if err != nil {
+		// The router would route by one command and the upstream may act on another.
+		h.rejectWith(out, o, reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil))
+		return
 	}
-	if o.command == "" {
+	if o.command = command; o.command == "" {
 		h.rejectWith(out, o, errNoCommand)
 		return
 	}
