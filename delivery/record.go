@@ -3,6 +3,8 @@ package delivery
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // Record is one delivery of one callback to one upstream, as a durable store keeps it.
@@ -15,6 +17,7 @@ type Record struct {
 	EventID      string    `json:"event_id"`
 	Upstream     string    `json:"upstream"`
 	Route        string    `json:"route"`
+	App          string    `json:"app,omitempty"` // empty in records stored before apps existed
 	Command      string    `json:"command"`
 	Body         []byte    `json:"body,omitempty"`
 	RawQuery     string    `json:"query,omitempty"`
@@ -37,11 +40,20 @@ type Record struct {
 // recordFromJob copies a job into a record; the body is shared, not copied.
 func recordFromJob(j *Job) *Record {
 	return &Record{
-		EventID: j.EventID, Upstream: j.Upstream.Name(), Route: j.Route, Command: j.Command,
+		EventID: j.EventID, Upstream: j.Upstream.Name(), Route: j.Route, App: j.App, Command: j.Command,
 		Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID, ForwardedFor: j.ForwardedFor,
 		RetryOn: j.RetryOn, OrderKey: j.OrderKey, Verdict: j.Verdict, Reason: j.Reason,
 		Received: j.Received,
 	}
+}
+
+// maskForListing hides in r, a copy decoded for a listing, what no listing shows: the Sign
+// of the stored query. A Sign with its RequestTime is a valid signature for any body within
+// the clock skew; the store keeps it because upstreams verify it, but `queue list` and
+// /queue/list are read by people and pasted into tickets.
+func (r *Record) maskForListing() *Record {
+	r.RawQuery = redact.Sign(r.RawQuery)
+	return r
 }
 
 // dedupKey is what makes two records the same delivery.

@@ -104,7 +104,7 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 func (h *Handler) observe(in *Inbound, out *Outbound, o *outcome) {
 	h.obs.Observe(Event{
 		Received: in.Received, Latency: o.latency, RequestID: out.RequestID,
-		App: o.appName(), TokenSlot: o.tokenSlot, Command: o.command, Route: o.route, Upstream: o.upstream, Instance: o.instance,
+		App: o.appName(), Verified: o.tokenSlot >= 0, TokenSlot: o.tokenSlot, Command: o.command, Route: o.route, Upstream: o.upstream, Instance: o.instance,
 		Attempts: o.attempts, UpstreamStatus: o.upstreamStatus, Status: out.Status,
 		Decision: o.decision, Reason: o.reason, RejectCode: o.rejectCode,
 	})
@@ -126,7 +126,7 @@ func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err err
 // was read. It is counted, not logged: refusals come in floods, and the listener logs a
 // summary instead.
 func (h *Handler) observeRefusal(status int, code string) {
-	h.obs.Observe(Event{Received: h.now(), App: AppNone, TokenSlot: -1, Status: status, Decision: DecisionRejected, RejectCode: code})
+	h.obs.Observe(Event{Received: h.now(), App: AppNone, Status: status, Decision: DecisionRejected, RejectCode: code})
 }
 
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
@@ -141,11 +141,13 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 		h.rejectWith(out, o, rej)
 		return
 	}
-	o.command = q.CallbackCommand
-	if o.command == "" {
-		o.command = tencent.CommandFromBody(in.Body)
+	command, err := q.Command(in.Body)
+	if err != nil {
+		// The router would route by one command and the upstream may act on another.
+		h.rejectWith(out, o, reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil))
+		return
 	}
-	if o.command == "" {
+	if o.command = command; o.command == "" {
 		h.rejectWith(out, o, errNoCommand)
 		return
 	}
@@ -158,11 +160,11 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 		h.fallback(out, o, r, ReasonNoRoute)
 		return
 	}
-	if !r.Acquire() {
+	if !r.Acquire(o.app) {
 		h.fallback(out, o, r, ReasonOverloaded)
 		return
 	}
-	defer r.Release()
+	defer r.Release(o.app)
 
 	// 3. Async: queue for every upstream and acknowledge.
 	if r.Async {
@@ -259,7 +261,7 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	}
 	jobs := make([]delivery.Job, len(r.Upstreams))
 	for i, up := range r.Upstreams {
-		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, Command: o.command, Body: body,
+		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 			RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: ff,
 			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
 	}
@@ -281,7 +283,7 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	r := o.journal
 	body := bytes.Clone(in.Body)
-	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, Command: o.command, Body: body,
+	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
 		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
 		Verdict: o.decision, Reason: string(o.reason)}
