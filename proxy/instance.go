@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/tls"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -57,7 +58,8 @@ func newInstance(upstream string, u *url.URL, s Spec) *instance {
 			MaxIdleConnDuration: maxIdleConnDuration,
 			MaxResponseBodySize: int(s.MaxResponseBytes),
 			// Retries are go-retryablehttp's, as the route's policy says; never the client's.
-			RetryIfErr: func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+			RetryIfErr:  func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+			DialTimeout: dialAside,
 		},
 	}
 	inst.name = inst.nameURL.String()
@@ -68,3 +70,28 @@ func newInstance(upstream string, u *url.URL, s Spec) *instance {
 // nameURL is u without userinfo, query or fragment: how an instance is named in logs,
 // metrics and errors, since the rest may carry credentials.
 func nameURL(u *url.URL) *url.URL { return &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path} }
+
+// dialAside dials as fasthttp would, on a goroutine of its own. A callback's goroutine
+// reaches the dial under the whole call chain (server, go-retryablehttp, net/http, the
+// transport, fasthttp's client), and the dial's own chain (resolver, socket, connect) would
+// take its stack past 8 KiB; the runtime would then double it to 16 KiB and keep it for as
+// long as the callback waits, which is what a burst of callbacks to a hung upstream, each on
+// a new connection, is made of. The dial's goroutine lives only as long as the dial.
+func dialAside(addr string, timeout time.Duration) (net.Conn, error) {
+	type dialed struct {
+		conn net.Conn
+		err  error
+	}
+	done := make(chan dialed, 1)
+	go func() {
+		var d dialed
+		if timeout > 0 {
+			d.conn, d.err = fasthttp.DialTimeout(addr, timeout)
+		} else {
+			d.conn, d.err = fasthttp.Dial(addr)
+		}
+		done <- d
+	}()
+	d := <-done
+	return d.conn, d.err
+}

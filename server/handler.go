@@ -130,34 +130,9 @@ func (h *Handler) observeRefusal(status int, code string) {
 }
 
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
-	// 1. Checks, in the order the design fixes, before any upstream is called.
-	q := tencent.ParseQuery(in.RawQuery)
-	o.sdkAppID = q.SdkAppID
-	if rej := h.check(t, in, &q, o); rej != nil {
-		h.rejectWith(out, o, rej)
-		return
-	}
-	if rej := checkBody(t, in.Body); rej != nil {
-		h.rejectWith(out, o, rej)
-		return
-	}
-	command, err := q.Command(in.Body)
-	if err != nil {
-		// The router would route by one command and the upstream may act on another.
-		h.rejectWith(out, o, reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil))
-		return
-	}
-	if o.command = command; o.command == "" {
-		h.rejectWith(out, o, errNoCommand)
-		return
-	}
-
-	// 2. Route.
-	m := t.Lookup(o.app, o.command)
-	r := m.Route
-	o.route = r.Name
-	if m.By == router.ByNone || len(r.Upstreams) == 0 {
-		h.fallback(out, o, r, ReasonNoRoute)
+	// 1. Checks, in the order the design fixes, and the route.
+	r := h.admit(t, in, out, o)
+	if r == nil {
 		return
 	}
 	if !r.Acquire(o.app) {
@@ -166,13 +141,54 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	}
 	defer r.Release(o.app)
 
-	// 3. Async: queue for every upstream and acknowledge.
+	// 2. Async: queue for every upstream and acknowledge.
 	if r.Async {
 		h.enqueue(ctx, t, in, out, o, r)
 		return
 	}
 
-	// 4. Forward within the deadline, counted from the request's arrival.
+	// 3. Forward within the deadline, counted from the request's arrival.
+	h.forward(ctx, in, out, o, r)
+}
+
+// admit runs the checks before any upstream is called and finds the route. It returns nil
+// when out is answered already: a refusal, or a route that answers from config alone. (A
+// function of its own so that what the checks need is off the stack while the upstream is
+// called: a callback waiting on an upstream then fits a goroutine's 8 KiB stack.)
+func (h *Handler) admit(t *router.Table, in *Inbound, out *Outbound, o *outcome) *router.Route {
+	q := tencent.ParseQuery(in.RawQuery)
+	o.sdkAppID = q.SdkAppID
+	if rej := h.check(t, in, &q, o); rej != nil {
+		h.rejectWith(out, o, rej)
+		return nil
+	}
+	if rej := checkBody(t, in.Body); rej != nil {
+		h.rejectWith(out, o, rej)
+		return nil
+	}
+	command, err := q.Command(in.Body)
+	if err != nil {
+		// The router would route by one command and the upstream may act on another.
+		h.rejectWith(out, o, reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil))
+		return nil
+	}
+	if o.command = command; o.command == "" {
+		h.rejectWith(out, o, errNoCommand)
+		return nil
+	}
+	m := t.Lookup(o.app, o.command)
+	r := m.Route
+	o.route = r.Name
+	if m.By == router.ByNone || len(r.Upstreams) == 0 {
+		h.fallback(out, o, r, ReasonNoRoute)
+		return nil
+	}
+	return r
+}
+
+// forward calls a synchronous route's upstream and answers with what it said, or with the
+// route's fallback and why.
+func (h *Handler) forward(ctx context.Context, in *Inbound, out *Outbound, o *outcome, r *router.Route) {
 	up := r.Caller.Upstream()
 	o.upstream = up.Name()
 	if !up.Available() {
