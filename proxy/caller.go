@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -108,11 +110,12 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 	c.up.reportDrops(call)
 	callCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	req := c.request(callCtx, call)
-	resp, err := c.client.Do(req)
-	res := Result{Attempts: attemptsOf(req.Header)}
+	o := newOutgoing(c, callCtx, call)
+	defer o.release()
+	resp, err := c.client.Do(&o.req)
+	res := Result{Attempts: attemptsOf(o.header)}
 	if resp != nil {
-		defer resp.Body.Close()
+		defer closeAnswer(resp)
 		res.Status, res.Instance = resp.StatusCode, c.up.instanceName(resp.Request)
 	}
 	switch {
@@ -142,41 +145,73 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 	return res
 }
 
-// request builds the call's request: http://<upstream>/?<Tencent's query>, the router's
-// headers and the call's, the body. Its context carries the deadline.
-func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request {
-	o := &outgoing{url: *c.up.url}
+// outgoing is one call's request: http://<upstream>/?<Tencent's query>, the router's headers
+// and the call's, the body, a context carrying the deadline. Its parts are reused from call
+// to call (outgoingPool): nothing holds them once Forward returns.
+type outgoing struct {
+	req    retryablehttp.Request
+	url    url.URL
+	header http.Header
+	values [5]string // the router's header values; the attempt's are stamped by stampAttempt
+	extra  []string  // the call's header values
+	body   callBody
+	rewind retryablehttp.ReaderFunc // o.body's, bound once
+}
+
+var outgoingPool = sync.Pool{New: func() any {
+	o := &outgoing{header: make(http.Header, 8)}
+	o.rewind = o.body.rewind
+	return o
+}}
+
+func newOutgoing(c *Caller, ctx context.Context, call *Call) *outgoing {
+	o := outgoingPool.Get().(*outgoing)
+	o.url = *c.up.url
 	o.url.RawQuery = call.RawQuery
-	// The router's header values share one array; the attempt's are stamped by stampAttempt
-	// before each attempt.
 	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor}
-	v := o.values[:]
-	h := make(http.Header, len(o.values)+len(call.Headers))
+	v, h := o.values[:], o.header
 	h[headerContentType], h[headerRequestID] = v[0:1:1], v[1:2:2]
 	h[headerAttempt], h[headerDeadlineMs] = v[2:3:3], v[3:4:4]
 	if call.ForwardedFor != "" {
 		h[headerForwardedFor] = v[4:5:5]
 	}
+	o.extra = o.extra[:0]
 	for _, x := range call.Headers {
+		o.extra = append(o.extra, x.Value)
+	}
+	for i, x := range call.Headers {
 		name := textproto.CanonicalMIMEHeaderKey(x.Name)
 		if _, taken := h[name]; !taken {
-			h[name] = []string{x.Value}
+			h[name] = o.extra[i : i+1 : i+1]
 		}
 	}
 	req := c.template.WithContext(ctx)
 	// req.Host stays empty: net/http would copy the URL to carry it (for cookies).
 	req.URL, req.Header = &o.url, h
-	o.req.Request = req
-	_ = o.req.SetBody(call.Body) // a []byte body cannot fail
-	return &o.req
+	o.req = retryablehttp.Request{Request: req}
+	o.body.raw = call.Body
+	_ = o.req.SetBody(o.rewind) // rewinding a []byte cannot fail
+	return o
 }
 
-// outgoing is what one call's request needs, allocated together.
-type outgoing struct {
-	req    retryablehttp.Request
-	url    url.URL
-	values [5]string
+func (o *outgoing) release() {
+	clear(o.header)
+	clear(o.extra)
+	o.req, o.url, o.values, o.body = retryablehttp.Request{}, url.URL{}, [5]string{}, callBody{}
+	outgoingPool.Put(o)
 }
+
+// callBody is a call's body as go-retryablehttp reads it for each attempt.
+type callBody struct {
+	raw []byte
+	r   bytes.Reader
+}
+
+func (b *callBody) rewind() (io.Reader, error)         { b.r.Reset(b.raw); return b, nil }
+func (b *callBody) Read(p []byte) (int, error)         { return b.r.Read(p) }
+func (b *callBody) WriteTo(w io.Writer) (int64, error) { return b.r.WriteTo(w) }
+func (b *callBody) Len() int                           { return b.r.Len() }
+func (b *callBody) Close() error                       { return nil }
 
 // readBody reads an answer's body whole, into memory the caller owns.
 func readBody(resp *http.Response) ([]byte, error) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -129,9 +130,10 @@ func (inst *instance) request(freq *fasthttp.Request, req *http.Request) error {
 // nil when the answer has none. Request is the request as sent: the instance's URL (named
 // without credentials), the call's context and headers.
 func (inst *instance) response(req *http.Request, fresp *fasthttp.Response) *http.Response {
-	a := &answer{sent: *req}
+	a := answerPool.Get().(*answer)
+	a.sent = *req
 	a.sent.URL, a.sent.Host, a.sent.Body, a.sent.GetBody = inst.nameURL, inst.nameURL.Host, nil, nil
-	a.body.resp = fresp
+	a.body.resp, a.body.answer = fresp, a
 	a.body.r.Reset(fresp.Body())
 	status := fresp.StatusCode()
 	a.resp = http.Response{
@@ -148,11 +150,26 @@ func (inst *instance) response(req *http.Request, fresp *fasthttp.Response) *htt
 	return &a.resp
 }
 
-// answer is what one answer needs, allocated together.
+// answer is what one answer needs, allocated together and reused (answerPool): the
+// caller gives back the final answer with closeAnswer; one a retry replaced is left to the
+// collector, since go-retryablehttp may still read it after closing its body.
 type answer struct {
 	resp http.Response
 	body answerBody
 	sent http.Request
+}
+
+var answerPool = sync.Pool{New: func() any { return new(answer) }}
+
+// closeAnswer closes the final answer of a call and reuses its memory. Nothing may read
+// resp afterwards.
+func closeAnswer(resp *http.Response) {
+	resp.Body.Close()
+	if b, ok := resp.Body.(*answerBody); ok {
+		a := b.answer
+		*a = answer{}
+		answerPool.Put(a)
+	}
 }
 
 func statusLine(code int) string {
@@ -165,8 +182,9 @@ func statusLine(code int) string {
 // answerBody is an answer's body as fasthttp read it: reading it copies nothing more, and
 // Close gives the fasthttp response back to its pool.
 type answerBody struct {
-	resp *fasthttp.Response
-	r    bytes.Reader
+	resp   *fasthttp.Response
+	r      bytes.Reader
+	answer *answer // the block it is part of
 }
 
 func (b *answerBody) Read(p []byte) (int, error)         { return b.r.Read(p) }

@@ -60,9 +60,9 @@ func (e *fastEngine) serve(ln net.Listener) error { return e.srv.Serve(ln) }
 func (e *fastEngine) shutdown(ctx context.Context) error { return e.srv.ShutdownWithContext(ctx) }
 
 // inbound describes the request for the Handler; the body is left to the caller.
-func inbound(ctx *fasthttp.RequestCtx) Inbound {
+func inbound(ctx *fasthttp.RequestCtx, received time.Time) Inbound {
 	return Inbound{
-		Received:     time.Now(),
+		Received:     received,
 		Method:       methodString(ctx),
 		Path:         string(ctx.Path()),
 		RawQuery:     string(ctx.URI().QueryString()),
@@ -85,7 +85,8 @@ func forwardedForFast(h *fasthttp.RequestHeader) string {
 }
 
 func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
-	in := inbound(ctx)
+	// fasthttp read the clock once the request was read whole: the callback's arrival.
+	in := inbound(ctx, ctx.Time())
 	in.Body = ctx.PostBody() // valid until handle returns; whoever keeps it copies it
 	var out Outbound
 	e.h.Handle(context.Background(), &in, &out)
@@ -105,7 +106,7 @@ func (e *fastEngine) handleError(ctx *fasthttp.RequestCtx, err error) {
 	head, chunked := e.chunked.take(&ctx.Request.Header)
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge) && ctx.Request.Header.ContentLength() > 0:
-		in := inbound(ctx) // refused on its Content-Length: the headers are intact
+		in := inbound(ctx, time.Now()) // refused on its Content-Length: the headers are intact
 		in.BodyTooLarge = true
 		e.h.Handle(context.Background(), &in, &out)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge) && chunked:
