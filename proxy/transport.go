@@ -110,7 +110,7 @@ func (inst *instance) attempt(req *http.Request, attemptTimeout time.Duration) (
 // the instance's own, every header, the body.
 func (inst *instance) request(freq *fasthttp.Request, req *http.Request) error {
 	freq.Header.SetMethod(req.Method)
-	freq.SetRequestURI(inst.baseURI)
+	freq.SetURI(inst.uri)
 	freq.URI().SetQueryString(inst.own.merge(req.URL.RawQuery, "", nil))
 	for name, values := range req.Header {
 		for _, v := range values {
