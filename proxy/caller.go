@@ -108,8 +108,8 @@ type Header struct{ Name, Value string }
 // shutdown).
 func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Result {
 	c.up.reportDrops(call)
-	callCtx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
+	callCtx, release := newCallContext(ctx, deadline)
+	defer release()
 	o := newOutgoing(c, callCtx, call)
 	defer o.release()
 	resp, err := c.client.Do(&o.req)
