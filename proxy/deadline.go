@@ -38,7 +38,7 @@ func newCallContext(parent context.Context, deadline time.Time) (*callContext, f
 }
 
 func (c *callContext) Deadline() (time.Time, bool) { return c.deadline, true }
-func (c *callContext) Value(key any) any         { return c.parent.Value(key) }
+func (c *callContext) Value(key any) any           { return c.parent.Value(key) }
 
 // Err reports why the context is done, nil while it is not. Until Done has been asked for,
 // it looks at the caller's context and the clock; after, it agrees with the channel.
