@@ -132,6 +132,7 @@ upstreams:
   truncated: {url: "%[12]s/truncated%[5]s"}
   big: {url: "%[13]s/big%[5]s"}
   bigchunked: {url: "%[14]s/bigchunked%[5]s"}
+  rawecho: {url: "%[17]s/rawecho%[5]s"}
   dns: {url: "http://callback-router-logscan.invalid:9001/x%[5]s"}
   fragile:
     url: "http://%[8]s/fragile%[5]s"
@@ -148,6 +149,7 @@ routes:
   - {commands: ["Test.Truncated"], upstream: truncated}
   - {commands: ["Test.Big"], upstream: big}
   - {commands: ["Test.BigChunked"], upstream: bigchunked}
+  - {commands: ["Test.RawEcho"], upstream: rawecho}
   - {commands: ["Test.DNS"], upstream: dns}
   - {commands: ["Test.Breaker"], upstream: fragile, retries: 0}
   - {commands: ["Test.Overload"], upstream: hang, max_in_flight: 1}
@@ -161,7 +163,7 @@ delivery:
   dir: %[16]q
   backoff: {initial: 50ms, max: 200ms}
 `, addr, admin, engine, up["ok"], key, up["echo"], up["err500"], up["dead"], up["reset"], up["hang"], up["drip"],
-		up["truncated"], up["big"], up["bigchunked"], extraUpstream, dir)
+		up["truncated"], up["big"], up["bigchunked"], extraUpstream, dir, up["rawecho"])
 }
 
 // TestNoSecretInLogsStatusOrMetrics drives the real binary through every refusal and
@@ -208,6 +210,14 @@ func runLogScan(t *testing.T, engine string) {
 			io.WriteString(w, big)
 		}).URL,
 		"bigchunked": upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, big)).URL,
+		// Not HTTP at all: the bytes it got, sent back, as a TCP echo on the wrong port does.
+		"rawecho": scanRawUpstream(t, func(c net.Conn) {
+			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			buf := make([]byte, 64<<10)
+			if n, _ := c.Read(buf); n > 0 {
+				c.Write(buf[:n])
+			}
+		}),
 	}
 	addr, admin := freeAddr(t), freeAddr(t)
 	dir := t.TempDir()
@@ -243,7 +253,7 @@ func runLogScan(t *testing.T, engine string) {
 
 	// Every way an upstream fails, and a success, each signed.
 	for _, c := range []string{"Test.OK", "Test.Echo", "Test.Err500", "Test.Dead", "Test.Reset", "Test.Hang",
-		"Test.Drip", "Test.Truncated", "Test.Big", "Test.BigChunked", "Test.DNS", "Test.Async", "Test.Unrouted"} {
+		"Test.Drip", "Test.Truncated", "Test.Big", "Test.BigChunked", "Test.RawEcho", "Test.DNS", "Test.Async", "Test.Unrouted"} {
 		parallel(func() { post(http.MethodPost, "/", signs.query(c), scanBodyFor(c), nil) })
 	}
 	parallel(func() { // breaker: the first failure opens it, the second call finds it open
@@ -413,7 +423,7 @@ func runLogScan(t *testing.T, engine string) {
 		`"reject_code":"not_found"`, `"reject_code":"read_timeout"`,
 		`"fallback_reason":"timeout"`, `"fallback_reason":"upstream_error"`, `"fallback_reason":"breaker_open"`,
 		`"fallback_reason":"overloaded"`, `"fallback_reason":"no_route"`, `"decision":"upstream"`, `"decision":"queued"`,
-		"delivery failed", "config reload refused", "leaky",
+		"delivery failed", "config reload refused", "leaky", "invalid response status code",
 	}
 	if engine == "fasthttp" { // net/http answers these itself, without a log line
 		traces = append(traces, `"reject_code":"malformed_request"`, `"reject_code":"header_too_large"`)
