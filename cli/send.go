@@ -143,7 +143,7 @@ func routerURL(flagURL string, cfg *config.Config) (*url.URL, error) {
 	listen, path, scheme := ":8080", "/", "http"
 	if cfg != nil {
 		listen, path = cfg.Server.Listen, cfg.Server.Path
-		if cfg.Server.TLS.CertFile != "" {
+		if cfg.Server.TLS.Enabled() {
 			scheme = "https"
 		}
 	}
