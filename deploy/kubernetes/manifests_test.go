@@ -507,7 +507,8 @@ func TestPrometheusRuleMatchesAlerts(t *testing.T) {
 	}
 	got := m.rules[0].Spec.Groups
 	if len(want.Groups) == 0 || !reflect.DeepEqual(got, want.Groups) {
-		t.Errorf("ha.yaml's PrometheusRule differs from examples/prometheus-alerts.yaml; rerun with -update.\ngot  %+v\nwant %+v", got, want.Groups)
+		t.Errorf("ha.yaml's PrometheusRule differs from examples/prometheus-alerts.yaml; regenerate it:\n"+
+			"  (cd deploy && go test ./kubernetes -run TestPrometheusRuleMatchesAlerts -update)\ngot  %+v\nwant %+v", got, want.Groups)
 	}
 }
 
