@@ -39,7 +39,7 @@ func (s *Bolt) List(state string, f Filter) ([]*Record, error) {
 				return err
 			}
 			if f.Match(r) {
-				out = append(out, r)
+				out = append(out, r.masked())
 				if f.Limit > 0 && len(out) >= f.Limit {
 					return errEnough
 				}

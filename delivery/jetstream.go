@@ -344,7 +344,7 @@ func (q *JetStream) List(state string, f Filter) ([]*Record, error) {
 	var out []*Record
 	err := q.scan(state, func(r *Record) bool {
 		if f.Match(r) {
-			out = append(out, r)
+			out = append(out, r.masked())
 		}
 		return f.Limit == 0 || len(out) < f.Limit
 	})

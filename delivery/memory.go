@@ -138,7 +138,8 @@ func (q *MemoryQueue) deliver(j Job) bool {
 	log := q.opts.Logger.With().Str("request_id", j.RequestID).Str("command", j.Command).
 		Str("route", j.Route).Str("upstream", j.Upstream.Name()).Logger()
 	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID,
-		ForwardedFor: j.ForwardedFor, Retries: attemptRetries, RetryOn: j.RetryOn}
+		ForwardedFor: j.ForwardedFor, Retries: attemptRetries, RetryOn: j.RetryOn,
+		Headers: j.Headers, StatusOnly: j.StatusOnly}
 	for n := 0; ; n++ {
 		res := j.Upstream.Forward(q.ctx, time.Now().Add(q.opts.AttemptDeadline), call)
 		if res.OK() {

@@ -53,7 +53,7 @@ func (t *poolTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return struct{}{}, err
 		}
 		answered = true
-		st.status, st.body, st.failure = status, body, answerFailure(status, body)
+		st.status, st.body, st.failure = status, body, answerFailure(status, body, st.call.StatusOnly)
 		return struct{}{}, st.failure
 	})
 	if isBreakerRefusal(err) {
@@ -67,12 +67,13 @@ func (t *poolTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: st.status, Body: http.NoBody, Request: req}, nil
 }
 
-// answerFailure says why an HTTP answer cannot go back to Tencent, nil when it can.
-func answerFailure(status int, body []byte) error {
+// answerFailure says why an HTTP answer cannot go back to Tencent, nil when it can: a 200,
+// whose body is Tencent's envelope unless statusOnly.
+func answerFailure(status int, body []byte, statusOnly bool) error {
 	switch {
 	case status != http.StatusOK:
 		return ErrStatus
-	case !tencent.IsEnvelope(body):
+	case !statusOnly && !tencent.IsEnvelope(body):
 		return ErrBadEnvelope
 	}
 	return nil

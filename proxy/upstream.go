@@ -152,6 +152,9 @@ type Call struct {
 	// Headers are extra headers sent on every attempt, such as the idempotency key of a
 	// background delivery. They cannot replace the router's own X- headers.
 	Headers []Header
+	// StatusOnly accepts any 200 as the answer, whatever its body: TRTC's event callbacks
+	// need HTTP 200 only, and their handlers need not answer Tencent's Chat envelope.
+	StatusOnly bool
 }
 
 // Header is one extra request header.
