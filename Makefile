@@ -19,7 +19,19 @@ LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PK
 # Static binaries without the build machine's paths: they run FROM scratch and anywhere.
 GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)"
 
-.PHONY: build test clean
+# Images: podman or docker, whichever is installed (CONTAINER=docker to choose). Podman keeps
+# HEALTHCHECK only in the docker image format. The image's binary is for this machine's
+# architecture unless IMAGE_ARCH says otherwise.
+CONTAINER  ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+IMAGE      ?= callback-router
+UPSTREAM_IMAGE ?= callback-router-example-upstream
+IMAGE_TAG  := $(subst +,-,$(VERSION))
+IMAGE_ARCH ?= $(shell go env GOARCH)
+IMAGE_FORMAT := $(if $(findstring podman,$(CONTAINER)),--format docker --layers=false,)
+# The build machine's CA bundle goes into the image (Debian's ca-certificates package).
+CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
+
+.PHONY: build test clean image image-examples
 build:
 	$(GOBUILD) -o callback-router .
 
@@ -28,3 +40,22 @@ test:
 
 clean:
 	rm -rf callback-router build dist
+
+# image stages the build context in build/image (see the Dockerfile) and builds
+# $(IMAGE):$(IMAGE_TAG) and $(IMAGE):latest FROM scratch.
+image:
+	@test -r $(CA_BUNDLE) || { echo "no CA bundle at $(CA_BUNDLE): install ca-certificates or set CA_BUNDLE" >&2; exit 1; }
+	rm -rf build/image && mkdir -p build/image/data
+	GOOS=linux GOARCH=$(IMAGE_ARCH) $(GOBUILD) -o build/image/callback-router .
+	cp $(CA_BUNDLE) build/image/ca-certificates.crt
+	cp deploy/container/passwd deploy/container/group deploy/container/config.yaml build/image/
+	$(CONTAINER) build $(IMAGE_FORMAT) --build-arg VERSION=$(VERSION) \
+		-t $(IMAGE):$(IMAGE_TAG) -t $(IMAGE):latest -f Dockerfile build/image
+
+# image-examples builds the example upstream's image the same way, for the sidecar demo.
+image-examples:
+	rm -rf build/image-upstream && mkdir -p build/image-upstream
+	GOOS=linux GOARCH=$(IMAGE_ARCH) $(GOBUILD) -o build/image-upstream/upstream ./examples/upstream
+	cp deploy/container/passwd deploy/container/group build/image-upstream/
+	$(CONTAINER) build $(IMAGE_FORMAT) --build-arg VERSION=$(VERSION) \
+		-t $(UPSTREAM_IMAGE):$(IMAGE_TAG) -t $(UPSTREAM_IMAGE):latest -f examples/upstream/Dockerfile build/image-upstream

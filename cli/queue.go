@@ -62,10 +62,13 @@ func queueCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callback-router queue: %v\n", err)
 		return ExitUsage
 	}
-	if (action == "replay" || action == "drop") && !*all && isEmpty(f) {
+	if (action == "replay" || action == "drop") && !*all && !f.Selects() {
 		fmt.Fprintf(stderr, "callback-router queue %s: give a filter (-id, -event, -command, -from, -to) or -all\n", action)
 		return ExitUsage
 	}
+	// Passed on to a running router, whose admin listener refuses an unfiltered change
+	// without it.
+	f.All = *all
 	file := config.ResolvePath(*path)
 	cfg, err := config.LoadFile(file)
 	if err != nil {
@@ -83,10 +86,6 @@ func queueCmd(args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	return ExitOK
-}
-
-func isEmpty(f delivery.Filter) bool {
-	return len(f.Seqs) == 0 && f.EventID == "" && f.Command == "" && f.From.IsZero() && f.To.IsZero()
 }
 
 func runQueue(m delivery.Manager, action, state string, f delivery.Filter, asJSON bool, out io.Writer) error {

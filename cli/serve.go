@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os/signal"
+	"slices"
 	"sync/atomic"
 	"syscall"
 
@@ -85,6 +86,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stopAdmin, ok := startAdmin(cfg.Server.AdminListen, admin.Options{
 		Table: srv.Table, Ready: serving.Load, Metrics: m, Live: live, Reload: reloader.Status,
 		Queue: srv.Queue(), Deliveries: manager(queue), Version: versionLine(), Logger: log, Token: cfg.Server.AdminToken,
+		Hosts: adminHosts(cfg.Server),
 	}, log)
 	if !ok {
 		return ExitError
@@ -172,6 +174,19 @@ func warnExposedAdmin(log zerolog.Logger, s config.Server) {
 		log.Warn().Str("admin_listen", s.AdminListen).
 			Msg("server.admin_listen is not a loopback address and server.admin_token is not set: anyone who reaches it sees routes and metrics (set CALLBACK_ROUTER_SERVER_ADMIN_TOKEN)")
 	}
+}
+
+// adminHosts are the names the admin listener answers to without a token: server.admin_hosts
+// and the name admin_listen binds, if it names one (the operator chose it; an attacker's
+// rebound name is never it).
+func adminHosts(s config.Server) []string {
+	hosts := slices.Clone(s.AdminHosts)
+	if host, _, err := net.SplitHostPort(s.AdminListen); err == nil && host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			hosts = append(hosts, host)
+		}
+	}
+	return hosts
 }
 
 // isLoopback reports whether a listen address binds loopback only; an empty host binds

@@ -67,6 +67,11 @@ type Server struct {
 	// AdminToken, when set, is the bearer token every admin path but /healthz and /readyz
 	// requires. Set it from CALLBACK_ROUTER_SERVER_ADMIN_TOKEN rather than in the file.
 	AdminToken string `mapstructure:"admin_token"`
+	// AdminHosts lists the host names the admin listener answers to when no admin_token is
+	// set, besides IP addresses, localhost and admin_listen's own name. A request naming
+	// another Host gets 403: a web page whose name an attacker rebinds to 127.0.0.1 (DNS
+	// rebinding) must not read the queue or drop from it through the operator's browser.
+	AdminHosts []string `mapstructure:"admin_hosts"`
 }
 
 // TLS turns on https when both files are set (edge mode).

@@ -175,6 +175,10 @@ routes: [{commands: ["Group.CallbackBeforeSendMsg", "C2C.CallbackBeforeSendMsg"]
 		{name: "async fan-out", yaml: `
 upstreams: {audit: {url: "http://a:1/"}, analytics: {url: "http://b:1/"}}
 routes: [{commands: ["Live.CallbackAfter*"], upstreams: [audit, analytics], async: true}]`},
+		{name: "admin host names", yaml: `
+server: {admin_hosts: ["router-admin.internal", "Admin-1.Example.COM.", "lb_admin"]}
+upstreams: {gifts: {url: "http://a:1/"}}
+routes: [{commands: ["*"], upstream: gifts}]`},
 		{name: "tls files are not checked for existence", yaml: `
 server: {tls: {cert_file: /nonexistent/tls.crt, key_file: /nonexistent/tls.key}}
 upstreams: {gifts: {url: "http://a:1/"}}
@@ -450,6 +454,14 @@ server: {max_json_depth: 2}` + minimal},
 server: {trusted_proxies: ["10.0.0.0/8", "lb.internal"]}` + minimal},
 		{name: "allowed cidr malformed", key: "tencent.allowed_cidrs[0]", text: "CIDR", yaml: `
 tencent: {allowed_cidrs: ["203.0.113.0/33"]}` + minimal},
+		{name: "admin host with a port", key: "server.admin_hosts[1]", text: "host name", yaml: `
+server: {admin_hosts: ["admin.internal", "admin.internal:9090"]}` + minimal},
+		{name: "admin host as a URL", key: "server.admin_hosts[0]", text: "no scheme", yaml: `
+server: {admin_hosts: ["http://admin.internal/"]}` + minimal},
+		{name: "admin host wildcard", key: "server.admin_hosts[0]", text: "wildcard", yaml: `
+server: {admin_hosts: ["*.internal"]}` + minimal},
+		{name: "admin host empty", key: "server.admin_hosts[0]", yaml: `
+server: {admin_hosts: [""]}` + minimal},
 		{name: "log level unknown", key: "log.level", yaml: `
 log: {level: verbose}` + minimal},
 	}

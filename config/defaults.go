@@ -24,6 +24,7 @@ var defaultValues = map[string]any{
 	"server.max_json_depth":      64,
 	"server.trusted_proxies":     []string{},
 	"server.admin_token":         "",
+	"server.admin_hosts":         []string{},
 
 	"tencent.sdk_app_ids":    []uint64{},
 	"tencent.auth_token":     "",

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -118,7 +119,15 @@ func (c *Config) validateServer(p *problems) {
 		p.add("server.max_json_depth", "%d is too small for Tencent's bodies, which nest 4 or 5 deep; use at least 8 (the default is 64)", s.MaxJSONDepth)
 	}
 	checkCIDRs(p, "server.trusted_proxies", s.TrustedProxies)
+	for i, h := range s.AdminHosts {
+		if !hostName.MatchString(h) {
+			p.add(fmt.Sprintf("server.admin_hosts[%d]", i), "%q is not a host name: write the name alone, as in admin.example.internal (no scheme, port, path or wildcard)", h)
+		}
+	}
 }
+
+// hostName matches a DNS name as a Host header carries it, without the port.
+var hostName = regexp.MustCompile(`^(?i)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$`)
 
 // checkCIDRs accepts addresses and CIDR prefixes, as ParsePrefixes does.
 func checkCIDRs(p *problems, key string, list []string) {

@@ -74,13 +74,15 @@ func FuzzVerifySign(f *testing.F) {
 
 // FuzzIngressBody runs what the router reads of a body — the command, the nesting bound and
 // the envelope check of an answer — on arbitrary bytes: none may panic, an accepted envelope
-// is valid JSON, and DeeperThan agrees with a decoder's count of nesting on valid JSON. The
-// corpus is in testdata/fuzz/FuzzIngressBody.
+// is valid JSON, and on valid JSON DeeperThan agrees with a decoder's count of nesting and
+// repeatedMember with a decoder's list of top-level keys. The corpus is in
+// testdata/fuzz/FuzzIngressBody.
 func FuzzIngressBody(f *testing.F) {
 	for _, s := range []string{
 		`{"CallbackCommand":"Live.CallbackBeforeSendGift","GiftWater":{"To_Account":["to1"]}}`,
 		`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`, `{"ErrorCode":1e3}`, `{"a":"[[[\"]]"}`,
 		`[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]`, "{\"CallbackCommand\":\"\xff\"}", `{"ErrorCode":0,"ErrorCode":"x"}`,
+		`{"a":{"b":"}"},"A":[1,"]"]}`, `{"Error\u0043ode":0}`, `{ "ErrorCode" : -1 , "x" : true }`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -92,6 +94,17 @@ func FuzzIngressBody(f *testing.F) {
 		if !json.Valid(body) {
 			return
 		}
+		if keys, ok := topKeys(body); ok {
+			repeated := false
+			seen := map[string]bool{}
+			for _, k := range keys {
+				repeated = repeated || seen[strings.ToLower(k)]
+				seen[strings.ToLower(k)] = true
+			}
+			if got := repeatedMember(body); got != repeated {
+				t.Fatalf("repeatedMember(%q) = %v, but the decoder reads keys %q", body, got, keys)
+			}
+		}
 		depth := jsonDepth(t, body)
 		for _, max := range []int{1, 2, 5, 64} {
 			if got, want := DeeperThan(body, max), depth > max; got != want {
@@ -99,6 +112,28 @@ func FuzzIngressBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// topKeys lists the keys of a valid JSON object's top level with encoding/json's tokenizer;
+// false when body is not an object.
+func topKeys(body []byte) ([]string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, false
+		}
+	}
+	return keys, true
 }
 
 // jsonDepth counts the deepest nesting of valid JSON with encoding/json's tokenizer.
