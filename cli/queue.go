@@ -135,13 +135,16 @@ func printJSON(out io.Writer, v any) error {
 
 func printRecords(out io.Writer, state string, recs []*delivery.Record) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tCOMMAND\tUPSTREAM\tATTEMPTS\tVERDICT\tEVENT_ID\tLAST_ERROR")
+	fmt.Fprintln(tw, "ID\tRECEIVED\tAPP\tCOMMAND\tUPSTREAM\tATTEMPTS\tVERDICT\tEVENT_ID\tLAST_ERROR")
 	for _, r := range recs {
-		verdict := r.Verdict
+		verdict, app := r.Verdict, r.App
 		if verdict == "" {
 			verdict = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Seq, r.Received.UTC().Format(time.RFC3339), r.Command,
+		if app == "" {
+			app = "-" // stored before apps were recorded
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Seq, r.Received.UTC().Format(time.RFC3339), app, r.Command,
 			r.Upstream, r.Attempts, verdict, r.EventID, r.LastError)
 	}
 	tw.Flush()

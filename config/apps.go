@@ -92,6 +92,11 @@ func (c *Config) applyAppDefaults() {
 // message ever quotes a token.
 func (c *Config) validateApps(p *problems) {
 	t := c.Tencent
+	for i, id := range t.SdkAppIDs {
+		if j := slices.Index(t.SdkAppIDs[:i], id); j >= 0 {
+			p.add(fmt.Sprintf("tencent.sdk_app_ids[%d]", i), "%d is also tencent.sdk_app_ids[%d]; list each app once", id, j)
+		}
+	}
 	if len(t.Apps) == 0 {
 		return
 	}

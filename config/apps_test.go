@@ -129,6 +129,8 @@ func TestParseAppsInvalid(t *testing.T) {
 			apps: "auth_token: tok\n  apps:\n    - {sdk_app_id: 1400000001}"},
 		{name: "both forms: auth_tokens", key: "tencent.apps", text: "tencent.auth_tokens",
 			apps: "auth_tokens: [tok]\n  apps:\n    - {sdk_app_id: 1400000001}"},
+		{name: "single-app form: an id listed twice", key: "tencent.sdk_app_ids[2]", text: "tencent.sdk_app_ids[0]",
+			apps: "sdk_app_ids: [1400000001, 1400000002, 1400000001]"},
 		{name: "missing sdk_app_id", key: "tencent.apps[0].sdk_app_id", text: "missing",
 			apps: "apps:\n    - {name: prod}"},
 		{name: "repeated sdk_app_id", key: "tencent.apps[1].sdk_app_id", text: "tencent.apps[0]",

@@ -267,7 +267,7 @@ func (d *Durable) retryLater(it *item, rec *Record, cause error) {
 	rec.LastError = cause.Error()
 	age := now.Sub(rec.since())
 	log := d.log.With().Uint64("id", rec.Seq).Str("event_id", rec.EventID).Str("request_id", rec.RequestID).
-		Str("command", rec.Command).Str("route", rec.Route).Str("upstream", rec.Upstream).
+		Str("app", rec.App).Str("command", rec.Command).Str("route", rec.Route).Str("upstream", rec.Upstream).
 		Int("deliveries", rec.Attempts).Logger()
 	if age >= d.opts.MaxAge {
 		rec.DeadAt = now

@@ -247,7 +247,7 @@ func (q *JetStream) attempt(msg jetstream.Msg) {
 		return
 	}
 	wait := min(q.opts.Delivery.Backoff.Wait(r.Attempts-1), q.opts.Delivery.MaxAge-age)
-	q.log.Warn().Err(cause).Str("event_id", r.EventID).Str("command", r.Command).Str("upstream", r.Upstream).
+	q.log.Warn().Err(cause).Str("event_id", r.EventID).Str("app", r.App).Str("command", r.Command).Str("upstream", r.Upstream).
 		Int("deliveries", r.Attempts).Dur("retry_in", wait).Msg("delivery failed; will retry")
 	msg.NakWithDelay(wait)
 }
@@ -272,7 +272,7 @@ func (q *JetStream) bury(msg jetstream.Msg, r *Record, cause error, age time.Dur
 	}
 	msg.Ack()
 	q.deadAdded.Add(1)
-	q.log.Error().Err(cause).Str("event_id", r.EventID).Str("command", r.Command).Str("upstream", r.Upstream).
+	q.log.Error().Err(cause).Str("event_id", r.EventID).Str("app", r.App).Str("command", r.Command).Str("upstream", r.Upstream).
 		Dur("age", age).Msg("callback given up: older than delivery.max_age; moved to the dead letters")
 	q.done(r, false)
 }

@@ -9,8 +9,10 @@ import (
 
 // Job is one callback to deliver to one upstream.
 type Job struct {
-	Upstream  *proxy.Upstream
-	Route     string
+	Upstream *proxy.Upstream
+	Route    string
+	// App is the name of the callback's app; Command its CallbackCommand (or TRTC name).
+	App       string
 	Command   string
 	Body      []byte // owned by the job: the caller passes a copy
 	RawQuery  string

@@ -109,7 +109,7 @@ func (q *MemoryQueue) Close(ctx context.Context) int64 {
 		lost = q.held.Load()
 		for range len(q.jobs) {
 			j := <-q.jobs
-			q.opts.Logger.Error().Str("request_id", j.RequestID).Str("command", j.Command).
+			q.opts.Logger.Error().Str("request_id", j.RequestID).Str("app", j.App).Str("command", j.Command).
 				Str("upstream", j.Upstream.Name()).Msg("async callback not delivered before shutdown")
 		}
 		q.dropped.Add(uint64(lost))
@@ -135,7 +135,7 @@ func (q *MemoryQueue) work() {
 // between attempts. It reports false when shutdown interrupted it, leaving j counted as held
 // (Close reports it as lost).
 func (q *MemoryQueue) deliver(j Job) bool {
-	log := q.opts.Logger.With().Str("request_id", j.RequestID).Str("command", j.Command).
+	log := q.opts.Logger.With().Str("request_id", j.RequestID).Str("app", j.App).Str("command", j.Command).
 		Str("route", j.Route).Str("upstream", j.Upstream.Name()).Logger()
 	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID,
 		ForwardedFor: j.ForwardedFor, Retries: attemptRetries, RetryOn: j.RetryOn,

@@ -19,6 +19,7 @@ type Record struct {
 	EventID      string `json:"event_id"`
 	Upstream     string `json:"upstream"`
 	Route        string `json:"route"`
+	App          string `json:"app,omitempty"` // empty in records stored before apps existed
 	Command      string `json:"command"`
 	Body         []byte `json:"body,omitempty"`
 	RawQuery     string `json:"query,omitempty"`
@@ -44,7 +45,7 @@ type Record struct {
 // recordFromJob copies a job into a record; the body is shared, not copied.
 func recordFromJob(j *Job) *Record {
 	return &Record{
-		EventID: j.EventID, Upstream: j.Upstream.Name(), Route: j.Route, Command: j.Command,
+		EventID: j.EventID, Upstream: j.Upstream.Name(), Route: j.Route, App: j.App, Command: j.Command,
 		Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID, ForwardedFor: j.ForwardedFor,
 		Headers: j.Headers, StatusOnly: j.StatusOnly,
 		RetryOn: j.RetryOn, OrderKey: j.OrderKey, Verdict: j.Verdict, Reason: j.Reason,

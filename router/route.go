@@ -37,6 +37,8 @@ type Route struct {
 	MaxInFlight    int64
 
 	inFlight atomic.Int64
+	// appInFlight counts the callbacks in flight by app, indexed as Table.Apps.
+	appInFlight []atomic.Int64
 }
 
 // Admits reports whether the route serves callbacks of the named app.
@@ -52,19 +54,37 @@ func (r *Route) Upstream() *proxy.Upstream {
 	return r.Upstreams[0]
 }
 
-// Acquire takes an in-flight slot and reports whether one was free. A route past its limit
-// sheds load at once with its fallback rather than queue callbacks past their deadline.
-// Every successful Acquire must be paired with Release.
-func (r *Route) Acquire() bool {
+// Acquire takes an in-flight slot for a callback of app (nil when not known) and reports
+// whether one was free. A route past its limit sheds load at once with its fallback rather
+// than queue callbacks past their deadline. The limit is the route's, whatever the app; the
+// per-app count is what route_in_flight{app} shows. Every successful Acquire must be paired
+// with Release of the same app.
+func (r *Route) Acquire(app *App) bool {
 	if r.inFlight.Add(1) > r.MaxInFlight {
 		r.inFlight.Add(-1)
 		return false
+	}
+	if app != nil && app.index < len(r.appInFlight) {
+		r.appInFlight[app.index].Add(1)
 	}
 	return true
 }
 
 // Release frees a slot taken by Acquire.
-func (r *Route) Release() { r.inFlight.Add(-1) }
+func (r *Route) Release(app *App) {
+	if app != nil && app.index < len(r.appInFlight) {
+		r.appInFlight[app.index].Add(-1)
+	}
+	r.inFlight.Add(-1)
+}
 
 // InFlight returns the callbacks the route is handling now.
 func (r *Route) InFlight() int64 { return r.inFlight.Load() }
+
+// InFlightOf returns the callbacks of app the route is handling now.
+func (r *Route) InFlightOf(app *App) int64 {
+	if app == nil || app.index >= len(r.appInFlight) {
+		return 0
+	}
+	return r.appInFlight[app.index].Load()
+}

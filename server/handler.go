@@ -107,7 +107,7 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 func (h *Handler) observe(in *Inbound, out *Outbound, o *outcome) {
 	h.obs.Observe(Event{
 		Received: in.Received, Latency: o.latency, RequestID: out.RequestID,
-		App: o.appName(), TokenSlot: o.tokenSlot, Command: o.command, Route: o.route, Upstream: o.upstream, Instance: o.instance,
+		App: o.appName(), Verified: o.tokenSlot >= 0, TokenSlot: o.tokenSlot, Command: o.command, Route: o.route, Upstream: o.upstream, Instance: o.instance,
 		Attempts: o.attempts, UpstreamStatus: o.upstreamStatus, Status: out.Status,
 		Decision: o.decision, Reason: o.reason, RejectCode: o.rejectCode,
 	})
@@ -129,7 +129,7 @@ func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err err
 // was read. It is counted, not logged: refusals come in floods, and the listener logs a
 // summary instead.
 func (h *Handler) observeRefusal(status int, code string) {
-	h.obs.Observe(Event{Received: h.now(), App: AppNone, TokenSlot: -1, Status: status, Decision: DecisionRejected, RejectCode: code})
+	h.obs.Observe(Event{Received: h.now(), App: AppNone, Status: status, Decision: DecisionRejected, RejectCode: code})
 }
 
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
@@ -153,11 +153,11 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 		h.fallback(out, o, r, ReasonNoRoute)
 		return
 	}
-	if !r.Acquire() {
+	if !r.Acquire(o.app) {
 		h.fallback(out, o, r, ReasonOverloaded)
 		return
 	}
-	defer r.Release()
+	defer r.Release(o.app)
 
 	// 3. Async: queue for every upstream and acknowledge.
 	if r.Async {
@@ -226,11 +226,11 @@ func (h *Handler) checkCallback(t *router.Table, in *Inbound, q *tencent.Query, 
 	if rej := checkBody(t, in.Body); rej != nil {
 		return rej
 	}
-	o.command = q.CallbackCommand
-	if o.command == "" {
-		o.command = tencent.CommandFromBody(in.Body)
-	}
-	switch {
+	command, err := q.Command(in.Body)
+	switch o.command = command; {
+	case err != nil:
+		// The router would route by one command and the upstream may act on another.
+		return reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil)
 	case o.command == "":
 		return errNoCommand
 	case tencent.IsTRTCCommand(o.command):
@@ -300,7 +300,7 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	}
 	jobs := make([]delivery.Job, len(r.Upstreams))
 	for i, up := range r.Upstreams {
-		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, Command: o.command, Body: body,
+		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 			RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: ff,
 			Headers: headers, StatusOnly: o.trtc,
 			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
@@ -326,7 +326,7 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	r := o.journal
 	body := bytes.Clone(in.Body)
-	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, Command: o.command, Body: body,
+	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
 		Headers: forwardHeaders(in, o), StatusOnly: o.trtc,
 		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),

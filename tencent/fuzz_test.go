@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // FuzzParseQuery checks that the router never reads a Tencent parameter differently from an
@@ -83,11 +84,20 @@ func FuzzIngressBody(f *testing.F) {
 		`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`, `{"ErrorCode":1e3}`, `{"a":"[[[\"]]"}`,
 		`[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]`, "{\"CallbackCommand\":\"\xff\"}", `{"ErrorCode":0,"ErrorCode":"x"}`,
 		`{"a":{"b":"}"},"A":[1,"]"]}`, `{"Error\u0043ode":0}`, `{ "ErrorCode" : -1 , "x" : true }`,
+		`{"CallbackCommand":"a","callbackcommand":"b"}`, "{\"Callbac\u212aCommand\":\"a\"}", `{"CallbackCommand":"a","CallbackCommand":7}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_ = CommandFromBody(body)
+		command, err := new(Query).Command(body)
+		var decoded struct{ CallbackCommand any } // matched ignoring case, the last one kept
+		// The router refuses a body that is not UTF-8 before it reads the command.
+		if err == nil && utf8.Valid(body) && json.Valid(body) && json.Unmarshal(body, &decoded) == nil {
+			if s, ok := decoded.CallbackCommand.(string); ok && s != command || !ok && command != "" {
+				t.Fatalf("Command(%q) = %q, but encoding/json reads %#v", body, command, decoded.CallbackCommand)
+			}
+		}
 		if IsEnvelope(body) && !json.Valid(body) {
 			t.Fatalf("IsEnvelope accepted invalid JSON %q", body)
 		}
