@@ -339,12 +339,13 @@ func (q *JetStream) Stats() Stats {
 	return st
 }
 
-// List reads the records of a state without consuming them; Seq is the stream sequence.
+// List reads the records of a state without consuming them; Seq is the stream sequence. The
+// queries show the Sign masked (maskForListing).
 func (q *JetStream) List(state string, f Filter) ([]*Record, error) {
 	var out []*Record
 	err := q.scan(state, func(r *Record) bool {
 		if f.Match(r) {
-			out = append(out, r.masked())
+			out = append(out, r.maskForListing())
 		}
 		return f.Limit == 0 || len(out) < f.Limit
 	})

@@ -53,6 +53,21 @@ func recordFromJob(j *Job) *Record {
 	}
 }
 
+// maskForListing hides in r, a copy decoded for a listing, what no listing shows: the Sign
+// of the stored query, and a TRTC event's Sign header. A Sign with its RequestTime is a
+// valid signature for any body within the clock skew, and a TRTC Sign, with its body, never
+// expires; the store keeps them because upstreams verify them, but `queue list` and
+// /queue/list are read by people and pasted into tickets.
+func (r *Record) maskForListing() *Record {
+	r.RawQuery = redact.Sign(r.RawQuery)
+	for i, h := range r.Headers {
+		if strings.EqualFold(h.Name, "Sign") {
+			r.Headers[i].Value = redact.Mask
+		}
+	}
+	return r
+}
+
 // dedupKey is what makes two records the same delivery.
 func (r *Record) dedupKey() []byte { return []byte(r.EventID + "\x00" + r.Upstream) }
 
@@ -82,22 +97,4 @@ func decodeRecord(b []byte) (*Record, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-// masked returns the record as listings show it: Tencent's Sign masked in the query and in
-// the headers. A Sign with its body (or, for Chat, its RequestTime) authenticates a callback;
-// a TRTC event's Sign never expires, so no listing shows one.
-func (r *Record) masked() *Record {
-	m := *r
-	m.RawQuery = redact.Sign(r.RawQuery)
-	if len(r.Headers) > 0 {
-		m.Headers = make([]proxy.Header, len(r.Headers))
-		for i, h := range r.Headers {
-			if strings.EqualFold(h.Name, "Sign") {
-				h.Value = redact.Mask
-			}
-			m.Headers[i] = h
-		}
-	}
-	return &m
 }
