@@ -38,7 +38,7 @@ func TestStatusOnlyAcceptsAny200(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer up.CloseIdleConnections()
-			res := up.Forward(context.Background(), time.Now().Add(2*time.Second),
+			res := up.Caller(proxy.Policy{}).Forward(context.Background(), time.Now().Add(2*time.Second),
 				&proxy.Call{Body: []byte(`{"EventGroupId":1,"EventType":103}`), RequestID: "r1", StatusOnly: tt.statusOnly})
 			if tt.wantErr != nil {
 				if res.OK() || !errors.Is(res.Err, tt.wantErr) {
@@ -53,5 +53,33 @@ func TestStatusOnlyAcceptsAny200(t *testing.T) {
 				t.Errorf("answer body = %q, want %q verbatim", got, tt.body)
 			}
 		})
+	}
+}
+
+// TestOneCallerServesBothKinds: a route serving Chat callbacks and TRTC events ("*") calls its
+// upstream through one Caller; each call is judged by its own kind, and a TRTC answer does
+// not count against the breaker as a malformed envelope would.
+func TestOneCallerServesBothKinds(t *testing.T) {
+	u := upstreamtest.Start(t, upstreamtest.Answer(200, `{"code":0}`))
+	up, err := proxy.New(proxy.Spec{Name: "any", URLs: []string{u.URL}, MaxConns: 4, MaxResponseBytes: 1 << 20,
+		Breaker: proxy.BreakerSettings{ConsecutiveFailures: 2, OpenFor: time.Minute, HalfOpenRequests: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.CloseIdleConnections()
+	caller := up.Caller(proxy.Policy{})
+	forward := func(statusOnly bool) proxy.Result {
+		return caller.Forward(context.Background(), time.Now().Add(2*time.Second), &proxy.Call{Body: []byte(`{}`), RequestID: "r", StatusOnly: statusOnly})
+	}
+	for range 5 {
+		if res := forward(true); !res.OK() {
+			t.Fatalf("TRTC call: %+v, want the answer accepted", res)
+		}
+	}
+	if res := forward(false); res.OK() || !errors.Is(res.Err, proxy.ErrBadEnvelope) {
+		t.Errorf("Chat call: %+v, want ErrBadEnvelope", res)
+	}
+	if !up.Available() {
+		t.Errorf("the breaker opened: TRTC's answers were counted as failures")
 	}
 }

@@ -166,22 +166,19 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	}
 
 	// 4. Forward within the deadline, counted from the request's arrival.
-	up := r.Upstream()
+	up := r.Caller.Upstream()
 	o.upstream = up.Name()
 	if !up.Available() {
 		h.fallback(out, o, r, proxy.ReasonBreakerOpen)
 		return
 	}
-	res := up.Forward(ctx, in.Received.Add(r.Deadline), &proxy.Call{
-		Body:           in.Body,
-		RawQuery:       in.RawQuery,
-		RequestID:      out.RequestID,
-		ForwardedFor:   forwardedFor(in),
-		Retries:        r.Retries,
-		AttemptTimeout: r.AttemptTimeout,
-		RetryOn:        r.RetryOn,
-		Headers:        forwardHeaders(in, o),
-		StatusOnly:     o.trtc,
+	res := r.Caller.Forward(ctx, in.Received.Add(r.Deadline), &proxy.Call{
+		Body:         in.Body,
+		RawQuery:     in.RawQuery,
+		RequestID:    out.RequestID,
+		ForwardedFor: forwardedFor(in),
+		Headers:      forwardHeaders(in, o),
+		StatusOnly:   o.trtc,
 	})
 	o.attempts, o.upstreamStatus, o.instance, o.err = res.Attempts, res.Status, res.Instance, res.Err
 	if !res.OK() {
