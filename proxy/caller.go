@@ -94,7 +94,17 @@ type Call struct {
 	// background delivery. They cannot replace the router's own (X-Request-Id,
 	// X-Callback-Attempt, X-Callback-Deadline-Ms, X-Forwarded-For, Content-Type).
 	Headers []Header
+	// StatusOnly accepts any 200 as the answer, whatever its body: TRTC's event callbacks
+	// need HTTP 200 only, and their handlers need not answer Tencent's Chat envelope.
+	StatusOnly bool
 }
+
+// statusOnlyKey marks, in a call's request context, a call whose every 200 is an answer
+// (Call.StatusOnly): the transport judges answers, and one Caller serves both kinds.
+type statusOnlyKey struct{}
+
+// statusOnly reports whether the request belongs to a StatusOnly call.
+func statusOnly(ctx context.Context) bool { return ctx.Value(statusOnlyKey{}) != nil }
 
 // Header is one extra request header.
 type Header struct{ Name, Value string }
@@ -108,6 +118,9 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 	c.up.reportDrops(call)
 	callCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	if call.StatusOnly {
+		callCtx = context.WithValue(callCtx, statusOnlyKey{}, true)
+	}
 	req := c.request(callCtx, call)
 	resp, err := c.client.Do(req)
 	res := Result{Attempts: attemptsOf(req.Header)}
@@ -132,7 +145,7 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 		res.Err = errNoAnswer
 	case resp.StatusCode != http.StatusOK:
 		res.Err = ErrStatus
-	default: // the transport has checked that a 200 carries Tencent's envelope
+	default: // the transport has checked that a 200 carries Tencent's envelope (unless StatusOnly)
 		if res.Body, res.Err = readBody(resp); res.Err == nil {
 			return res
 		}
