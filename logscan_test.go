@@ -30,6 +30,7 @@ const (
 	scanBody       = "LOGSCAN-BODY-MARKER-4e6c"
 	scanQuery      = "LOGSCAN-QUERY-MARKER-a0f1"
 	scanHeader     = "LOGSCAN-HEADER-MARKER-3c7e"
+	scanTRTCKey    = "LOGSCANtrtcKey9e41" // TRTC's console keys are letters and digits
 )
 
 // scanSigns collects every Sign the scan sends: each is valid for its RequestTime.
@@ -150,6 +151,7 @@ routes:
   - {commands: ["Test.Big"], upstream: big}
   - {commands: ["Test.BigChunked"], upstream: bigchunked}
   - {commands: ["Test.RawEcho"], upstream: rawecho}
+  - {commands: ["TRTC.*"], upstream: err500}
   - {commands: ["Test.DNS"], upstream: dns}
   - {commands: ["Test.Breaker"], upstream: fragile, retries: 0}
   - {commands: ["Test.Overload"], upstream: hang, max_in_flight: 1}
@@ -227,7 +229,8 @@ func runLogScan(t *testing.T, engine string) {
 		t.Fatal(err)
 	}
 	logs, _, exited, proc := startServe(t, cfgPath, []string{"-log-level", "debug"},
-		[]string{"CALLBACK_ROUTER_TENCENT_AUTH_TOKEN=" + scanToken, "CALLBACK_ROUTER_SERVER_ADMIN_TOKEN=" + scanAdminToken})
+		[]string{"CALLBACK_ROUTER_TENCENT_AUTH_TOKEN=" + scanToken, "CALLBACK_ROUTER_SERVER_ADMIN_TOKEN=" + scanAdminToken,
+			"CALLBACK_ROUTER_TENCENT_TRTC_KEY=" + scanTRTCKey})
 	waitAccepting(t, addr, exited, logs)
 	waitAccepting(t, admin, exited, logs)
 
@@ -307,6 +310,23 @@ func runLogScan(t *testing.T, engine string) {
 		{http.MethodPost, "/other/" + scanQuery, signs.query(gift), scanBodyFor(gift)},                                                           // not_found
 	} {
 		parallel(func() { post(r.method, r.path, r.query, r.body, nil) })
+	}
+	// TRTC events: their Sign is a header, an HMAC of the body with the app's TRTC key.
+	trtcEvent := func(eventType string) string {
+		return `{"EventGroupId":1,"EventType":` + eventType + `,"CallbackTs":1615554923704,"EventInfo":{"RoomId":12345,"UserId":"` + scanBody + `"}}`
+	}
+	for _, ev := range []struct{ body, key string }{
+		{trtcEvent("103"), scanTRTCKey},        // upstream_error: the upstream answers 500
+		{trtcEvent("104"), "LOGSCANnotTheKey"}, // bad_signature
+		{strings.Replace(trtcEvent("105"), `"EventGroupId":1,`, `"EventGroupId":1,"eventtype":106,`, 1), scanTRTCKey}, // ambiguous_command
+	} {
+		sign := tencent.SignTRTC(ev.key, []byte(ev.body))
+		signs.mu.Lock()
+		signs.signs = append(signs.signs, sign)
+		signs.mu.Unlock()
+		parallel(func() {
+			post(http.MethodPost, "/", "Marker="+scanQuery, ev.body, http.Header{"Sdkappid": {"1400000001"}, "Sign": {sign}})
+		})
 	}
 	parallel(func() { // body_too_large, chunked
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/?"+signs.query(gift), io.MultiReader(strings.NewReader(oversized)))
@@ -403,7 +423,7 @@ func runLogScan(t *testing.T, engine string) {
 	time.Sleep(300 * time.Millisecond) // log lines reach stdout in blocks at most 100 ms old
 
 	status, metrics, out := adminGetAuth("/status.json"), adminGetAuth("/metrics"), logs.String()
-	secrets := []string{scanToken, scanAdminToken, scanWrongAdmin, scanAPIKey, scanUser, scanPassword, scanBody, scanQuery, scanHeader}
+	secrets := []string{scanToken, scanAdminToken, scanWrongAdmin, scanAPIKey, scanUser, scanPassword, scanBody, scanQuery, scanHeader, scanTRTCKey}
 	signs.mu.Lock()
 	secrets = append(secrets, signs.signs...)
 	signs.mu.Unlock()
@@ -420,7 +440,7 @@ func runLogScan(t *testing.T, engine string) {
 		`"reject_code":"bad_signature"`, `"reject_code":"app_not_served"`, `"reject_code":"method_not_allowed"`,
 		`"reject_code":"body_too_large"`, `"reject_code":"ambiguous_query"`, `"reject_code":"ambiguous_command"`,
 		`"reject_code":"body_not_utf8"`, `"reject_code":"body_too_deep"`, `"reject_code":"no_command"`,
-		`"reject_code":"not_found"`, `"reject_code":"read_timeout"`,
+		`"reject_code":"not_found"`, `"reject_code":"read_timeout"`, `"command":"TRTC.1.103"`,
 		`"fallback_reason":"timeout"`, `"fallback_reason":"upstream_error"`, `"fallback_reason":"breaker_open"`,
 		`"fallback_reason":"overloaded"`, `"fallback_reason":"no_route"`, `"decision":"upstream"`, `"decision":"queued"`,
 		"delivery failed", "config reload refused", "leaky", "invalid response status code",
