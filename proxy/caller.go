@@ -170,9 +170,15 @@ func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request
 	if call.ForwardedFor != "" {
 		h[headerForwardedFor] = v[4:5:5]
 	}
-	for _, x := range call.Headers {
+	for i, x := range call.Headers {
 		name := textproto.CanonicalMIMEHeaderKey(x.Name)
-		if _, taken := h[name]; !taken {
+		if _, taken := h[name]; taken {
+			continue
+		}
+		if i < len(o.extra) {
+			o.extra[i] = x.Value
+			h[name] = o.extra[i : i+1 : i+1]
+		} else {
 			h[name] = []string{x.Value}
 		}
 	}
@@ -189,6 +195,9 @@ type outgoing struct {
 	req    retryablehttp.Request
 	url    url.URL
 	values [5]string
+	// extra holds the values of the call's own headers (the command and app every forward
+	// names, a TRTC event's SdkAppId and Sign, a delivery's ids), so they cost no allocation.
+	extra [8]string
 }
 
 // readBody reads an answer's body whole, into memory the caller owns.
