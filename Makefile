@@ -31,7 +31,14 @@ IMAGE_FORMAT := $(if $(findstring podman,$(CONTAINER)),--format docker --layers=
 # The build machine's CA bundle goes into the image (Debian's ca-certificates package).
 CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: build test clean image image-examples
+# Release archives: one per platform, each with the binary, the committed config, the systemd
+# unit and its environment file, LICENSE and README. Archives are reproducible (entries
+# sorted, owned by root, dated at the commit).
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/arm64 darwin/amd64
+DIST_FILES := config.yaml deploy/systemd/callback-router.service deploy/systemd/callback-router.env LICENSE README.md
+SOURCE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+
+.PHONY: build test clean image image-examples dist
 build:
 	$(GOBUILD) -o callback-router .
 
@@ -59,3 +66,19 @@ image-examples:
 	cp deploy/container/passwd deploy/container/group build/image-upstream/
 	$(CONTAINER) build $(IMAGE_FORMAT) --build-arg VERSION=$(VERSION) \
 		-t $(UPSTREAM_IMAGE):$(IMAGE_TAG) -t $(UPSTREAM_IMAGE):latest -f examples/upstream/Dockerfile build/image-upstream
+
+# dist cross-compiles every platform into dist/callback-router_<version>_<os>_<arch>.tar.gz
+# and writes dist/SHA256SUMS (check with: cd dist && sha256sum -c SHA256SUMS).
+dist:
+	rm -rf dist && mkdir -p dist
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; name=callback-router_$(IMAGE_TAG)_$${os}_$${arch}; \
+		echo "== $$name"; mkdir -p dist/$$name; \
+		GOOS=$$os GOARCH=$$arch $(GOBUILD) -o dist/$$name/callback-router .; \
+		cp $(DIST_FILES) dist/$$name/; \
+		tar -C dist --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_EPOCH) \
+			-cf - $$name | gzip -9n > dist/$$name.tar.gz; \
+		rm -rf dist/$$name; \
+	done
+	cd dist && sha256sum *.tar.gz > SHA256SUMS
+	@cat dist/SHA256SUMS

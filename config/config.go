@@ -27,8 +27,11 @@ type Server struct {
 	MaxBodyBytes int64 `mapstructure:"max_body_bytes"`
 	// MaxHeaderBytes bounds the request line and headers (net/http's default is 1 MiB).
 	MaxHeaderBytes int `mapstructure:"max_header_bytes"`
-	// ReadHeaderTimeout and ReadTimeout cut slow-loris clients; WriteTimeout must exceed
-	// tencent.window so a fallback is never cut; IdleTimeout closes idle keep-alive connections.
+	// ReadHeaderTimeout and ReadTimeout cut slow-loris clients: the headers must arrive within
+	// ReadHeaderTimeout and the whole request within ReadTimeout, so the body gets
+	// ReadTimeout − ReadHeaderTimeout after the headers (exactly that on fasthttp; on net/http
+	// also what the headers left). WriteTimeout must exceed tencent.window so a fallback is
+	// never cut; IdleTimeout closes idle keep-alive connections.
 	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
 	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
 	WriteTimeout      time.Duration `mapstructure:"write_timeout"`

@@ -454,6 +454,8 @@ server: {max_json_depth: 2}` + minimal},
 server: {trusted_proxies: ["10.0.0.0/8", "lb.internal"]}` + minimal},
 		{name: "allowed cidr malformed", key: "tencent.allowed_cidrs[0]", text: "CIDR", yaml: `
 tencent: {allowed_cidrs: ["203.0.113.0/33"]}` + minimal},
+		{name: "read_timeout not above read_header_timeout", key: "server.read_timeout", text: "difference", yaml: `
+server: {read_header_timeout: 5s, read_timeout: 5s}` + minimal},
 		{name: "admin host with a port", key: "server.admin_hosts[1]", text: "host name", yaml: `
 server: {admin_hosts: ["admin.internal", "admin.internal:9090"]}` + minimal},
 		{name: "admin host as a URL", key: "server.admin_hosts[0]", text: "no scheme", yaml: `

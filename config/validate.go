@@ -97,6 +97,9 @@ func (c *Config) validateServer(p *problems) {
 			p.add(t.key, "must be positive")
 		}
 	}
+	if s.ReadHeaderTimeout > 0 && s.ReadTimeout <= s.ReadHeaderTimeout {
+		p.add("server.read_timeout", "%s must be longer than server.read_header_timeout (%s): the body gets the difference after the headers", s.ReadTimeout, s.ReadHeaderTimeout)
+	}
 	if s.WriteTimeout <= c.Tencent.Window {
 		p.add("server.write_timeout", "%s must be longer than tencent.window (%s), or a late fallback would be cut", s.WriteTimeout, c.Tencent.Window)
 	}

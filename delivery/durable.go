@@ -212,7 +212,7 @@ func (d *Durable) attempt(it *item) {
 		d.retryLater(it, rec, fmt.Errorf("upstream %q is not in the running config", rec.Upstream))
 		return
 	}
-	res := up.Forward(d.attemptCtx, time.Now().Add(d.opts.AttemptDeadline), deliveryCall(rec))
+	res := up.Caller(deliveryPolicy(rec.RetryOn)).Forward(d.attemptCtx, time.Now().Add(d.opts.AttemptDeadline), deliveryCall(rec))
 	if res.OK() {
 		d.delivered.Add(1)
 		d.done(rec, true)
@@ -252,8 +252,14 @@ func deliveryCall(r *Record) *proxy.Call {
 	if r.Verdict != "" {
 		h = append(h, proxy.Header{Name: HeaderVerdict, Value: r.Verdict}, proxy.Header{Name: HeaderReason, Value: r.Reason})
 	}
-	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID,
-		ForwardedFor: r.ForwardedFor, Retries: attemptRetries, RetryOn: r.RetryOn, Headers: h}
+	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID, ForwardedFor: r.ForwardedFor, Headers: h}
+}
+
+// deliveryPolicy is how one delivery attempt calls the upstream: a quick retry inside the
+// attempt, on the statuses the route listed when the callback was queued. The upstream
+// keeps one Caller per policy, so this builds nothing after the first delivery.
+func deliveryPolicy(retryOn []int) proxy.Policy {
+	return proxy.Policy{Retries: attemptRetries, RetryOn: retryOn}
 }
 
 // retryLater counts a failed delivery and schedules the next, or dead-letters the record

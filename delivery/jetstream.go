@@ -224,7 +224,7 @@ func (q *JetStream) attempt(msg jetstream.Msg) {
 	if up := q.resolve(r.Upstream); up == nil {
 		cause = fmt.Errorf("upstream %q is not in the running config", r.Upstream)
 	} else {
-		res := up.Forward(q.attemptCtx, time.Now().Add(q.opts.Delivery.AttemptDeadline), deliveryCall(r))
+		res := up.Caller(deliveryPolicy(r.RetryOn)).Forward(q.attemptCtx, time.Now().Add(q.opts.Delivery.AttemptDeadline), deliveryCall(r))
 		if res.OK() {
 			if err := msg.Ack(); err != nil {
 				q.log.Warn().Err(err).Msg("delivered, but the ack was lost: it will be delivered again")
@@ -339,12 +339,13 @@ func (q *JetStream) Stats() Stats {
 	return st
 }
 
-// List reads the records of a state without consuming them; Seq is the stream sequence.
+// List reads the records of a state without consuming them; Seq is the stream sequence. The
+// queries show the Sign masked (maskForListing).
 func (q *JetStream) List(state string, f Filter) ([]*Record, error) {
 	var out []*Record
 	err := q.scan(state, func(r *Record) bool {
 		if f.Match(r) {
-			out = append(out, r)
+			out = append(out, r.maskForListing())
 		}
 		return f.Limit == 0 || len(out) < f.Limit
 	})

@@ -137,10 +137,10 @@ func (q *MemoryQueue) work() {
 func (q *MemoryQueue) deliver(j Job) bool {
 	log := q.opts.Logger.With().Str("request_id", j.RequestID).Str("app", j.App).Str("command", j.Command).
 		Str("route", j.Route).Str("upstream", j.Upstream.Name()).Logger()
-	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID,
-		ForwardedFor: j.ForwardedFor, Retries: attemptRetries, RetryOn: j.RetryOn}
+	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID, ForwardedFor: j.ForwardedFor}
+	caller := j.Upstream.Caller(deliveryPolicy(j.RetryOn))
 	for n := 0; ; n++ {
-		res := j.Upstream.Forward(q.ctx, time.Now().Add(q.opts.AttemptDeadline), call)
+		res := caller.Forward(q.ctx, time.Now().Add(q.opts.AttemptDeadline), call)
 		if res.OK() {
 			q.delivered.Add(1)
 			log.Debug().Int("deliveries", n+1).Msg("async callback delivered")

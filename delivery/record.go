@@ -3,6 +3,8 @@ package delivery
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // Record is one delivery of one callback to one upstream, as a durable store keeps it.
@@ -43,6 +45,15 @@ func recordFromJob(j *Job) *Record {
 		RetryOn: j.RetryOn, OrderKey: j.OrderKey, Verdict: j.Verdict, Reason: j.Reason,
 		Received: j.Received,
 	}
+}
+
+// maskForListing hides in r, a copy decoded for a listing, what no listing shows: the Sign
+// of the stored query. A Sign with its RequestTime is a valid signature for any body within
+// the clock skew; the store keeps it because upstreams verify it, but `queue list` and
+// /queue/list are read by people and pasted into tickets.
+func (r *Record) maskForListing() *Record {
+	r.RawQuery = redact.Sign(r.RawQuery)
+	return r
 }
 
 // dedupKey is what makes two records the same delivery.

@@ -30,7 +30,7 @@ func New(w io.Writer, format, level string) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// Leveled adapts a zerolog logger to go-retryablehttp's LeveledLogger. A "url" or "request"
+// Leveled adapts a zerolog logger to go-retryablehttp's LeveledLogger (proxy.Logger). A "url" or "request"
 // value is masked by redact.URL on the way (upstream URLs carry Tencent's query, whose Sign
 // must not be logged, and may carry credentials of their own), and so is any URL quoted in
 // an "error".

@@ -19,7 +19,10 @@ type Route struct {
 	// Upstreams are called in order; a synchronous route has at most one, an async route
 	// delivers to each (fan-out). Empty means the route answers from config alone.
 	Upstreams []*proxy.Upstream
-	Async     bool
+	// Caller calls a synchronous route's upstream with the route's policy (retries,
+	// retry_on, attempt_timeout); nil for an async route or one without an upstream.
+	Caller *proxy.Caller
+	Async  bool
 	// Ordered delivers an async route's callbacks of one room in arrival order.
 	Ordered bool
 	// Journal delivers the route's fallback verdicts to its upstream later.

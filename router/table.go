@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
-
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/proxy"
 )
@@ -51,7 +49,7 @@ type Options struct {
 	// parameter shadowed.
 	OnQueryParamDropped proxy.QueryDropFunc
 	// RetryLogger, if set, receives go-retryablehttp's logs (debugging only).
-	RetryLogger retryablehttp.LeveledLogger
+	RetryLogger proxy.Logger
 	// Previous is the table being replaced, if any: an upstream whose spec did not change is
 	// taken over from it whole, breakers and connection pools included (see reuse).
 	Previous *Table
@@ -126,6 +124,9 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 			return nil, fmt.Errorf("routes[%d].upstream: %q is not defined", i, un)
 		}
 		r.Upstreams = append(r.Upstreams, up)
+	}
+	if !r.Async && len(r.Upstreams) > 0 {
+		r.Caller = r.Upstreams[0].Caller(proxy.Policy{Retries: r.Retries, RetryOn: r.RetryOn, AttemptTimeout: r.AttemptTimeout})
 	}
 	return r, nil
 }

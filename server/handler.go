@@ -173,20 +173,17 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	}
 
 	// 4. Forward within the deadline, counted from the request's arrival.
-	up := r.Upstream()
+	up := r.Caller.Upstream()
 	o.upstream = up.Name()
 	if !up.Available() {
 		h.fallback(out, o, r, proxy.ReasonBreakerOpen)
 		return
 	}
-	res := up.Forward(ctx, in.Received.Add(r.Deadline), &proxy.Call{
-		Body:           in.Body,
-		RawQuery:       in.RawQuery,
-		RequestID:      out.RequestID,
-		ForwardedFor:   forwardedFor(in),
-		Retries:        r.Retries,
-		AttemptTimeout: r.AttemptTimeout,
-		RetryOn:        r.RetryOn,
+	res := r.Caller.Forward(ctx, in.Received.Add(r.Deadline), &proxy.Call{
+		Body:         in.Body,
+		RawQuery:     in.RawQuery,
+		RequestID:    out.RequestID,
+		ForwardedFor: forwardedFor(in),
 	})
 	o.attempts, o.upstreamStatus, o.instance, o.err = res.Attempts, res.Status, res.Instance, res.Err
 	if !res.OK() {

@@ -93,3 +93,17 @@ func BenchmarkVerifyTRTCSign(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQueryCommand times reading the command of Tencent's gift callback, named in the
+// query and in the body: the body's top-level keys are walked to find a second, different
+// one (ambiguous_command).
+func BenchmarkQueryCommand(b *testing.B) {
+	q := ParseQuery("SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift&contenttype=json")
+	body := []byte(`{"CallbackCommand":"Live.CallbackBeforeSendGift","Operator_Account":"brennanli","RoomId":"room_id","GiftWater":{"From_Account":"from","To_Account":["to1"],"Time":1703589922,"GiftId":"gift1","Count":1,"Coins":1000},"Member_Account":144115233775727695}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if c, err := q.Command(body); err != nil || c == "" {
+			b.Fatal(c, err)
+		}
+	}
+}
