@@ -252,7 +252,8 @@ func deliveryCall(r *Record) *proxy.Call {
 	if r.Verdict != "" {
 		h = append(h, proxy.Header{Name: HeaderVerdict, Value: r.Verdict}, proxy.Header{Name: HeaderReason, Value: r.Reason})
 	}
-	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID, ForwardedFor: r.ForwardedFor, Headers: h}
+	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID, ForwardedFor: r.ForwardedFor,
+		Command: r.Command, App: r.App, Headers: h}
 }
 
 // deliveryPolicy is how one delivery attempt calls the upstream: a quick retry inside the

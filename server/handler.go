@@ -184,6 +184,8 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 		RawQuery:     in.RawQuery,
 		RequestID:    out.RequestID,
 		ForwardedFor: forwardedFor(in),
+		Command:      o.command,
+		App:          o.app.Name,
 	})
 	o.attempts, o.upstreamStatus, o.instance, o.err = res.Attempts, res.Status, res.Instance, res.Err
 	if !res.OK() {
