@@ -154,6 +154,7 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	if t.ServesAnyApp() {
 		log.Warn().Msg("tencent.sdk_app_ids is empty: callbacks of any SdkAppid are served")
 	}
+	warnTRTCKeys(log, t)
 	if len(t.Config.Tencent.Apps) == 0 {
 		if len(t.Apps[0].Tokens) == 0 {
 			log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
@@ -163,6 +164,20 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	for _, a := range t.Apps {
 		if len(a.Tokens) == 0 {
 			log.Warn().Str("app", a.Name).Msg("this app has no token in tencent.apps: its callbacks are not authenticated (set tokens or tokens_file, and the same token in Tencent's console)")
+		}
+	}
+}
+
+// warnTRTCKeys says at start which apps refuse the TRTC events the config routes: an app
+// whose Chat and Live callbacks are signed takes TRTC events only with a TRTC key, so that
+// unsigned events are not a way around its tokens.
+func warnTRTCKeys(log zerolog.Logger, t *router.Table) {
+	if t.TRTCPath == "" && !slices.ContainsFunc(t.Config.Routes, config.Route.TRTCOnly) {
+		return // no TRTC event is routed on its own; one reaching a catch-all is refused the same way
+	}
+	for _, a := range t.Apps {
+		if a.TRTCKey == "" && len(a.Tokens) > 0 {
+			log.Warn().Str("app", a.Name).Msg("this app's callbacks are signed but it has no TRTC key: its TRTC events are refused with 401 (set trtc_key or trtc_key_file, and the same key in TRTC's console)")
 		}
 	}
 }

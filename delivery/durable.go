@@ -248,12 +248,14 @@ func failure(res proxy.Result) error {
 
 // deliveryCall builds the upstream call for a record, whichever store holds it.
 func deliveryCall(r *Record) *proxy.Call {
-	h := []proxy.Header{{Name: HeaderEventID, Value: r.EventID}, {Name: HeaderDelivery, Value: fmt.Sprint(r.Attempts + 1)}}
+	h := make([]proxy.Header, 0, 4+len(r.Headers))
+	h = append(h, proxy.Header{Name: HeaderEventID, Value: r.EventID}, proxy.Header{Name: HeaderDelivery, Value: fmt.Sprint(r.Attempts + 1)})
 	if r.Verdict != "" {
 		h = append(h, proxy.Header{Name: HeaderVerdict, Value: r.Verdict}, proxy.Header{Name: HeaderReason, Value: r.Reason})
 	}
+	h = append(h, r.Headers...)
 	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID, ForwardedFor: r.ForwardedFor,
-		Command: r.Command, App: r.App, Headers: h}
+		Command: r.Command, App: r.App, Headers: h, StatusOnly: r.StatusOnly}
 }
 
 // deliveryPolicy is how one delivery attempt calls the upstream: a quick retry inside the

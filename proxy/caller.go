@@ -100,7 +100,17 @@ type Call struct {
 	// X-Callback-Attempt, X-Callback-Deadline-Ms, X-Forwarded-For, X-Callback-Command,
 	// X-Callback-App, Content-Type).
 	Headers []Header
+	// StatusOnly accepts any 200 as the answer, whatever its body: TRTC's event callbacks
+	// need HTTP 200 only, and their handlers need not answer Tencent's Chat envelope.
+	StatusOnly bool
 }
+
+// statusOnlyKey marks, in a call's request context, a call whose every 200 is an answer
+// (Call.StatusOnly): the transport judges answers, and one Caller serves both kinds.
+type statusOnlyKey struct{}
+
+// statusOnly reports whether the request belongs to a StatusOnly call.
+func statusOnly(ctx context.Context) bool { return ctx.Value(statusOnlyKey{}) != nil }
 
 // Header is one extra request header.
 type Header struct{ Name, Value string }
@@ -114,6 +124,9 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 	c.up.reportDrops(call)
 	callCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	if call.StatusOnly {
+		callCtx = context.WithValue(callCtx, statusOnlyKey{}, true)
+	}
 	req := c.request(callCtx, call)
 	resp, err := c.client.Do(req)
 	res := Result{Attempts: attemptsOf(req.Header)}
@@ -138,7 +151,7 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 		res.Err = errNoAnswer
 	case resp.StatusCode != http.StatusOK:
 		res.Err = ErrStatus
-	default: // the transport has checked that a 200 carries Tencent's envelope
+	default: // the transport has checked that a 200 carries Tencent's envelope (unless StatusOnly)
 		if res.Body, res.Err = readBody(resp); res.Err == nil {
 			return res
 		}

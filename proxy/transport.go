@@ -31,7 +31,8 @@ import (
 //
 // An answer goes up as the *http.Response it is, with one exception: a 200 whose body is not
 // Tencent's envelope (a JSON object with an integer ErrorCode) is malformed for this
-// protocol and comes back as an error, ErrBadEnvelope, so that it is judged once.
+// protocol and comes back as an error, ErrBadEnvelope, so that it is judged once. A TRTC
+// event's call (Call.StatusOnly) takes any 200: TRTC needs the status only.
 //
 // The transport is where a per-attempt concern that needs the answer belongs (a tracing span
 // around the attempt); one that only stamps the request belongs in stampAttempt.
@@ -56,7 +57,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case resp.StatusCode != http.StatusOK:
 			// A failure for the breaker, but still the answer: CheckRetry judges its status.
 			return resp, ErrStatus
-		case !tencent.IsEnvelope(body):
+		case !statusOnly(req.Context()) && !tencent.IsEnvelope(body):
 			// A 200 that is not Tencent's envelope is a malformed answer for this protocol,
 			// reported as an error like any other malformed response: judged once, here.
 			resp.Body.Close()

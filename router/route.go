@@ -28,7 +28,11 @@ type Route struct {
 	// Journal delivers the route's fallback verdicts to its upstream later.
 	Journal bool
 
-	Deadline       time.Duration
+	Deadline time.Duration
+	// Window is how long the sender waits for the route's answer: tencent.trtc_window for a
+	// route that serves only TRTC events, else tencent.window. Storing a callback for it,
+	// which happens before the answer, must end inside it.
+	Window         time.Duration
 	Retries        int
 	AttemptTimeout time.Duration
 	RetryOn        []int

@@ -24,8 +24,9 @@ type Table struct {
 
 	// Apps are the apps served, in config order, each with its secrets and its routes.
 	Apps []*App
-	// Ingress settings.
+	// Ingress settings. TRTCPath, when not empty, is the second path, for TRTC events only.
 	Path         string
+	TRTCPath     string
 	MaxClockSkew time.Duration
 	// Window is how long Tencent waits for an answer (tencent.window): whatever the router
 	// does before answering, storing a callback included, must end inside it.
@@ -61,6 +62,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 		Config:       cfg,
 		Upstreams:    make(map[string]*proxy.Upstream, len(cfg.Upstreams)),
 		Path:         cfg.Server.Path,
+		TRTCPath:     cfg.Server.TRTCPath,
 		Window:       cfg.Tencent.Window,
 		MaxClockSkew: cfg.Tencent.MaxClockSkew,
 		LoadedAt:     time.Now(),
@@ -118,6 +120,9 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	r.Commands = slices.Clone(rc.Commands)
 	r.Apps = slices.Clone(rc.Apps)
 	r.Async, r.Ordered, r.Journal = rc.Async, rc.Ordered, rc.Journal
+	if rc.TRTCOnly() {
+		r.Window = cfg.Tencent.TRTCWindow
+	}
 	for _, un := range rc.UpstreamNames() {
 		up, ok := t.Upstreams[lower(un)]
 		if !ok {
@@ -136,6 +141,7 @@ func (t *Table) policyRoute(name string, def, p config.Policy) *Route {
 	return &Route{
 		Name:           name,
 		Deadline:       *pick(p.Deadline, def.Deadline),
+		Window:         t.Window,
 		Retries:        *pick(p.Retries, def.Retries),
 		AttemptTimeout: *pick(p.AttemptTimeout, def.AttemptTimeout),
 		RetryOn:        slices.Clone(cmpOr(p.RetryOn, def.RetryOn)),

@@ -68,6 +68,8 @@ func inbound(ctx *fasthttp.RequestCtx) Inbound {
 		RawQuery:     string(ctx.URI().QueryString()),
 		RemoteIP:     remoteIP(ctx.RemoteAddr().String()),
 		ForwardedFor: forwardedForFast(&ctx.Request.Header),
+		TRTCAppID:    string(ctx.Request.Header.Peek(headerSdkAppID)),
+		TRTCSign:     string(ctx.Request.Header.Peek(headerSign)),
 	}
 }
 

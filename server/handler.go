@@ -75,6 +75,9 @@ type outcome struct {
 	latency         time.Duration
 	// journal is the route whose fallback verdict is to be journaled, nil when none is.
 	journal *router.Route
+	// trtc marks one of TRTC's event callbacks: passed on with its SdkAppId and Sign
+	// headers, and answered {"code":0} whenever the router answers.
+	trtc bool
 }
 
 // appName is the app label of the callback: "none" until its app is known.
@@ -133,22 +136,12 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	// 1. Checks, in the order the design fixes, before any upstream is called.
 	q := tencent.ParseQuery(in.RawQuery)
 	o.sdkAppID = q.SdkAppID
-	if rej := h.check(t, in, &q, o); rej != nil {
+	if rej := h.checkRequest(t, in, &q); rej != nil {
 		h.rejectWith(out, o, rej)
 		return
 	}
-	if rej := checkBody(t, in.Body); rej != nil {
+	if rej := h.checkCallback(t, in, &q, o); rej != nil {
 		h.rejectWith(out, o, rej)
-		return
-	}
-	command, err := q.Command(in.Body)
-	if err != nil {
-		// The router would route by one command and the upstream may act on another.
-		h.rejectWith(out, o, reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil))
-		return
-	}
-	if o.command = command; o.command == "" {
-		h.rejectWith(out, o, errNoCommand)
 		return
 	}
 
@@ -185,7 +178,9 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 		RequestID:    out.RequestID,
 		ForwardedFor: forwardedFor(in),
 		Command:      o.command,
-		App:          o.app.Name,
+		App:          o.appName(),
+		Headers:      forwardHeaders(in, o),
+		StatusOnly:   o.trtc,
 	})
 	o.attempts, o.upstreamStatus, o.instance, o.err = res.Attempts, res.Status, res.Instance, res.Err
 	if !res.OK() {
@@ -194,15 +189,18 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	}
 	o.decision = DecisionUpstream
 	out.Status, out.Body = http.StatusOK, res.Body
+	if o.trtc {
+		out.Body = trtcAnswer(res.Body)
+	}
 }
 
-// check runs the ingress checks in order: source, path, method, size, an ambiguous query,
-// app, signature. It sets the callback's app, and the token that verified it, in o.
-func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query, o *outcome) *rejection {
+// checkRequest runs the ingress checks every request passes first, in order: source, path,
+// method, size, an ambiguous query.
+func (h *Handler) checkRequest(t *router.Table, in *Inbound, q *tencent.Query) *rejection {
 	switch {
 	case !h.sources.policy(t).allows(in.RemoteIP, in.ForwardedFor):
 		return errSource
-	case in.Path != t.Path:
+	case in.Path != t.Path && (t.TRTCPath == "" || in.Path != t.TRTCPath):
 		return errNotFound
 	case in.Method != http.MethodPost:
 		return errMethod
@@ -211,6 +209,38 @@ func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query, o *outco
 	case q.Conflict != "":
 		return reject(http.StatusBadRequest, "ambiguous_query", q.Conflict+" appears more than once with different values", nil)
 	}
+	return nil
+}
+
+// checkCallback checks what the callback is and who sent it, and names it in o: a TRTC
+// event by its body (checkTRTC), any other callback by its CallbackCommand, after its app
+// and Sign (checkSigned) and its body (checkBody).
+func (h *Handler) checkCallback(t *router.Table, in *Inbound, q *tencent.Query, o *outcome) *rejection {
+	if ev, parseErr, ok := trtcCandidate(t, in, q); ok {
+		return h.checkTRTC(t, in, q, o, ev, parseErr)
+	}
+	if rej := h.checkSigned(t, q, o); rej != nil {
+		return rej
+	}
+	if rej := checkBody(t, in.Body); rej != nil {
+		return rej
+	}
+	command, err := q.Command(in.Body)
+	switch o.command = command; {
+	case err != nil:
+		// The router would route by one command and the upstream may act on another.
+		return reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil)
+	case o.command == "":
+		return errNoCommand
+	case tencent.IsTRTCCommand(o.command):
+		return errTRTCName
+	}
+	return nil
+}
+
+// checkSigned checks the app and the Sign of a Chat or Live callback, in that order. It sets
+// the callback's app, and the token that verified it, in o.
+func (h *Handler) checkSigned(t *router.Table, q *tencent.Query, o *outcome) *rejection {
 	if o.app = t.App(q.SdkAppID); o.app == nil {
 		return reject(http.StatusForbidden, "app_not_served", "SdkAppid is not served here", nil)
 	}
@@ -239,6 +269,10 @@ func (h *Handler) rejectWith(out *Outbound, o *outcome, rej *rejection) {
 func (h *Handler) fallback(out *Outbound, o *outcome, r *router.Route, reason proxy.Reason) {
 	o.decision, o.reason = r.Fallback.Action(), reason
 	out.Status, out.Body, out.Fallback = http.StatusOK, r.Fallback.Envelope, string(reason)
+	if o.trtc {
+		// TRTC takes no verdict: any 200 acknowledges its event.
+		o.decision, out.Body = DecisionAllow, tencent.TRTCAnswer
+	}
 	if r.Journal && len(r.Upstreams) > 0 && reason != ReasonNoRoute {
 		o.journal = r
 	}
@@ -248,14 +282,16 @@ func (h *Handler) fallback(out *Outbound, o *outcome, r *router.Route, reason pr
 const storeMargin = 50 * time.Millisecond
 
 // storeContext bounds a write to the delivery store so that Tencent still gets its answer
-// inside its window when the store stalls (a slow disk, a NATS server reconnecting).
-func storeContext(ctx context.Context, t *router.Table, in *Inbound) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(ctx, in.Received.Add(t.Window-storeMargin))
+// inside the route's window (tencent.window, or trtc_window for a route serving only TRTC
+// events) when the store stalls (a slow disk, a NATS server reconnecting).
+func storeContext(ctx context.Context, r *router.Route, in *Inbound) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, in.Received.Add(r.Window-storeMargin))
 }
 
 func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome, r *router.Route) {
 	body := bytes.Clone(in.Body) // in.Body does not outlive the request
 	ff := forwardedFor(in)
+	headers := forwardHeaders(in, o)
 	id := delivery.EventID(o.command, in.RawQuery, body)
 	var room string
 	if r.Ordered {
@@ -265,10 +301,11 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	for i, up := range r.Upstreams {
 		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 			RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: ff,
+			Headers: headers, StatusOnly: o.trtc,
 			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
 	}
 	o.upstream = r.Upstreams[0].Name()
-	ctx, cancel := storeContext(ctx, t, in)
+	ctx, cancel := storeContext(ctx, r, in)
 	defer cancel()
 	if !h.queue.Enqueue(ctx, jobs...) {
 		h.fallback(out, o, r, ReasonOverloaded)
@@ -276,6 +313,9 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	}
 	o.decision = DecisionQueued
 	out.Status, out.Body = http.StatusOK, tencent.AllowEnvelope
+	if o.trtc {
+		out.Body = tencent.TRTCAnswer
+	}
 }
 
 // recordVerdict stores the fallback verdict Tencent was given, with the original callback,
@@ -287,9 +327,10 @@ func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inboun
 	body := bytes.Clone(in.Body)
 	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
+		Headers: forwardHeaders(in, o), StatusOnly: o.trtc,
 		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
 		Verdict: o.decision, Reason: string(o.reason)}
-	ctx, cancel := storeContext(ctx, t, in)
+	ctx, cancel := storeContext(ctx, r, in)
 	defer cancel()
 	if !h.queue.Enqueue(ctx, j) {
 		o.err = errors.Join(o.err, errJournalRefused)
@@ -347,4 +388,22 @@ func (h *Handler) logCallback(in *Inbound, out *Outbound, o *outcome) {
 		e.AnErr("error", o.err)
 	}
 	e.Float64("latency_ms", float64(o.latency.Microseconds())/1000).Msg("callback")
+}
+
+// forwardHeaders are the headers a callback carries to its upstream besides the router's own
+// (which name its command and app, see proxy.Call): a TRTC event's SdkAppId and Sign as
+// received, so that a TRTC handler behind the router verifies the event as it would
+// unproxied. Chat and Live callbacks carry none, and allocate nothing for them.
+func forwardHeaders(in *Inbound, o *outcome) []proxy.Header {
+	if !o.trtc {
+		return nil
+	}
+	h := make([]proxy.Header, 0, 2)
+	if in.TRTCAppID != "" {
+		h = append(h, proxy.Header{Name: headerSdkAppID, Value: in.TRTCAppID})
+	}
+	if in.TRTCSign != "" {
+		h = append(h, proxy.Header{Name: headerSign, Value: in.TRTCSign})
+	}
+	return h
 }

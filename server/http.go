@@ -57,6 +57,8 @@ func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RawQuery:     r.URL.RawQuery,
 		RemoteIP:     remoteIP(r.RemoteAddr),
 		ForwardedFor: strings.Join(r.Header.Values("X-Forwarded-For"), ", "), // every line, as forwardedForFast
+		TRTCAppID:    r.Header.Get(headerSdkAppID),
+		TRTCSign:     r.Header.Get(headerSign),
 	}
 	if r.Method == http.MethodPost {
 		body, tooLarge, err := readBody(r, e.maxBody)
