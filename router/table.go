@@ -105,9 +105,9 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			}
 		}
 	}
-	t.matcher = newMatcher(common)
-	t.compileApps(cfg, patterns)
 	t.NoRoute = t.policyRoute("no_route", cfg.Defaults, cfg.Defaults)
+	t.matcher = newMatcher(common, t.NoRoute)
+	t.compileApps(cfg, patterns)
 	return t, nil
 }
 
@@ -184,16 +184,13 @@ func breakerSettings(def, own *config.Breaker) proxy.BreakerSettings {
 // Lookup returns the route a command of the app takes and why: among the routes that admit
 // the app, the most specific command wins, and at equal specificity the route naming the app.
 // A nil app (not known) sees only the routes for every app.
+// It is small enough to inline, so the Match is built once, in the caller's frame.
 func (t *Table) Lookup(app *App, command string) Match {
 	mt := &t.matcher
 	if app != nil {
 		mt = &app.matcher
 	}
-	m := mt.lookup(command)
-	if m.Route == nil {
-		m.Route = t.NoRoute
-	}
-	return m
+	return mt.lookup(command)
 }
 
 func lower(s string) string { return strings.ToLower(s) }
