@@ -118,6 +118,13 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 		}
 		r.Upstreams = append(r.Upstreams, up)
 	}
+	if s := rc.Shadow; s != nil {
+		up, ok := t.Upstreams[lower(s.Upstream)]
+		if !ok {
+			return nil, fmt.Errorf("routes[%d].shadow.upstream: %q is not defined", i, s.Upstream)
+		}
+		r.Shadow = &Shadow{Upstream: up, Percent: s.ShadowPercent(), MaxInFlight: int64(s.ShadowMaxInFlight())}
+	}
 	return r, nil
 }
 
