@@ -41,6 +41,7 @@ type Metrics struct {
 	reloadFailures     prometheus.Counter
 	lastReloadOK       prometheus.Gauge
 	asyncAge           *prometheus.HistogramVec // result
+	shadow             shadowMetrics
 	live               *liveCollector
 
 	mu        sync.RWMutex
@@ -99,9 +100,11 @@ func New() *Metrics {
 	m.asyncAge = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "async_delivery_age_seconds",
 		Help: "Age of async callbacks when they left the queue, by result (delivered, dropped).", Buckets: ageBuckets},
 		[]string{"result"})
+	m.shadow = newShadowMetrics()
 	m.live = newLiveCollector()
 	m.own = []prometheus.Collector{m.callbacks, m.duration, m.fallbacks, m.rejections, m.attempts, m.responses,
-		m.retries, m.breakerTransitions, m.reloads, m.reloadFailures, m.lastReloadOK, m.asyncAge, m.live}
+		m.retries, m.breakerTransitions, m.reloads, m.reloadFailures, m.lastReloadOK, m.asyncAge,
+		m.shadow.results, m.shadow.duration, m.live}
 	m.reg.MustRegister(m.own...)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
