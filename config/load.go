@@ -140,6 +140,9 @@ func decodeError(err error) error {
 			continue
 		}
 		key, msg := mapKey.ReplaceAllString(m[1], "upstreams.$1"), m[2]
+		if key == rootName {
+			key = "" // mapstructure 2.5 names the top level by its Go type
+		}
 		if names, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
 			for _, name := range strings.Split(names, ", ") {
 				k := joinKey(key, name)
@@ -163,6 +166,9 @@ func decodeError(err error) error {
 var renamedKeys = map[string]string{
 	"delivery.queue_size": "the delivery store is bounded by delivery.max_items and delivery.max_bytes",
 }
+
+// rootName is how mapstructure (from 2.5) spells the top level of the file in its errors.
+var rootName = reflect.TypeFor[Config]().String()
 
 // mapstructureLine matches mapstructure's "'key' message" error lines.
 var mapstructureLine = regexp.MustCompile(`^'([^']*)' (.*)$`)
