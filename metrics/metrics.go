@@ -42,6 +42,7 @@ type Metrics struct {
 	lastReloadOK       prometheus.Gauge
 	asyncAge           *prometheus.HistogramVec // result
 	shadow             shadowMetrics
+	traces             *traceCollector
 	live               *liveCollector
 
 	mu        sync.RWMutex
@@ -101,10 +102,11 @@ func New() *Metrics {
 		Help: "Age of async callbacks when they left the queue, by result (delivered, dropped).", Buckets: ageBuckets},
 		[]string{"result"})
 	m.shadow = newShadowMetrics()
+	m.traces = newTraceCollector()
 	m.live = newLiveCollector()
 	m.own = []prometheus.Collector{m.callbacks, m.duration, m.fallbacks, m.rejections, m.attempts, m.responses,
 		m.retries, m.breakerTransitions, m.reloads, m.reloadFailures, m.lastReloadOK, m.asyncAge,
-		m.shadow.results, m.shadow.duration, m.live}
+		m.shadow.results, m.shadow.duration, m.traces, m.live}
 	m.reg.MustRegister(m.own...)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -9,6 +9,7 @@ import (
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
 	"github.com/callback-router/callback-router/shadow"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 const shadowedRoute = `
@@ -53,6 +54,24 @@ func TestNamesListsShadowMetrics(t *testing.T) {
 	for _, want := range []string{"callback_router_shadow_total", "callback_router_shadow_duration_seconds"} {
 		if !contains(names, want) {
 			t.Errorf("Names() lacks %s", want)
+		}
+	}
+}
+
+func TestTraceSpanCounts(t *testing.T) {
+	m := metrics.New()
+	if text := scrape(t, m); strings.Contains(text, "callback_router_trace_spans") {
+		t.Errorf("/metrics reports trace spans with tracing off")
+	}
+	m.WatchTracing(func() tracing.Counts { return tracing.Counts{Exported: 7, QueueFull: 3, ExportFailed: 2} })
+	text := scrape(t, m)
+	for _, line := range []string{
+		`callback_router_trace_spans_exported_total 7`,
+		`callback_router_trace_spans_dropped_total{reason="queue_full"} 3`,
+		`callback_router_trace_spans_dropped_total{reason="export_failed"} 2`,
+	} {
+		if !strings.Contains(text, line+"\n") {
+			t.Errorf("/metrics lacks %s", line)
 		}
 	}
 }
