@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
 // startBinary runs `serve` on config text with extra environment variables; see startServe.
@@ -135,5 +137,56 @@ routes:
 	}
 	if *waitErr != nil {
 		t.Errorf("exit: %v, want 0", *waitErr)
+	}
+}
+
+// TestBinaryDropsShadowedQueryParams: the upstream URL sets api_key itself; a callback whose
+// query also carries api_key reaches the upstream with the URL's value only, the drop is
+// logged at debug by name (never the value) and counted per upstream in /metrics.
+func TestBinaryDropsShadowedQueryParams(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.OK())
+	addr, admin := freeAddr(t), freeAddr(t)
+	cfg := fmt.Sprintf(`
+server: {listen: %q, admin_listen: %q}
+log: {level: debug}
+tencent: {sdk_app_ids: [1400000001]}
+upstreams:
+  moderation: {url: %q}
+routes:
+  - commands: ["Live.CallbackBeforeSendGift"]
+    upstream: moderation
+`, addr, admin, up.URL+"/moderation?api_key=UPSTREAM-KEY")
+	logs, _, exited, _ := startBinary(t, cfg)
+	waitAccepting(t, addr, exited, logs)
+
+	resp, err := http.Post("http://"+addr+"/?SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift&api_key=ATTACKER-VALUE",
+		"application/json", strings.NewReader(giftBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Callback-Fallback") != "" {
+		t.Fatalf("callback: %d, fallback %q; want the upstream's 200", resp.StatusCode, resp.Header.Get("X-Callback-Fallback"))
+	}
+	reqs := up.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("upstream got %d requests, want 1", len(reqs))
+	}
+	if got, want := reqs[0].RawQuery, "api_key=UPSTREAM-KEY&SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift"; got != want {
+		t.Errorf("upstream got query %q, want %q", got, want)
+	}
+	waitFor(t, "the drop to be counted", logs, func() bool {
+		_, body := adminGet(t, admin, "/metrics")
+		return strings.Contains(body, `callback_router_upstream_query_params_dropped_total{upstream="moderation"} 1`+"\n")
+	})
+	// Log lines reach stdout in blocks at most 100 ms old.
+	waitFor(t, "the debug line naming the dropped parameter", logs, func() bool {
+		return strings.Contains(logs.String(), `"param":"api_key"`)
+	})
+	for _, secret := range []string{"ATTACKER-VALUE", "UPSTREAM-KEY"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the logs contain %q:\n%s", secret, logs)
+		}
 	}
 }

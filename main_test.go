@@ -278,6 +278,39 @@ routes:
 	}
 }
 
+// TestBinaryReportsEveryProblem: validate and a start both report all three problems of a
+// file in one run, the misspelt key not hiding the others.
+func TestBinaryReportsEveryProblem(t *testing.T) {
+	cfg := writeFile(t, "three.yaml", `
+server: {listen: "127.0.0.1:0", admin_listen: ""}
+defaults: {dedline: 1500ms}
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts"}
+routes:
+  - commands: ["*"]
+    upstream: giftz
+  - commands: ["Live.CallbackBeforeSendGift"]
+    upstream: gifts
+    deadline: 2500ms
+`)
+	for _, verb := range []string{"validate", "serve"} {
+		t.Run(verb, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			out, err := command(ctx, verb, "-config", cfg).CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+				t.Fatalf("%s: got %v, want exit status 1; output:\n%s", verb, err, out)
+			}
+			for _, want := range []string{"3 problem(s)", "defaults.dedline: unknown key", "routes[0].upstream: ", "routes[1].deadline: "} {
+				if !bytes.Contains(out, []byte(want)) {
+					t.Errorf("output does not contain %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}
+
 func TestBinaryValidate(t *testing.T) {
 	bad := writeFile(t, "bad.yaml", `
 upstreams:

@@ -223,7 +223,7 @@ func TestRoutesCommand(t *testing.T) {
 		{name: "unknown command to catch-all", config: withCatchAll, command: "Brand.NewCommand",
 			want: []string{"route everything-else", "catch-all"}},
 		{name: "no route", config: without, command: "Group.CallbackBeforeSendMsg",
-			want: []string{"Group.CallbackBeforeSendMsg -> no route", "defaults' fallback allow", "no_route"}},
+			want: []string{"Group.CallbackBeforeSendMsg (app any) -> no route", "defaults' fallback allow", "no_route"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,6 +240,88 @@ func TestRoutesCommand(t *testing.T) {
 				t.Errorf("routes -command reveals the upstream's query: %q", stdout)
 			}
 		})
+	}
+}
+
+// byApp serves two apps, staging with its own gift route.
+const byApp = `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod, tokens: ["` + routeToken + `"]}
+    - {sdk_app_id: 1400000002, name: staging}
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts"}
+  staging-gifts: {url: "http://127.0.0.1:9002/gifts"}
+routes:
+  - name: gifts
+    commands: ["Live.CallbackBeforeSendGift"]
+    upstream: gifts
+  - name: staging-gifts
+    commands: ["Live.CallbackBeforeSendGift"]
+    apps: [staging]
+    upstream: staging-gifts
+  - name: staging-rest
+    commands: ["*"]
+    apps: [staging]
+`
+
+func TestRoutesCommandByApp(t *testing.T) {
+	isolate(t)
+	cfg := writeConfig(t, byApp)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string // in stdout, or in stderr when the code is not ExitOK
+		lines    int      // lines printed on stdout
+	}{
+		{name: "prod", args: []string{"-command", "Live.CallbackBeforeSendGift", "-app", "prod"}, wantCode: ExitOK, lines: 1,
+			want: []string{"(app prod) -> route gifts:", `exact match on "Live.CallbackBeforeSendGift"; sync gifts=`}},
+		{name: "staging by name", args: []string{"-command", "Live.CallbackBeforeSendGift", "-app", "staging"}, wantCode: ExitOK, lines: 1,
+			want: []string{"(app staging) -> route staging-gifts:", "naming app staging, which beats route gifts (for every app)", "staging-gifts=http://127.0.0.1:9002/gifts"}},
+		{name: "staging by SdkAppid", args: []string{"-command", "Live.CallbackBeforeSendGift", "-app", "1400000002"}, wantCode: ExitOK, lines: 1,
+			want: []string{"(app staging) -> route staging-gifts:"}},
+		{name: "app's catch-all", args: []string{"-command", "Group.CallbackBeforeSendMsg", "-app", "staging"}, wantCode: ExitOK, lines: 1,
+			want: []string{"route staging-rest:", `catch-all "*"`, "in a route naming app staging;"}},
+		{name: "prod has no catch-all", args: []string{"-command", "Group.CallbackBeforeSendMsg", "-app", "prod"}, wantCode: ExitOK, lines: 1,
+			want: []string{"(app prod) -> no route"}},
+		{name: "every app in turn", args: []string{"-command", "Live.CallbackBeforeSendGift"}, wantCode: ExitOK, lines: 2,
+			want: []string{"(app prod) -> route gifts:", "(app staging) -> route staging-gifts:"}},
+		{name: "unknown app", args: []string{"-command", "Live.CallbackBeforeSendGift", "-app", "production"}, wantCode: ExitUsage,
+			want: []string{`no app "production"`, "prod, staging"}},
+		{name: "app without command", args: []string{"-app", "prod"}, wantCode: ExitUsage, want: []string{"-app needs -command"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, append([]string{"routes", "-config", cfg}, tt.args...)...)
+			if got, want := code, tt.wantCode; got != want {
+				t.Fatalf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
+			}
+			out := stdout
+			if code != ExitOK {
+				out = stderr
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("routes %v printed %q, want it to contain %q", tt.args, out, want)
+				}
+			}
+			if got, want := strings.Count(stdout, "\n"), tt.lines; got != want {
+				t.Errorf("routes %v printed %d lines, want %d:\n%s", tt.args, got, want, stdout)
+			}
+			if strings.Contains(stdout+stderr, routeToken) {
+				t.Errorf("routes reveals a token:\n%s%s", stdout, stderr)
+			}
+		})
+	}
+	code, stdout, stderr := run(t, "routes", "-config", cfg)
+	if code != ExitOK {
+		t.Fatalf("routes: exit code %d (stderr %q)", code, stderr)
+	}
+	for _, want := range []string{"APPS", "staging-gifts  staging  ", "gifts          *  "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("routes table does not contain %q:\n%s", want, stdout)
+		}
 	}
 }
 
@@ -313,6 +395,14 @@ tencent: {sdk_app_ids: [1600000009], auth_token: "config-token"}
 upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
 routes: [{commands: ["*"]}]
 `)
+	apps := writeConfig(t, `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000011, name: prod, tokens: ["prod-token"]}
+    - {sdk_app_id: 1400000012, name: staging, tokens: ["staging-token"]}
+upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
+routes: [{commands: ["*"]}]
+`)
 	tests := []struct {
 		name        string
 		args        []string // before -url and the file
@@ -327,6 +417,9 @@ routes: [{commands: ["*"]}]
 		{name: "-sdkappid", args: []string{"-sdkappid", "1400000042"}, wantAppID: "1400000042", wantPath: "/"},
 		{name: "token and app from the config", args: []string{"-config", signed}, wantToken: "config-token", wantAppID: "1600000009", wantPath: "/"},
 		{name: "-token beats the config", args: []string{"-config", signed, "-token", "flag-token"}, wantToken: "flag-token", wantAppID: "1600000009", wantPath: "/"},
+		{name: "first app of tencent.apps", args: []string{"-config", apps}, wantToken: "prod-token", wantAppID: "1400000011", wantPath: "/"},
+		{name: "-sdkappid picks the app's own token", args: []string{"-config", apps, "-sdkappid", "1400000012"}, wantToken: "staging-token", wantAppID: "1400000012", wantPath: "/"},
+		{name: "-sdkappid of an app not in the config: unsigned", args: []string{"-config", apps, "-sdkappid", "1400000013"}, wantAppID: "1400000013", wantPath: "/"},
 		{name: "URL with a path and a query of its own", path: "/tencent/cb?tenant=blue", wantAppID: "1400000001", wantPath: "/tencent/cb", wantExtraQS: "tenant"},
 	}
 	for _, tt := range tests {

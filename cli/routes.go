@@ -16,6 +16,7 @@ func routes(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("routes", stderr)
 	path := fs.String("config", "", "config file (default $CALLBACK_ROUTER_CONFIG or ./config.yaml)")
 	command := fs.String("command", "", "show the route this CallbackCommand takes, and why")
+	app := fs.String("app", "", "with -command: the app (its name or SdkAppid) whose callback it is (default: each app in turn)")
 	if code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
@@ -30,24 +31,47 @@ func routes(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return ExitError
 	}
+	if *app != "" && *command == "" {
+		fmt.Fprintln(stderr, "routes: -app needs -command")
+		return ExitUsage
+	}
 	if *command != "" {
-		fmt.Fprintln(stdout, explain(t, *command))
+		apps := t.Apps
+		if *app != "" {
+			a := findApp(t, *app)
+			if a == nil {
+				fmt.Fprintf(stderr, "routes: no app %q is served (apps: %s)\n", *app, strings.Join(appNames(t.Apps), ", "))
+				return ExitUsage
+			}
+			apps = []*router.App{a}
+		}
+		for _, a := range apps {
+			fmt.Fprintln(stdout, explain(t, a, *command))
+		}
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ROUTE\tCOMMANDS\tUPSTREAM\tMODE\tDEADLINE\tRETRIES\tFALLBACK\tMAX_IN_FLIGHT")
+	fmt.Fprintln(tw, "ROUTE\tAPPS\tCOMMANDS\tUPSTREAM\tMODE\tDEADLINE\tRETRIES\tFALLBACK\tMAX_IN_FLIGHT")
 	for _, r := range t.Routes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.Name, strings.Join(r.Commands, ","),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.Name, appsText(r), strings.Join(r.Commands, ","),
 			upstreamText(r), mode(r), r.Deadline, r.Retries, verdictText(r.Fallback), r.MaxInFlight)
 	}
-	fmt.Fprintf(tw, "(no route)\t-\t-\t-\t-\t-\t%s\t-\n", verdictText(t.NoRoute.Fallback))
+	fmt.Fprintf(tw, "(no route)\t*\t-\t-\t-\t-\t-\t%s\t-\n", verdictText(t.NoRoute.Fallback))
 	tw.Flush()
 	return ExitOK
 }
 
-// explain says which route a command takes and why.
-func explain(t *router.Table, command string) string {
-	m := t.Lookup(command)
+// findApp finds a served app by name, else by SdkAppid.
+func findApp(t *router.Table, nameOrID string) *router.App {
+	if a := t.AppNamed(nameOrID); a != nil {
+		return a
+	}
+	return t.App(nameOrID)
+}
+
+// explain says which route a command of the app takes and why.
+func explain(t *router.Table, app *router.App, command string) string {
+	m := t.Lookup(app, command)
 	var why string
 	switch m.By {
 	case router.ByExact:
@@ -57,15 +81,37 @@ func explain(t *router.Table, command string) string {
 	case router.ByCatchAll:
 		why = `catch-all "*" (no exact match, no pattern)`
 	default:
-		return fmt.Sprintf("%s -> no route: answered with the defaults' fallback %s (X-Callback-Fallback: no_route)",
-			command, verdictText(m.Route.Fallback))
+		return fmt.Sprintf("%s (app %s) -> no route: answered with the defaults' fallback %s (X-Callback-Fallback: no_route)",
+			command, app.Name, verdictText(m.Route.Fallback))
+	}
+	switch {
+	case m.Over != nil:
+		why += fmt.Sprintf(", in a route naming app %s, which beats route %s (for every app) with the same pattern", app.Name, m.Over.Name)
+	case m.ForApp:
+		why += fmt.Sprintf(", in a route naming app %s", app.Name)
 	}
 	r := m.Route
 	target := "no upstream: answered from config with " + verdictText(r.Fallback) + " (X-Callback-Fallback: no_route)"
 	if up := upstreamText(r); up != "-" {
 		target = fmt.Sprintf("%s %s, deadline %s, retries %d, fallback %s", mode(r), up, r.Deadline, r.Retries, verdictText(r.Fallback))
 	}
-	return fmt.Sprintf("%s -> route %s: %s; %s", command, r.Name, why, target)
+	return fmt.Sprintf("%s (app %s) -> route %s: %s; %s", command, app.Name, r.Name, why, target)
+}
+
+// appsText lists the apps a route admits, "*" for every app.
+func appsText(r *router.Route) string {
+	if len(r.Apps) == 0 {
+		return "*"
+	}
+	return strings.Join(r.Apps, ",")
+}
+
+func appNames(apps []*router.App) []string {
+	out := make([]string, 0, len(apps))
+	for _, a := range apps {
+		out = append(out, a.Name)
+	}
+	return out
 }
 
 // mode says how a route answers: sync or async, with "+ordered" for an async route that

@@ -32,8 +32,8 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fset := newFlagSet("send", stderr)
 	path := fset.String("config", "", "config file for the defaults below (default $CALLBACK_ROUTER_CONFIG or ./config.yaml, if present)")
 	target := fset.String("url", "", "router URL (default: http://127.0.0.1:<port of server.listen><server.path>)")
-	token := fset.String("token", "", "callback token to sign with (default: tencent.auth_token from the config)")
-	sdkAppID := fset.Uint64("sdkappid", 0, "SdkAppid (default: the first of tencent.sdk_app_ids, else 1400000001)")
+	token := fset.String("token", "", "callback token to sign with (default: the app's first token in the config)")
+	sdkAppID := fset.Uint64("sdkappid", 0, "SdkAppid (default: the first app of tencent.apps or tencent.sdk_app_ids, else 1400000001)")
 	timeout := fset.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	insecure := fset.Bool("insecure", false, "accept any TLS certificate (a test router with a self-signed certificate)")
 	fset.Usage = func() {
@@ -59,7 +59,8 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "send:", err)
 		return ExitError
 	}
-	u.RawQuery = tencentQuery(u.RawQuery, command, pickAppID(*sdkAppID, cfg), pickToken(*token, cfg), time.Now())
+	appID := pickAppID(*sdkAppID, cfg)
+	u.RawQuery = tencentQuery(u.RawQuery, command, appID, pickToken(*token, appID, cfg), time.Now())
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -175,21 +176,27 @@ func tencentQuery(existing, command string, sdkAppID uint64, token string, now t
 }
 
 func pickAppID(flagID uint64, cfg *config.Config) uint64 {
-	switch {
-	case flagID != 0:
+	if flagID != 0 {
 		return flagID
-	case cfg != nil && len(cfg.Tencent.SdkAppIDs) > 0:
-		return cfg.Tencent.SdkAppIDs[0]
+	}
+	if cfg != nil {
+		if id := cfg.Tencent.ServedApps()[0].SdkAppID; id != 0 {
+			return id
+		}
 	}
 	return defaultSdkAppID
 }
 
-func pickToken(flagToken string, cfg *config.Config) string {
+// pickToken signs with the flag's token, else with the first token of the app the callback
+// is sent for (of the app serving every SdkAppid, in a single-app config without ids).
+func pickToken(flagToken string, sdkAppID uint64, cfg *config.Config) string {
 	if flagToken != "" || cfg == nil {
 		return flagToken
 	}
-	if toks := cfg.Tencent.Tokens(); len(toks) > 0 {
-		return toks[0]
+	for _, a := range cfg.Tencent.ServedApps() {
+		if toks := a.AllTokens(); (a.SdkAppID == sdkAppID || a.SdkAppID == 0) && len(toks) > 0 {
+			return toks[0]
+		}
 	}
 	return ""
 }

@@ -123,7 +123,8 @@ func startAdmin(addr string, opts admin.Options, log zerolog.Logger) (stop func(
 	return func() error { cancel(); return <-done }, true
 }
 
-// compileOptions logs breaker transitions, and hands go-retryablehttp a logger only at debug
+// compileOptions logs breaker transitions and incoming query parameters an upstream URL's own
+// shadowed (at debug, by name only: the values are a caller's or a credential), and hands go-retryablehttp a logger only at debug
 // level: it logs every request, which costs allocations on the hot path.
 func compileOptions(log zerolog.Logger, m *metrics.Metrics, live *stats.Live) router.Options {
 	opts := router.Options{
@@ -133,6 +134,11 @@ func compileOptions(log zerolog.Logger, m *metrics.Metrics, live *stats.Live) ro
 				Str("from", from.String()).Str("to", to.String()).Msg("circuit breaker changed state")
 			m.BreakerChanged(upstream, instance, from, to)
 			live.BreakerChanged(upstream, instance, from, to)
+		},
+		OnQueryParamDropped: func(upstream, param, requestID string) {
+			log.Debug().Str("request_id", requestID).Str("upstream", upstream).Str("param", param).
+				Msg("incoming query parameter not forwarded: the upstream URL sets it")
+			m.QueryParamDropped(upstream, param, requestID)
 		},
 	}
 	if log.GetLevel() <= zerolog.DebugLevel {
@@ -146,8 +152,16 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	if t.ServesAnyApp() {
 		log.Warn().Msg("tencent.sdk_app_ids is empty: callbacks of any SdkAppid are served")
 	}
-	if len(t.Tokens) == 0 {
-		log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
+	if len(t.Config.Tencent.Apps) == 0 {
+		if len(t.Apps[0].Tokens) == 0 {
+			log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
+		}
+		return
+	}
+	for _, a := range t.Apps {
+		if len(a.Tokens) == 0 {
+			log.Warn().Str("app", a.Name).Msg("this app has no token in tencent.apps: its callbacks are not authenticated (set tokens or tokens_file, and the same token in Tencent's console)")
+		}
 	}
 }
 

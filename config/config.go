@@ -69,7 +69,11 @@ type TLS struct {
 }
 
 // Tencent describes the sender: which apps are served and how their callbacks are signed.
+// Apps is the several-apps form; SdkAppIDs with AuthToken and AuthTokens is the single-app
+// form, whose tokens sign the callbacks of every listed SdkAppid. A config uses one form.
 type Tencent struct {
+	// Apps lists the apps served, each with its own tokens and TRTC key.
+	Apps []App `mapstructure:"apps"`
 	// SdkAppIDs lists the apps served; empty serves any (and is warned about at start).
 	SdkAppIDs []uint64 `mapstructure:"sdk_app_ids"`
 	// AuthToken is the console's callback token; when set, Sign and RequestTime are required.
@@ -86,7 +90,7 @@ type Tencent struct {
 	AllowedCIDRs []string `mapstructure:"allowed_cidrs"`
 }
 
-// Tokens returns every configured callback token.
+// Tokens returns every callback token of the single-app form (auth_token, then auth_tokens).
 func (t Tencent) Tokens() []string {
 	var out []string
 	if t.AuthToken != "" {
@@ -154,6 +158,9 @@ func (u Upstream) Instances() []string {
 type Route struct {
 	Name     string   `mapstructure:"name"`
 	Commands []string `mapstructure:"commands"`
+	// Apps limits the route to the callbacks of these apps (names from tencent.apps); empty
+	// admits every app. At equal specificity, a route naming the app beats one that does not.
+	Apps     []string `mapstructure:"apps"`
 	Upstream string   `mapstructure:"upstream"`
 	// Upstreams lists every upstream an async route delivers to (fan-out).
 	Upstreams []string `mapstructure:"upstreams"`

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -498,6 +499,88 @@ routes:
 	}
 	if got, want := len(problems(err)), len(want); got != want {
 		t.Errorf("Parse() reported %d problems, want %d:\n%v", got, want, err)
+	}
+}
+
+// TestParseReportsProblemsBesideDecodeFailures: an unknown key or a value of the wrong type
+// does not stop validation; the rest of the file is still checked, every problem reported
+// once with its key, and nothing is reported twice for a value that did not decode.
+func TestParseReportsProblemsBesideDecodeFailures(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // exactly the keys reported
+	}{
+		{name: "misspelt key, missing upstream, deadline over the window", yaml: `
+defaults: {dedline: 1500ms}
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts"}
+routes:
+  - commands: ["*"]
+    upstream: giftz
+  - commands: ["Live.CallbackBeforeSendGift"]
+    upstream: gifts
+    deadline: 2500ms
+`, want: []string{"defaults.dedline", "routes[0].upstream", "routes[1].deadline"}},
+		{name: "unknown keys beside a value of the wrong type in the same route", yaml: `
+sever: {listen: ":8080"}
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts"}
+routes:
+  - commands: ["*"]
+    upstream: gifts
+    deadline: abc
+    retires: 2
+  - commands: ["Mic.*"]
+    upstream: giftz
+`, want: []string{"sever", "routes[0].retires", "routes[0].deadline", "routes[1].upstream"}},
+		{name: "a window without a unit is reported once, not again as zero", yaml: `
+tencent: {window: 2}
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts"}
+routes:
+  - commands: ["*"]
+    upstream: gifts
+    retries: 99
+`, want: []string{"tencent.window", "routes[0].retries"}},
+		{name: "an upstream that did not decode is still defined for its routes", yaml: `
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts", max_conns: many}
+routes:
+  - commands: ["*"]
+    upstream: gifts
+    deadline: 2500ms
+`, want: []string{"upstreams.gifts.max_conns", "routes[0].deadline"}},
+		{name: "an unknown key inside an upstream keeps the upstream", yaml: `
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts", uri: "http://x/"}
+routes:
+  - commands: ["*"]
+    upstream: gifts
+    deadline: 2500ms
+`, want: []string{"upstreams.gifts.uri", "routes[0].deadline"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Parse(strings.NewReader(tt.yaml))
+			if err == nil {
+				t.Fatal("Parse() = nil, want errors")
+			}
+			var got []string
+			for _, p := range problems(err) {
+				var pr config.Problem
+				if !errors.As(p, &pr) {
+					t.Errorf("problem %q names no key", p)
+					continue
+				}
+				got = append(got, pr.Key)
+			}
+			slices.Sort(got)
+			slices.Sort(tt.want)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Parse() reported keys %q, want %q:\n%v", got, tt.want, err)
+			}
+		})
 	}
 }
 

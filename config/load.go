@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,19 +71,108 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 	if err := v.ReadConfig(r); err != nil {
 		return nil, fmt.Errorf("config: not valid YAML: %w", err)
 	}
-	cfg := new(Config)
+	// Decode leniently, then validate what did decode: an unknown key (a misspelling, most
+	// often) or a value of the wrong type must not hide the other problems of the file.
 	hooks := viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		durationHook,
 		mapstructure.StringToSliceHookFunc(","),
 	))
-	if err := v.UnmarshalExact(cfg, hooks); err != nil {
-		return nil, decodeError(err)
+	cfg := new(Config)
+	var found, undecoded []error
+	// A strict decode, into a Config thrown away, lists the unknown keys. (mapstructure's
+	// metadata cannot: it omits those of a struct that has a field of the wrong type, and a
+	// strict decode drops a map entry with an unknown key, so neither pass alone serves.)
+	if err := v.UnmarshalExact(new(Config), hooks); err != nil {
+		found = unknownKeys(err)
 	}
+	if err := v.Unmarshal(cfg, hooks); err != nil {
+		undecoded = decodeProblems(err)
+		found = append(found, undecoded...)
+	}
+	cfg.keepUndecodedUpstreams(v.GetStringMap("upstreams"))
 	cfg.applyUpstreamDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	cfg.applyAppDefaults()
+	var validated problems
+	cfg.readSecrets(&validated)
+	cfg.validate(&validated)
+	found = append(found, unrelatedTo(undecoded, validated)...)
+	if len(found) > 0 {
+		return nil, errors.Join(found...)
 	}
 	return cfg, nil
+}
+
+// keepUndecodedUpstreams puts back, empty, an upstream whose entry did not decode, so that
+// the routes naming it are not also reported as naming a missing upstream.
+func (c *Config) keepUndecodedUpstreams(raw map[string]any) {
+	for name := range raw {
+		if _, ok := c.Upstreams[name]; ok {
+			continue
+		}
+		if c.Upstreams == nil {
+			c.Upstreams = map[string]Upstream{}
+		}
+		c.Upstreams[name] = Upstream{}
+	}
+}
+
+// unknownKeys picks the "has invalid keys" problems out of a strict decode's error, one
+// problem per key, saying what replaced a key older configs still carry.
+func unknownKeys(err error) []error {
+	var out []error
+	for _, e := range decodeProblems(err) {
+		var p Problem
+		if !errors.As(e, &p) {
+			continue
+		}
+		names, ok := strings.CutPrefix(p.Message, "has invalid keys: ")
+		if !ok {
+			continue
+		}
+		for _, name := range strings.Split(names, ", ") {
+			k := name
+			if p.Key != "" {
+				k = p.Key + "." + name
+			}
+			if now, ok := renamedKeys[k]; ok {
+				out = append(out, Problem{Key: k, Message: "no longer a key: " + now})
+				continue
+			}
+			out = append(out, Problem{Key: k, Message: "unknown key (check its spelling and where it is nested)"})
+		}
+	}
+	return out
+}
+
+// unrelatedTo drops the validation problems about a key that failed to decode, or about one
+// of its parents or children: a value that did not decode is left at its zero value, and
+// validation would only repeat the decode problem in a more confusing way.
+func unrelatedTo(undecoded, validated []error) []error {
+	var failed []string
+	for _, e := range undecoded {
+		var p Problem
+		if errors.As(e, &p) {
+			failed = append(failed, p.Key)
+		}
+	}
+	var out []error
+	for _, e := range validated {
+		var p Problem
+		if errors.As(e, &p) && slices.ContainsFunc(failed, func(k string) bool { return keysRelated(k, p.Key) }) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// keysRelated reports whether a and b are the same key or one is nested under the other.
+func keysRelated(a, b string) bool {
+	nested := func(child, parent string) bool {
+		rest, ok := strings.CutPrefix(child, parent)
+		return ok && (rest == "" || rest[0] == '.' || rest[0] == '[')
+	}
+	return nested(a, b) || nested(b, a)
 }
 
 func (c *Config) applyUpstreamDefaults() {
@@ -124,10 +214,10 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
-// decodeError rewrites mapstructure's errors into one line per problem, each starting with
-// the key it concerns: "'server' has invalid keys: lisen" becomes "server.lisen: unknown key".
-func decodeError(err error) error {
-	var problems []error
+// decodeProblems rewrites mapstructure's errors into one problem per line, each naming the
+// key it concerns: "'routes[2].deadline' ..." becomes routes[2].deadline: ...
+func decodeProblems(err error) []error {
+	var out []error
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*"))
 		if line == "" || strings.HasPrefix(line, "decoding failed due to the following error") ||
@@ -136,30 +226,24 @@ func decodeError(err error) error {
 		}
 		m := mapstructureLine.FindStringSubmatch(line)
 		if m == nil {
-			problems = append(problems, errors.New(line))
+			out = append(out, errors.New("config: "+line))
 			continue
 		}
-		key, msg := mapKey.ReplaceAllString(m[1], "upstreams.$1"), m[2]
-		if key == rootName {
-			key = "" // mapstructure 2.5 names the top level by its Go type
-		}
-		if names, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
-			for _, name := range strings.Split(names, ", ") {
-				k := joinKey(key, name)
-				if now, ok := renamedKeys[k]; ok {
-					problems = append(problems, fmt.Errorf("%s: no longer a key: %s", k, now))
-					continue
-				}
-				problems = append(problems, fmt.Errorf("%s: unknown key (check its spelling and where it is nested)", k))
-			}
-			continue
-		}
-		problems = append(problems, fmt.Errorf("%s: %s", key, msg))
+		out = append(out, Problem{Key: docKey(m[1]), Message: m[2]})
 	}
-	if len(problems) == 0 {
-		return fmt.Errorf("config: %w", err)
+	if len(out) == 0 {
+		return []error{fmt.Errorf("config: %w", err)}
 	}
-	return errors.Join(problems...)
+	return out
+}
+
+// docKey spells mapstructure's name of an upstream's key, "upstreams[gifts].url", as Validate
+// and the docs do: "upstreams.gifts.url".
+func docKey(key string) string {
+	if key == rootName {
+		return "" // mapstructure 2.5 names the top level by its Go type
+	}
+	return mapKey.ReplaceAllString(key, "upstreams.$1")
 }
 
 // renamedKeys says what replaced a key that older configs still carry.
@@ -173,13 +257,5 @@ var rootName = reflect.TypeFor[Config]().String()
 // mapstructureLine matches mapstructure's "'key' message" error lines.
 var mapstructureLine = regexp.MustCompile(`^'([^']*)' (.*)$`)
 
-// mapKey matches mapstructure's spelling of an upstream's key, "upstreams[gifts]", which
-// Validate and the docs spell "upstreams.gifts".
+// mapKey matches mapstructure's spelling of an upstream's key, "upstreams[gifts]".
 var mapKey = regexp.MustCompile(`^upstreams\[([^\]]*)\]`)
-
-func joinKey(parent, name string) string {
-	if parent == "" {
-		return name
-	}
-	return parent + "." + name
-}

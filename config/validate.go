@@ -21,33 +21,46 @@ const (
 	MinDeadline = 10 * time.Millisecond
 )
 
-// problems collects validation errors, each prefixed with the key it concerns.
+// Problem is one thing wrong with a config: the key it concerns and what to do about it.
+// Load and Validate join every Problem they find into one error.
+type Problem struct {
+	Key     string
+	Message string
+}
+
+func (p Problem) Error() string { return p.Key + ": " + p.Message }
+
+// problems collects validation errors, each naming the key it concerns.
 type problems []error
 
 func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	*p = append(*p, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
 }
 
 // Validate reports every problem in c at once, each naming its key and how to fix it.
 func (c *Config) Validate() error {
 	var p problems
-	c.validateServer(&p)
-	c.validateTencent(&p)
-	c.validatePolicy(&p, "defaults", c.Defaults, nil)
+	c.validate(&p)
+	return errors.Join(p...)
+}
+
+func (c *Config) validate(p *problems) {
+	c.validateServer(p)
+	c.validateTencent(p)
+	c.validatePolicy(p, "defaults", c.Defaults, nil)
 	if c.Defaults.Breaker != nil {
-		validateBreaker(&p, "defaults.breaker", *c.Defaults.Breaker, true)
+		validateBreaker(p, "defaults.breaker", *c.Defaults.Breaker, true)
 	}
-	c.validateUpstreams(&p)
-	c.validateRoutes(&p)
-	c.validateDelivery(&p)
-	c.validateTracing(&p)
+	c.validateUpstreams(p)
+	c.validateRoutes(p)
+	c.validateDelivery(p)
+	c.validateTracing(p)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		p.add("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
 	}
 	if !slices.Contains([]string{"json", "console"}, c.Log.Format) {
 		p.add("log.format", "%q is not one of json, console", c.Log.Format)
 	}
-	return errors.Join(p...)
 }
 
 func (c *Config) validateServer(p *problems) {
@@ -161,6 +174,7 @@ func (c *Config) validateTencent(p *problems) {
 		}
 	}
 	checkCIDRs(p, "tencent.allowed_cidrs", t.AllowedCIDRs)
+	c.validateApps(p)
 }
 
 // validatePolicy checks a policy; commands are the route's commands (nil for defaults),
@@ -315,11 +329,28 @@ func (c *Config) validateRoutes(p *problems) {
 	if len(c.Routes) == 0 {
 		p.add("routes", "none defined; add at least one, e.g. - commands: [\"*\"]")
 	}
-	seen := map[string]string{} // lowercased exact command or pattern -> key that defined it
+	// A command or pattern may appear once among the routes for every app, and once more
+	// in each app's own routes: the route naming the app wins over the one for every app.
+	type scoped struct{ app, pattern string }
+	seen := map[scoped]string{} // app ("" for every app) and lowercased pattern -> key that defined it
+	apps := c.appNames()
 	for i, r := range c.Routes {
 		key := fmt.Sprintf("routes[%d]", i)
 		if len(r.Commands) == 0 {
 			p.add(key+".commands", "is empty; list the commands this route serves")
+		}
+		scopes := []string{""}
+		if len(r.Apps) > 0 {
+			scopes = slices.Compact(slices.Sorted(slices.Values(r.Apps)))
+		}
+		for j, app := range r.Apps {
+			ak := fmt.Sprintf("%s.apps[%d]", key, j)
+			switch {
+			case !slices.Contains(apps, app):
+				p.add(ak, "%q is not an app served here (apps: %s)", app, strings.Join(apps, ", "))
+			case slices.Contains(r.Apps[:j], app):
+				p.add(ak, "%q is listed twice", app)
+			}
 		}
 		for j, cmd := range r.Commands {
 			ck := fmt.Sprintf("%s.commands[%d]", key, j)
@@ -327,11 +358,18 @@ func (c *Config) validateRoutes(p *problems) {
 				p.add(ck, "%v", err)
 				continue
 			}
-			lc := strings.ToLower(cmd)
-			if prev, dup := seen[lc]; dup {
-				p.add(ck, "%q is also served by %s; each command or pattern may appear once", cmd, prev)
+			for _, app := range scopes {
+				sk := scoped{app, strings.ToLower(cmd)}
+				prev, dup := seen[sk]
+				switch {
+				case dup && app == "":
+					p.add(ck, "%q is also served by %s; each command or pattern may appear once among the routes for every app", cmd, prev)
+				case dup:
+					p.add(ck, "%q is also served for app %s by %s; each command or pattern may appear once among an app's routes", cmd, app, prev)
+				default:
+					seen[sk] = ck
+				}
 			}
-			seen[lc] = ck
 		}
 		names := r.UpstreamNames()
 		if r.Upstream != "" && len(r.Upstreams) > 0 {
@@ -374,6 +412,16 @@ func (c *Config) validateRoutes(p *problems) {
 			validateFallback(p, key+".fallback (inherited from defaults)", *c.Defaults.Fallback, r.Commands)
 		}
 	}
+}
+
+// appNames returns the names of the apps served, in config order.
+func (c *Config) appNames() []string {
+	apps := c.Tencent.ServedApps()
+	names := make([]string, 0, len(apps))
+	for _, a := range apps {
+		names = append(names, a.Name)
+	}
+	return names
 }
 
 // checkPattern accepts an exact command, a prefix pattern ending in "*", or "*" alone.

@@ -3,6 +3,7 @@ package delivery
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"net/url"
 	"slices"
 	"strings"
@@ -18,12 +19,22 @@ var volatileParams = map[string]bool{"sign": true, "requesttime": true}
 // by Tencent, a redelivery, a restart, another router instance — so an upstream can drop
 // duplicates by it. 128 bits of SHA-256, hex.
 func EventID(command, rawQuery string, body []byte) string {
+	return idOf(eventHash(command, rawQuery, body))
+}
+
+// eventHash hashes the fields every event id is made of, separated by NULs.
+func eventHash(command, rawQuery string, body []byte) hash.Hash {
 	h := sha256.New()
 	h.Write([]byte(command))
 	h.Write([]byte{0})
 	h.Write([]byte(canonicalQuery(rawQuery)))
 	h.Write([]byte{0})
 	h.Write(body)
+	return h
+}
+
+// idOf is the first 128 bits of the hash, hex.
+func idOf(h hash.Hash) string {
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
@@ -53,7 +64,12 @@ func canonicalQuery(raw string) string {
 // JournalEventID is the idempotency key of a journaled fallback verdict. Tencent never
 // retries a before-callback, while two gifts of the same sender, gift and count in the same
 // second have the same body: so the request id, unique per callback received, is part of
-// it, and two such gifts are two entries.
+// it, and two such gifts are two entries. It is hashed after the body rather than appended to
+// the query, where the canonical form would take it for part of the last parameter — Sign or
+// RequestTime in Tencent's query — and leave it out.
 func JournalEventID(command, rawQuery string, body []byte, requestID string) string {
-	return EventID(command, rawQuery+"\x00"+requestID, body)
+	h := eventHash(command, rawQuery, body)
+	h.Write([]byte("\x00journal\x00"))
+	h.Write([]byte(requestID))
+	return idOf(h)
 }

@@ -32,13 +32,34 @@ func TestEventID(t *testing.T) {
 }
 
 // TestJournalEventIDTellsIdenticalGiftsApart: two gifts with the same body are two
-// callbacks, each journaled.
+// callbacks, each journaled, whatever Tencent's query looks like — in particular when it
+// ends with Sign or RequestTime, which the canonical query leaves out.
 func TestJournalEventIDTellsIdenticalGiftsApart(t *testing.T) {
+	const command = "Live.CallbackBeforeSendGift"
 	body := []byte(`{"CallbackCommand":"Live.CallbackBeforeSendGift","GiftWater":{"Time":1703589922,"GiftId":"g","Count":1}}`)
-	a := JournalEventID("Live.CallbackBeforeSendGift", "SdkAppid=1", body, "rid-1")
-	b := JournalEventID("Live.CallbackBeforeSendGift", "SdkAppid=1", body, "rid-2")
-	if a == b || a != JournalEventID("Live.CallbackBeforeSendGift", "SdkAppid=1", body, "rid-1") {
-		t.Errorf("journal ids %s, %s: want different for two requests, stable for one", a, b)
+	const tencentQuery = "SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift&contenttype=json&ClientIP=1.2.3.4&OptPlatform=RESTAPI"
+	const sign = "Sign=4c1b9e2c4f4b0d8e1a7c3f5e9b2d6a8c0e4f7a1b3c5d7e9f1a2b4c6d8e0f2a4b"
+	tests := []struct{ name, query string }{
+		{"bare app id", "SdkAppid=1"},
+		{"Tencent's order, RequestTime last", tencentQuery + "&" + sign + "&RequestTime=1703589922"},
+		{"Sign last", tencentQuery + "&RequestTime=1703589922&" + sign},
+		{"Sign and RequestTime first", "RequestTime=1703589922&" + sign + "&" + tencentQuery},
+		{"empty", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := JournalEventID(command, tt.query, body, "rid-1")
+			b := JournalEventID(command, tt.query, body, "rid-2")
+			if a == b {
+				t.Errorf("journal ids of requests rid-1 and rid-2 are both %s, want different", a)
+			}
+			if again := JournalEventID(command, tt.query, body, "rid-1"); again != a {
+				t.Errorf("journal id of rid-1 = %s then %s, want stable", a, again)
+			}
+			if ev := EventID(command, tt.query, body); ev == a {
+				t.Errorf("journal id %s = the callback's event id, want different", a)
+			}
+		})
 	}
 }
 

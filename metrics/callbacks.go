@@ -20,10 +20,11 @@ type routeSet struct {
 
 // upstreamSet caches an upstream's label children.
 type upstreamSet struct {
-	attempts  prometheus.Counter
-	retries   prometheus.Counter
-	mu        sync.RWMutex
-	responses map[int]prometheus.Counter // by status; 0 for none
+	attempts     prometheus.Counter
+	retries      prometheus.Counter
+	queryDropped prometheus.Counter
+	mu           sync.RWMutex
+	responses    map[int]prometheus.Counter // by status; 0 for none
 }
 
 // Observe records one answered callback. It is server.Observer's method and runs on the
@@ -125,9 +126,10 @@ func (m *Metrics) upstream(name string) *upstreamSet {
 	defer m.mu.Unlock()
 	if us = m.upstreams[name]; us == nil {
 		us = &upstreamSet{
-			attempts:  m.attempts.WithLabelValues(name),
-			retries:   m.retries.WithLabelValues(name),
-			responses: map[int]prometheus.Counter{},
+			attempts:     m.attempts.WithLabelValues(name),
+			retries:      m.retries.WithLabelValues(name),
+			queryDropped: m.queryDropped.WithLabelValues(name),
+			responses:    map[int]prometheus.Counter{},
 		}
 		m.upstreams[name] = us
 	}

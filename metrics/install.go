@@ -47,7 +47,7 @@ func (m *Metrics) Install(t *router.Table) {
 	for name := range m.upstreams {
 		if _, ok := t.Upstreams[name]; !ok {
 			delete(m.upstreams, name)
-			m.deleteSeries(prometheus.Labels{"upstream": name}, m.attempts, m.retries, m.responses, m.breakerTransitions)
+			m.deleteSeries(prometheus.Labels{"upstream": name}, m.attempts, m.retries, m.responses, m.queryDropped, m.breakerTransitions)
 		}
 	}
 }

@@ -36,6 +36,7 @@ type Metrics struct {
 	attempts           *prometheus.CounterVec   // upstream
 	responses          *prometheus.CounterVec   // upstream, status
 	retries            *prometheus.CounterVec   // upstream
+	queryDropped       *prometheus.CounterVec   // upstream
 	breakerTransitions *prometheus.CounterVec   // upstream, instance, to
 	reloads            prometheus.Counter
 	reloadFailures     prometheus.Counter
@@ -88,6 +89,9 @@ func New() *Metrics {
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "upstream_retries_total",
 		Help: "Attempts beyond the first for synchronous callbacks, by upstream."},
 		[]string{"upstream"})
+	m.queryDropped = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "upstream_query_params_dropped_total",
+		Help: "Incoming query parameters not forwarded because the upstream URL sets a parameter of that name itself, by upstream."},
+		[]string{"upstream"})
 	m.breakerTransitions = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "breaker_transitions_total",
 		Help: "Circuit breaker state changes per upstream instance, by the state entered."},
 		[]string{"upstream", "instance", "to"})
@@ -105,7 +109,7 @@ func New() *Metrics {
 	m.traces = newTraceCollector()
 	m.live = newLiveCollector()
 	m.own = []prometheus.Collector{m.callbacks, m.duration, m.fallbacks, m.rejections, m.attempts, m.responses,
-		m.retries, m.breakerTransitions, m.reloads, m.reloadFailures, m.lastReloadOK, m.asyncAge,
+		m.retries, m.queryDropped, m.breakerTransitions, m.reloads, m.reloadFailures, m.lastReloadOK, m.asyncAge,
 		m.shadow.results, m.shadow.duration, m.traces, m.live}
 	m.reg.MustRegister(m.own...)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

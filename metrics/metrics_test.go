@@ -212,6 +212,7 @@ func TestNamesListsEveryMetric(t *testing.T) {
 	for _, want := range []string{
 		"callback_router_callbacks_total", "callback_router_callback_duration_seconds", "callback_router_fallbacks_total",
 		"callback_router_upstream_attempts_total", "callback_router_upstream_responses_total", "callback_router_upstream_retries_total",
+		"callback_router_upstream_query_params_dropped_total",
 		"callback_router_breaker_state", "callback_router_breaker_transitions_total", "callback_router_route_in_flight",
 		"callback_router_config_reloads_total", "callback_router_config_reload_failures_total",
 		"callback_router_async_queue_depth", "callback_router_async_delivery_age_seconds",

@@ -30,6 +30,9 @@ type callState struct {
 	body     []byte
 	failure  error // why the last attempt's answer is unusable; nil when it is usable
 	refused  bool  // the last attempt was refused by breakers
+
+	querySender *sender // the instance query was merged for
+	query       string  // Tencent's query merged with that instance's own
 }
 
 type callStateKey struct{}

@@ -26,10 +26,12 @@ const (
 type sender struct {
 	client  *fasthttp.HostClient
 	baseURI string // scheme://host/path, without query
-	query   string // the instance URL's own query, "" when none
+	query   ownQuery
+	// onDrop, if set, is told of an incoming parameter left out because the URL sets it.
+	onDrop func(param, requestID string)
 }
 
-func newSender(u *url.URL, maxConns int, maxResponseBytes int64) *sender {
+func newSender(u *url.URL, maxConns int, maxResponseBytes int64, onDrop func(param, requestID string)) *sender {
 	isTLS := u.Scheme == "https"
 	addr := u.Host
 	if u.Port() == "" {
@@ -50,7 +52,8 @@ func newSender(u *url.URL, maxConns int, maxResponseBytes int64) *sender {
 			RetryIfErr: func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
 		},
 		baseURI: base.String(),
-		query:   u.RawQuery,
+		query:   newOwnQuery(u.RawQuery),
+		onDrop:  onDrop,
 	}
 }
 
@@ -74,14 +77,7 @@ func (s *sender) send(ctx context.Context, st *callState) (int, []byte, error) {
 
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.SetRequestURI(s.baseURI)
-	switch {
-	case s.query == "":
-		req.URI().SetQueryString(st.call.RawQuery)
-	case st.call.RawQuery == "":
-		req.URI().SetQueryString(s.query)
-	default:
-		req.URI().SetQueryString(s.query + "&" + st.call.RawQuery)
-	}
+	req.URI().SetQueryString(s.queryFor(st))
 	h := &req.Header
 	h.SetContentType("application/json")
 	h.Set("X-Request-Id", st.call.RequestID)
@@ -113,6 +109,16 @@ func (s *sender) send(ctx context.Context, st *callState) (int, []byte, error) {
 		return 0, nil, ErrTooLarge
 	}
 	return 0, nil, err
+}
+
+// queryFor returns the query the call sends to this instance, merged once per call and
+// instance: retries to the same instance neither merge nor report drops again.
+func (s *sender) queryFor(st *callState) string {
+	if st.querySender != s {
+		st.querySender = s
+		st.query = s.query.merge(st.call.RawQuery, st.call.RequestID, s.onDrop)
+	}
+	return st.query
 }
 
 // closeIdle closes the instance's idle connections (the upstream left the config).

@@ -26,6 +26,9 @@ type Spec struct {
 	MaxResponseBytes int64
 	// OnStateChange, if set, is told of every breaker transition.
 	OnStateChange StateChangeFunc
+	// OnQueryParamDropped, if set, is told of every incoming query parameter not sent
+	// because the instance URL sets it itself (see ownQuery).
+	OnQueryParamDropped QueryDropFunc
 	// Logger, if set, receives go-retryablehttp's own logs (it logs every request at debug
 	// level, which costs allocations on the hot path: leave it nil unless debugging).
 	Logger retryablehttp.LeveledLogger
@@ -54,15 +57,17 @@ func New(s Spec) (*Upstream, error) {
 		if err != nil {
 			return nil, fmt.Errorf("upstream %s: %w", s.Name, err)
 		}
-		name := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+		name := nameURL(u).String()
 		up.instances = append(up.instances, &instance{
 			url:     u,
 			name:    name,
 			breaker: newBreaker(s.Name, name, s.Breaker, s.OnStateChange),
-			sender:  newSender(u, s.MaxConns, s.MaxResponseBytes),
+			sender:  newSender(u, s.MaxConns, s.MaxResponseBytes, dropReporter(s)),
 		})
 	}
-	up.template = &http.Request{Method: http.MethodPost, URL: up.instances[0].url, Header: http.Header{}}
+	// The template's URL is what net/http and go-retryablehttp print in their errors and logs:
+	// the instance's name, never its userinfo or query, which may hold credentials.
+	up.template = &http.Request{Method: http.MethodPost, URL: nameURL(up.instances[0].url), Header: http.Header{}}
 	up.client = &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport: &poolTransport{up: up},
@@ -171,7 +176,7 @@ func (u *Upstream) Forward(ctx context.Context, deadline time.Time, call *Call) 
 	if resp != nil {
 		resp.Body.Close()
 	}
-	res := Result{Status: st.status, Attempts: st.attempts, Instance: st.instance, Err: err}
+	res := Result{Status: st.status, Attempts: st.attempts, Instance: st.instance, Err: connectionError(err)}
 	switch {
 	case err == nil && st.failure == nil && resp != nil:
 		res.Body = st.body
@@ -181,6 +186,28 @@ func (u *Upstream) Forward(ctx context.Context, deadline time.Time, call *Call) 
 	}
 	res.Reason = failureReason(ctx, st, res.Err)
 	return res
+}
+
+// dropReporter binds the upstream's name to its OnQueryParamDropped, nil when there is none.
+func dropReporter(s Spec) func(param, requestID string) {
+	if s.OnQueryParamDropped == nil {
+		return nil
+	}
+	return func(param, requestID string) { s.OnQueryParamDropped(s.Name, param, requestID) }
+}
+
+// nameURL is u without userinfo, query or fragment: how an instance is named in logs,
+// metrics and errors, since the rest may carry credentials.
+func nameURL(u *url.URL) *url.URL { return &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path} }
+
+// connectionError strips net/http's `Post "<url>": ` wrapping from err. Its URL is the
+// template's, not the instance the attempt went to (Result.Instance names that one), and the
+// cause is all an operator needs.
+func connectionError(err error) error {
+	if uerr, ok := err.(*url.Error); ok {
+		return uerr.Err
+	}
+	return err
 }
 
 // failureReason names why a forward failed, in the order that explains it best to an

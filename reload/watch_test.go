@@ -74,14 +74,16 @@ func TestInvalidFileIsRefusedAndTheRunningConfigStays(t *testing.T) {
 		}
 	}})
 	before := tg.Table()
-	// Two problems: a deadline past the 2 s window, and a route naming a missing upstream.
-	bad := strings.Replace(deadlineConfig("2500ms"), `- commands: ["*"]`, "- commands: [\"*\"]\n    upstream: nope", 1)
+	// Three problems: a misspelt key (which must not hide the others), a deadline past the
+	// 2 s window, and a route naming a missing upstream.
+	bad := strings.Replace(deadlineConfig("2500ms"), `- commands: ["*"]`, "- commands: [\"*\"]\n    upstream: nope", 1) +
+		"defaults: {dedline: 1s}\n"
 	writeRename(t, file, bad)
 	eventually(t, "the refusal", func() bool { return fails.Load() == 1 })
 	if tg.Table() != before {
 		t.Errorf("the running table was replaced by an invalid file")
 	}
-	for _, key := range []string{"routes[0].deadline", "routes[1].upstream"} {
+	for _, key := range []string{"defaults.dedline", "routes[0].deadline", "routes[1].upstream"} {
 		if !contains(logs.String(), key) {
 			t.Errorf("the log does not name %s:\n%s", key, logs)
 		}

@@ -8,11 +8,12 @@ import (
 	"github.com/callback-router/callback-router/router"
 )
 
-// BenchmarkLookup routes the kinds of command Tencent sends against a table shaped like a
-// production config: exact names, patterns and a catch-all.
+// BenchmarkLookup finds the app of a callback's SdkAppid and routes the kinds of command
+// Tencent sends against a table shaped like a production config: exact names, patterns and a
+// catch-all, in the single-app form and with two apps whose routes differ.
 func BenchmarkLookup(b *testing.B) {
-	cfg, err := config.Parse(strings.NewReader(`
-upstreams: {up: {url: "http://127.0.0.1:1"}}
+	const routes = `
+upstreams: {up: {url: "http://127.0.0.1:1"}, staging: {url: "http://127.0.0.1:2"}}
 routes:
   - commands: ["Live.CallbackBeforeSendGift"]
     upstream: up
@@ -22,22 +23,40 @@ routes:
     upstream: up
     async: true
   - commands: ["*"]
-`))
-	if err != nil {
-		b.Fatal(err)
-	}
-	t, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, cmd := range []string{"Live.CallbackBeforeSendGift", "Live.CallbackAfterEndBattle", "State.StateChange"} {
-		b.Run(cmd, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if t.Lookup(cmd).Route == nil {
-					b.Fatal("no route")
+`
+	for _, form := range []struct{ name, tencent string }{
+		{"single-app", "tencent: {sdk_app_ids: [1400000001]}"},
+		{"apps", `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod}
+    - {sdk_app_id: 1400000002, name: staging}`},
+	} {
+		yaml := form.tencent + routes
+		if form.name == "apps" {
+			yaml += `
+  - commands: ["Live.CallbackBeforeSendGift", "Live.CallbackAfter*"]
+    apps: [staging]
+    upstream: staging
+`
+		}
+		cfg, err := config.Parse(strings.NewReader(yaml))
+		if err != nil {
+			b.Fatal(err)
+		}
+		t, err := router.Compile(cfg, router.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, cmd := range []string{"Live.CallbackBeforeSendGift", "Live.CallbackAfterEndBattle", "State.StateChange"} {
+			b.Run(form.name+"/"+cmd, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if t.Lookup(t.App("1400000001"), cmd).Route == nil {
+						b.Fatal("no route")
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -21,54 +21,95 @@ type Match struct {
 	By string
 	// Pattern is the route pattern that matched, "" for ByNone.
 	Pattern string
+	// ForApp is set when the route names the callback's app (routes[].apps) rather than
+	// admitting every app.
+	ForApp bool
+	// Over is the route for every app with the same pattern that the app's own route beat,
+	// nil when there is none.
+	Over *Route
 }
 
-type prefixRoute struct {
-	prefix  string
+// entry is one pattern of one route in an app's matcher.
+type entry struct {
 	pattern string
+	prefix  string // the pattern without its "*", for prefix patterns
 	route   *Route
+	forApp  bool
+	over    *Route
 }
 
-// matcher finds the most specific route for a command: an exact name, else the longest
-// matching prefix pattern, else "*". Names match ignoring case: the exact spelling Tencent
-// sends is found by one map lookup, and only a miss pays for the case-insensitive scan (routes
-// are few, and a scan allocates nothing where lower-casing the command would).
+func (e *entry) match(by string) Match {
+	return Match{Route: e.route, By: by, Pattern: e.pattern, ForApp: e.forApp, Over: e.over}
+}
+
+// matcher finds the most specific route for a command among the routes that admit one app:
+// an exact name, else the longest matching prefix pattern, else "*". Names match ignoring
+// case: the exact spelling Tencent sends is found by one map lookup, and only a miss pays for
+// the case-insensitive scan (routes are few, and a scan allocates nothing where lower-casing
+// the command would). Every app has its own matcher, so the request path never weighs the
+// apps of a route.
 type matcher struct {
-	exact    map[string]*Route
-	exactAll []prefixRoute // the exact patterns again, for the case-insensitive scan
-	prefixes []prefixRoute // longest first
-	catchAll *Route
+	exact    map[string]*entry
+	exactAll []*entry // the exact patterns again, for the case-insensitive scan
+	prefixes []*entry // longest first
+	catchAll *entry
 }
 
-func (m *matcher) add(pattern string, r *Route) {
-	switch {
-	case pattern == "*":
-		m.catchAll = r
-	case strings.HasSuffix(pattern, "*"):
-		m.prefixes = append(m.prefixes, prefixRoute{prefix: strings.TrimSuffix(pattern, "*"), pattern: pattern, route: r})
-		slices.SortStableFunc(m.prefixes, func(a, b prefixRoute) int { return cmp.Compare(len(b.prefix), len(a.prefix)) })
-	default:
-		m.exact[pattern] = r
-		m.exactAll = append(m.exactAll, prefixRoute{pattern: pattern, route: r})
+// newMatcher builds the matcher of one app from its routes' patterns. A pattern of a route
+// naming the app replaces the same pattern (ignoring case) of a route for every app; config
+// validation leaves no other repeated pattern.
+func newMatcher(entries []entry) matcher {
+	byPattern := map[string]*entry{}
+	var order []*entry
+	for _, e := range entries {
+		key := strings.ToLower(e.pattern)
+		if prev, ok := byPattern[key]; ok {
+			switch {
+			case e.forApp && !prev.forApp:
+				over := prev.route
+				*prev = e
+				prev.over = over
+			case prev.forApp && !e.forApp:
+				prev.over = e.route
+			}
+			continue
+		}
+		byPattern[key] = &e
+		order = append(order, &e)
 	}
+	m := matcher{exact: map[string]*entry{}}
+	for _, e := range order {
+		switch {
+		case e.pattern == "*":
+			m.catchAll = e
+		case strings.HasSuffix(e.pattern, "*"):
+			e.prefix = strings.TrimSuffix(e.pattern, "*")
+			m.prefixes = append(m.prefixes, e)
+		default:
+			m.exact[e.pattern] = e
+			m.exactAll = append(m.exactAll, e)
+		}
+	}
+	slices.SortStableFunc(m.prefixes, func(a, b *entry) int { return cmp.Compare(len(b.prefix), len(a.prefix)) })
+	return m
 }
 
 func (m *matcher) lookup(command string) Match {
-	if r, ok := m.exact[command]; ok {
-		return Match{Route: r, By: ByExact, Pattern: command}
+	if e, ok := m.exact[command]; ok {
+		return e.match(ByExact)
 	}
 	for _, e := range m.exactAll {
 		if strings.EqualFold(e.pattern, command) {
-			return Match{Route: e.route, By: ByExact, Pattern: e.pattern}
+			return e.match(ByExact)
 		}
 	}
-	for _, p := range m.prefixes {
-		if len(command) >= len(p.prefix) && strings.EqualFold(command[:len(p.prefix)], p.prefix) {
-			return Match{Route: p.route, By: ByPrefix, Pattern: p.pattern}
+	for _, e := range m.prefixes {
+		if len(command) >= len(e.prefix) && strings.EqualFold(command[:len(e.prefix)], e.prefix) {
+			return e.match(ByPrefix)
 		}
 	}
 	if m.catchAll != nil {
-		return Match{Route: m.catchAll, By: ByCatchAll, Pattern: "*"}
+		return m.catchAll.match(ByCatchAll)
 	}
 	return Match{By: ByNone}
 }

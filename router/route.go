@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +14,8 @@ type Route struct {
 	// Name labels the route in logs and metrics: the name from config, else its first command.
 	Name     string
 	Commands []string
+	// Apps are the names of the apps the route admits; empty admits every app.
+	Apps []string
 	// Upstreams are called in order; a synchronous route has at most one, an async route
 	// delivers to each (fan-out). Empty means the route answers from config alone.
 	Upstreams []*proxy.Upstream
@@ -32,6 +35,11 @@ type Route struct {
 	MaxInFlight    int64
 
 	inFlight atomic.Int64
+}
+
+// Admits reports whether the route serves callbacks of the named app.
+func (r *Route) Admits(app string) bool {
+	return len(r.Apps) == 0 || slices.Contains(r.Apps, app)
 }
 
 // Upstream returns the upstream of a synchronous route, nil when it has none.

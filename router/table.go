@@ -3,7 +3,6 @@ package router
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,11 +24,11 @@ type Table struct {
 	// Upstreams by (lower-cased) name.
 	Upstreams map[string]*proxy.Upstream
 
+	// Apps are the apps served, in config order, each with its secrets and its routes.
+	Apps []*App
 	// Ingress settings.
 	Path         string
-	Tokens       []string
 	MaxClockSkew time.Duration
-	sdkAppIDs    map[string]struct{} // decimal strings, compared without parsing
 	// Window is how long Tencent waits for an answer (tencent.window): whatever the router
 	// does before answering, storing a callback included, must end inside it.
 	Window time.Duration
@@ -37,6 +36,9 @@ type Table struct {
 	// LoadedAt is when the table was compiled.
 	LoadedAt time.Time
 
+	apps   map[string]*App // by decimal SdkAppid
+	anyApp *App            // serves every SdkAppid (single-app form without ids), else nil
+	// matcher holds the routes for every app: the routes of a callback whose app is not known.
 	matcher matcher
 	specs   map[string]proxy.Spec // what each upstream was built from, to reuse it on reload
 }
@@ -45,6 +47,9 @@ type Table struct {
 type Options struct {
 	// OnBreakerChange is told of every breaker transition.
 	OnBreakerChange proxy.StateChangeFunc
+	// OnQueryParamDropped is told of every incoming query parameter an upstream URL's own
+	// parameter shadowed.
+	OnQueryParamDropped proxy.QueryDropFunc
 	// RetryLogger, if set, receives go-retryablehttp's logs (debugging only).
 	RetryLogger retryablehttp.LeveledLogger
 	// Previous is the table being replaced, if any: an upstream whose spec did not change is
@@ -58,26 +63,22 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 		Config:       cfg,
 		Upstreams:    make(map[string]*proxy.Upstream, len(cfg.Upstreams)),
 		Path:         cfg.Server.Path,
-		Tokens:       cfg.Tencent.Tokens(),
 		Window:       cfg.Tencent.Window,
 		MaxClockSkew: cfg.Tencent.MaxClockSkew,
-		sdkAppIDs:    make(map[string]struct{}, len(cfg.Tencent.SdkAppIDs)),
 		LoadedAt:     time.Now(),
-		matcher:      matcher{exact: map[string]*Route{}},
+		apps:         map[string]*App{},
 		specs:        make(map[string]proxy.Spec, len(cfg.Upstreams)),
-	}
-	for _, id := range cfg.Tencent.SdkAppIDs {
-		t.sdkAppIDs[strconv.FormatUint(id, 10)] = struct{}{}
 	}
 	for name, u := range cfg.Upstreams {
 		spec := proxy.Spec{
-			Name:             name,
-			URLs:             u.Instances(),
-			Breaker:          breakerSettings(cfg.Defaults.Breaker, u.Breaker),
-			MaxConns:         u.MaxConns,
-			MaxResponseBytes: u.MaxResponseBytes,
-			OnStateChange:    opts.OnBreakerChange,
-			Logger:           opts.RetryLogger,
+			Name:                name,
+			URLs:                u.Instances(),
+			Breaker:             breakerSettings(cfg.Defaults.Breaker, u.Breaker),
+			MaxConns:            u.MaxConns,
+			MaxResponseBytes:    u.MaxResponseBytes,
+			OnStateChange:       opts.OnBreakerChange,
+			OnQueryParamDropped: opts.OnQueryParamDropped,
+			Logger:              opts.RetryLogger,
 		}
 		up := reuse(opts.Previous, spec)
 		if up == nil {
@@ -89,16 +90,23 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 		t.Upstreams[name] = up
 		t.specs[name] = spec
 	}
+	patterns := make([][]string, len(cfg.Routes))
+	var common []entry
 	for i, rc := range cfg.Routes {
 		r, err := t.compileRoute(cfg, i, rc)
 		if err != nil {
 			return nil, err
 		}
 		t.Routes = append(t.Routes, r)
-		for _, pattern := range rc.Commands {
-			t.matcher.add(pattern, r)
+		patterns[i] = rc.Commands
+		if len(r.Apps) == 0 {
+			for _, p := range rc.Commands {
+				common = append(common, entry{pattern: p, route: r})
+			}
 		}
 	}
+	t.matcher = newMatcher(common)
+	t.compileApps(cfg, patterns)
 	t.NoRoute = t.policyRoute("no_route", cfg.Defaults, cfg.Defaults)
 	return t, nil
 }
@@ -110,6 +118,7 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	}
 	r := t.policyRoute(name, cfg.Defaults, rc.Policy)
 	r.Commands = slices.Clone(rc.Commands)
+	r.Apps = slices.Clone(rc.Apps)
 	r.Async, r.Ordered, r.Journal = rc.Async, rc.Ordered, rc.Journal
 	for _, un := range rc.UpstreamNames() {
 		up, ok := t.Upstreams[lower(un)]
@@ -172,25 +181,19 @@ func breakerSettings(def, own *config.Breaker) proxy.BreakerSettings {
 	return proxy.BreakerSettings{ConsecutiveFailures: b.ConsecutiveFailures, OpenFor: b.OpenFor, HalfOpenRequests: b.HalfOpenRequests}
 }
 
-// Lookup returns the route a command takes and why.
-func (t *Table) Lookup(command string) Match {
-	m := t.matcher.lookup(command)
+// Lookup returns the route a command of the app takes and why: among the routes that admit
+// the app, the most specific command wins, and at equal specificity the route naming the app.
+// A nil app (not known) sees only the routes for every app.
+func (t *Table) Lookup(app *App, command string) Match {
+	mt := &t.matcher
+	if app != nil {
+		mt = &app.matcher
+	}
+	m := mt.lookup(command)
 	if m.Route == nil {
 		m.Route = t.NoRoute
 	}
 	return m
 }
-
-// ServesApp reports whether callbacks of this SdkAppid are served; all are when none is listed.
-func (t *Table) ServesApp(sdkAppID string) bool {
-	if len(t.sdkAppIDs) == 0 {
-		return true
-	}
-	_, ok := t.sdkAppIDs[sdkAppID]
-	return ok
-}
-
-// ServesAnyApp reports whether the config lists no SdkAppid, so every app is served.
-func (t *Table) ServesAnyApp() bool { return len(t.sdkAppIDs) == 0 }
 
 func lower(s string) string { return strings.ToLower(s) }

@@ -73,7 +73,7 @@ func TestLookupPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := table.Lookup(tt.command)
+			m := table.Lookup(table.Apps[0], tt.command)
 			if m.Route == nil {
 				t.Fatalf("Lookup(%q).Route = nil", tt.command)
 			}
@@ -106,7 +106,7 @@ routes:
 `)
 	for _, command := range []string{"Group.CallbackBeforeSendMsg", "Brand.New", "", "Live.CallbackBeforeSendGift2"} {
 		t.Run(command, func(t *testing.T) {
-			m := table.Lookup(command)
+			m := table.Lookup(table.Apps[0], command)
 			if got, want := m.By, router.ByNone; got != want {
 				t.Errorf("Lookup(%q) by: got %q, want %q", command, got, want)
 			}
@@ -227,7 +227,7 @@ routes:
 	}
 	for _, tt := range tests {
 		t.Run(tt.command, func(t *testing.T) {
-			v := table.Lookup(tt.command).Route.Fallback
+			v := table.Lookup(table.Apps[0], tt.command).Route.Fallback
 			if got, want := v.Action(), tt.wantAction; got != want {
 				t.Errorf("Action(): got %q, want %q", got, want)
 			}
@@ -292,7 +292,7 @@ routes:
 	if got, want := table.Path, "/tencent"; got != want {
 		t.Errorf("Path: got %q, want %q", got, want)
 	}
-	if got, want := strings.Join(table.Tokens, ","), "live-token,chat-token"; got != want {
+	if got, want := strings.Join(table.Apps[0].Tokens, ","), "live-token,chat-token"; got != want {
 		t.Errorf("Tokens: got %q, want %q", got, want)
 	}
 	if got, want := table.MaxClockSkew, 30*time.Second; got != want {
@@ -319,9 +319,9 @@ routes: [{commands: ["*"], upstream: gifts}]
 	}
 }
 
-func TestServesApp(t *testing.T) {
+func TestApp(t *testing.T) {
 	listed := compile(t, `
-tencent: {sdk_app_ids: [1400000001, 1600000002]}
+tencent: {sdk_app_ids: [1400000001, 1600000002], auth_token: shared}
 upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
 routes: [{commands: ["*"]}]
 `)
@@ -329,25 +329,60 @@ routes: [{commands: ["*"]}]
 upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
 routes: [{commands: ["*"]}]
 `)
+	apps := compile(t, `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod, tokens: [p0, p1], trtc_key: pk}
+    - {sdk_app_id: 1400000002, name: staging, tokens: [s0]}
+upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
+routes: [{commands: ["*"]}]
+`)
 	tests := []struct {
-		name     string
-		table    *router.Table
-		sdkAppID string
-		want     bool
+		name       string
+		table      *router.Table
+		sdkAppID   string
+		wantName   string // "" when not served
+		wantTokens string
+		wantKey    string
 	}{
-		{name: "listed", table: listed, sdkAppID: "1400000001", want: true},
-		{name: "second listed", table: listed, sdkAppID: "1600000002", want: true},
-		{name: "not listed", table: listed, sdkAppID: "1400000003", want: false},
-		{name: "empty", table: listed, sdkAppID: "", want: false},
-		{name: "leading zero is another string", table: listed, sdkAppID: "01400000001", want: false},
-		{name: "not a number", table: listed, sdkAppID: "abc", want: false},
-		{name: "any app when none listed", table: anyApp, sdkAppID: "1400000003", want: true},
-		{name: "even empty when none listed", table: anyApp, sdkAppID: "", want: true},
+		{name: "listed", table: listed, sdkAppID: "1400000001", wantName: "1400000001", wantTokens: "shared"},
+		{name: "second listed shares the tokens", table: listed, sdkAppID: "1600000002", wantName: "1600000002", wantTokens: "shared"},
+		{name: "not listed", table: listed, sdkAppID: "1400000003"},
+		{name: "empty", table: listed, sdkAppID: ""},
+		{name: "leading zero is another string", table: listed, sdkAppID: "01400000001"},
+		{name: "not a number", table: listed, sdkAppID: "abc"},
+		{name: "any app when none listed", table: anyApp, sdkAppID: "1400000003", wantName: "any"},
+		{name: "even empty when none listed", table: anyApp, sdkAppID: "", wantName: "any"},
+		{name: "apps: prod", table: apps, sdkAppID: "1400000001", wantName: "prod", wantTokens: "p0,p1", wantKey: "pk"},
+		{name: "apps: staging has its own tokens only", table: apps, sdkAppID: "1400000002", wantName: "staging", wantTokens: "s0"},
+		{name: "apps: not served", table: apps, sdkAppID: "1400000003"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, want := tt.table.ServesApp(tt.sdkAppID), tt.want; got != want {
-				t.Errorf("ServesApp(%q) = %v, want %v", tt.sdkAppID, got, want)
+			a := tt.table.App(tt.sdkAppID)
+			if tt.wantName == "" {
+				if a != nil {
+					t.Errorf("App(%q) = %q, want nil (not served)", tt.sdkAppID, a.Name)
+				}
+				return
+			}
+			if a == nil {
+				t.Fatalf("App(%q) = nil, want %q", tt.sdkAppID, tt.wantName)
+			}
+			if got, want := a.Name, tt.wantName; got != want {
+				t.Errorf("App(%q).Name = %q, want %q", tt.sdkAppID, got, want)
+			}
+			if got, want := strings.Join(a.Tokens, ","), tt.wantTokens; got != want {
+				t.Errorf("App(%q).Tokens = %q, want %q", tt.sdkAppID, got, want)
+			}
+			if got, want := strings.Join(a.TokenLabels, ","), labels(len(a.Tokens)); got != want {
+				t.Errorf("App(%q).TokenLabels = %q, want %q", tt.sdkAppID, got, want)
+			}
+			if got, want := a.TRTCKey, tt.wantKey; got != want {
+				t.Errorf("App(%q).TRTCKey = %q, want %q", tt.sdkAppID, got, want)
+			}
+			if got := tt.table.AppNamed(tt.wantName); got != a {
+				t.Errorf("AppNamed(%q) is not App(%q)", tt.wantName, tt.sdkAppID)
 			}
 		})
 	}
@@ -357,6 +392,18 @@ routes: [{commands: ["*"]}]
 	if got, want := anyApp.ServesAnyApp(), true; got != want {
 		t.Errorf("ServesAnyApp() without ids = %v, want %v", got, want)
 	}
+	if got, want := apps.ServesAnyApp(), false; got != want {
+		t.Errorf("ServesAnyApp() with apps = %v, want %v", got, want)
+	}
+}
+
+// labels returns "0,1,…,n-1".
+func labels(n int) string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprint(i))
+	}
+	return strings.Join(out, ",")
 }
 
 const limited = `

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
@@ -24,6 +25,9 @@ const (
 	DecisionQueued   = "queued"   // async route: acknowledged, delivery in the background
 	DecisionRejected = "rejected" // refused before routing (4xx)
 )
+
+// AppNone is the app label of a callback refused before its app was known.
+const AppNone = config.NoAppName
 
 // Reasons the router answers from a route's fallback on its own account; the proxy package
 // names the upstream's failures.
@@ -55,24 +59,37 @@ func NewHandler(t *atomic.Pointer[router.Table], q delivery.Queue, log zerolog.L
 // outcome is what the log line of a callback says.
 type outcome struct {
 	command, sdkAppID string
-	route, upstream   string
-	instance          string
-	attempts          int
-	upstreamStatus    int
-	decision          string
-	reason            proxy.Reason
-	rejectCode        string
-	err               error
-	latency           time.Duration
+	// app is the callback's app, nil until the SdkAppid is found among the served ones.
+	app *router.App
+	// tokenSlot is the position of the app's token that verified the Sign, -1 when none did
+	// (an app served unsigned, or a refusal).
+	tokenSlot       int
+	route, upstream string
+	instance        string
+	attempts        int
+	upstreamStatus  int
+	decision        string
+	reason          proxy.Reason
+	rejectCode      string
+	err             error
+	latency         time.Duration
 	// journal is the route whose fallback verdict is to be journaled, nil when none is.
 	journal *router.Route
+}
+
+// appName is the app label of the callback: "none" until its app is known.
+func (o *outcome) appName() string {
+	if o.app == nil {
+		return AppNone
+	}
+	return o.app.Name
 }
 
 // Handle answers one callback into out.
 func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	t := h.table.Load() // one snapshot for the whole callback, whatever reloads meanwhile
 	out.RequestID = h.ids.next()
-	var o outcome
+	o := outcome{tokenSlot: -1}
 	h.serve(ctx, t, in, out, &o)
 	out.Close = out.Close || h.draining.Load()
 	if o.journal != nil {
@@ -87,7 +104,7 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 func (h *Handler) observe(in *Inbound, out *Outbound, o *outcome) {
 	h.obs.Observe(Event{
 		Received: in.Received, Latency: o.latency, RequestID: out.RequestID,
-		Command: o.command, Route: o.route, Upstream: o.upstream, Instance: o.instance,
+		App: o.appName(), TokenSlot: o.tokenSlot, Command: o.command, Route: o.route, Upstream: o.upstream, Instance: o.instance,
 		Attempts: o.attempts, UpstreamStatus: o.upstreamStatus, Status: out.Status,
 		Decision: o.decision, Reason: o.reason, RejectCode: o.rejectCode,
 	})
@@ -98,7 +115,7 @@ func (h *Handler) observe(in *Inbound, out *Outbound, o *outcome) {
 func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err error) {
 	in := Inbound{Received: h.now(), RemoteIP: remoteIP}
 	out.RequestID = h.ids.next()
-	o := outcome{}
+	o := outcome{tokenSlot: -1}
 	h.rejectWith(out, &o, rej)
 	o.err = err
 	h.logCallback(&in, out, &o)
@@ -109,14 +126,14 @@ func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err err
 // was read. It is counted, not logged: refusals come in floods, and the listener logs a
 // summary instead.
 func (h *Handler) observeRefusal(status int, code string) {
-	h.obs.Observe(Event{Received: h.now(), Status: status, Decision: DecisionRejected, RejectCode: code})
+	h.obs.Observe(Event{Received: h.now(), App: AppNone, TokenSlot: -1, Status: status, Decision: DecisionRejected, RejectCode: code})
 }
 
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	// 1. Checks, in the order the design fixes, before any upstream is called.
 	q := tencent.ParseQuery(in.RawQuery)
 	o.sdkAppID = q.SdkAppID
-	if rej := h.check(t, in, &q); rej != nil {
+	if rej := h.check(t, in, &q, o); rej != nil {
 		h.rejectWith(out, o, rej)
 		return
 	}
@@ -134,7 +151,7 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	}
 
 	// 2. Route.
-	m := t.Lookup(o.command)
+	m := t.Lookup(o.app, o.command)
 	r := m.Route
 	o.route = r.Name
 	if m.By == router.ByNone || len(r.Upstreams) == 0 {
@@ -179,8 +196,8 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 }
 
 // check runs the ingress checks in order: source, path, method, size, an ambiguous query,
-// app, signature.
-func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query) *rejection {
+// app, signature. It sets the callback's app, and the token that verified it, in o.
+func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query, o *outcome) *rejection {
 	switch {
 	case !h.sources.policy(t).allows(in.RemoteIP, in.ForwardedFor):
 		return errSource
@@ -192,13 +209,17 @@ func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query) *rejecti
 		return errTooLarge
 	case q.Conflict != "":
 		return reject(http.StatusBadRequest, "ambiguous_query", q.Conflict+" appears more than once with different values", nil)
-	case !t.ServesApp(q.SdkAppID):
+	}
+	if o.app = t.App(q.SdkAppID); o.app == nil {
 		return reject(http.StatusForbidden, "app_not_served", "SdkAppid is not served here", nil)
 	}
-	if len(t.Tokens) > 0 {
-		if err := tencent.VerifySign(t.Tokens, q.Sign, q.RequestTime, h.now(), t.MaxClockSkew); err != nil {
+	if len(o.app.Tokens) > 0 {
+		// Only the app's own tokens: a token of another app does not sign this one's callbacks.
+		slot, err := tencent.VerifySign(o.app.Tokens, q.Sign, q.RequestTime, h.now(), t.MaxClockSkew)
+		if err != nil {
 			return reject(http.StatusUnauthorized, "bad_signature", err.Error(), err)
 		}
+		o.tokenSlot = slot
 	}
 	return nil
 }
@@ -301,6 +322,7 @@ func (h *Handler) logCallback(in *Inbound, out *Outbound, o *outcome) {
 		return
 	}
 	e.Str("request_id", out.RequestID).
+		Str("app", o.appName()).
 		Str("command", o.command).
 		Str("sdk_app_id", o.sdkAppID).
 		Str("route", o.route).

@@ -62,3 +62,35 @@ func TestOneLogLinePerCallback(t *testing.T) {
 		}
 	}
 }
+
+// TestUpstreamURLSecretsStayOutOfLogs: an upstream URL's query may carry a credential (an
+// api_key; config refuses userinfo); when the upstream refuses or resets the connection, the
+// callback's log line names the failure without it.
+func TestUpstreamURLSecretsStayOutOfLogs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		addr func(t *testing.T) string
+	}{
+		{"connection refused", func(t *testing.T) string { return upstreamtest.DeadAddr(t) }},
+		{"connection reset", func(t *testing.T) string {
+			return strings.TrimPrefix(upstreamtest.Start(t, upstreamtest.Reset()).URL, "http://")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := "http://" + tc.addr(t) + "/gifts?api_key=SECRET"
+			r := startRouter(t, configFor(giftCommand, url, giftDeny))
+			if got := r.post(t, giftCommand, giftBody); got.Fallback != "upstream_error" {
+				t.Fatalf("fallback = %q, want upstream_error", got.Fallback)
+			}
+			logs := r.logs.String()
+			if !strings.Contains(logs, `"error":`) {
+				t.Fatalf("no error logged for the failed upstream:\n%s", logs)
+			}
+			for _, secret := range []string{"SECRET", "api_key"} {
+				if strings.Contains(logs, secret) {
+					t.Errorf("log contains %q:\n%s", secret, logs)
+				}
+			}
+		})
+	}
+}

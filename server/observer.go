@@ -21,6 +21,12 @@ type Event struct {
 	Latency  time.Duration
 
 	RequestID string
+	// App is the name of the callback's app, AppNone when it was refused before its app was
+	// known. Apps come from the config, so the label is bounded.
+	App string
+	// TokenSlot is the position, in the app's tokens, of the token that verified the
+	// callback's Sign; -1 when none did (the app is served unsigned, or it was refused).
+	TokenSlot int
 	// Command is as Tencent (or anyone) sent it: unbounded, so an observer that uses it as a
 	// metric label must bound it first.
 	Command  string

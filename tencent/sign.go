@@ -35,34 +35,37 @@ func signSum(token, requestTime string) [sha256.Size]byte {
 }
 
 // VerifySign checks sign and requestTime against each of tokens (the Live and Chat planes may
-// use different tokens) and against now within maxSkew. The digest compare runs in constant
-// time, and every token is tried whatever the outcome of the others, so the time taken does
-// not tell which token, if any, came close.
-func VerifySign(tokens []string, sign, requestTime string, now time.Time, maxSkew time.Duration) error {
+// use different tokens, and a rotation needs the old and the new one) and against now within
+// maxSkew, and returns the position in tokens of the token that signed. The digest compare
+// runs in constant time, and every token is tried whatever the outcome of the others, so the
+// time taken does not tell which token, if any, came close.
+func VerifySign(tokens []string, sign, requestTime string, now time.Time, maxSkew time.Duration) (int, error) {
 	if sign == "" || requestTime == "" {
-		return ErrSignMissing
+		return -1, ErrSignMissing
 	}
 	var given [sha256.Size]byte
 	if len(sign) != hex.EncodedLen(sha256.Size) {
-		return ErrSignMalformed
+		return -1, ErrSignMalformed
 	}
 	if _, err := hex.Decode(given[:], []byte(sign)); err != nil {
-		return ErrSignMalformed
+		return -1, ErrSignMalformed
 	}
 	sec, err := strconv.ParseInt(requestTime, 10, 64)
 	if err != nil {
-		return ErrRequestTimeBad
+		return -1, ErrRequestTimeBad
 	}
 	if skew := now.Sub(time.Unix(sec, 0)); skew > maxSkew || skew < -maxSkew {
-		return ErrRequestSkewed
+		return -1, ErrRequestSkewed
 	}
-	match := 0
-	for _, token := range tokens {
+	slot := -1
+	for i, token := range tokens {
 		want := signSum(token, requestTime)
-		match |= subtle.ConstantTimeCompare(want[:], given[:])
+		eq := subtle.ConstantTimeCompare(want[:], given[:])
+		// The first matching position, chosen without a branch on the comparison.
+		slot = subtle.ConstantTimeSelect(eq&subtle.ConstantTimeEq(int32(slot), -1), i, slot)
 	}
-	if match != 1 {
-		return ErrSignMismatch
+	if slot < 0 {
+		return -1, ErrSignMismatch
 	}
-	return nil
+	return slot, nil
 }

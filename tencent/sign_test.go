@@ -30,9 +30,11 @@ func TestVerifySign(t *testing.T) {
 		requestTime string
 		now         time.Time
 		want        error
+		wantSlot    int // the position of the token that signed, when want is nil
 	}{
 		{name: "valid", tokens: []string{vectorToken}, sign: vectorSign, requestTime: vectorTime, now: vectorNow},
-		{name: "valid with the second of two tokens", tokens: []string{"chat-plane-token", vectorToken}, sign: vectorSign, requestTime: vectorTime, now: vectorNow},
+		{name: "valid with the second of two tokens", tokens: []string{"chat-plane-token", vectorToken}, sign: vectorSign, requestTime: vectorTime, now: vectorNow, wantSlot: 1},
+		{name: "valid with the third of three tokens", tokens: []string{"a", "b", vectorToken}, sign: vectorSign, requestTime: vectorTime, now: vectorNow, wantSlot: 2},
 		{name: "valid with the first of two tokens", tokens: []string{vectorToken, "chat-plane-token"}, sign: vectorSign, requestTime: vectorTime, now: vectorNow},
 		{name: "missing Sign", tokens: []string{vectorToken}, sign: "", requestTime: vectorTime, now: vectorNow, want: ErrSignMissing},
 		{name: "missing RequestTime", tokens: []string{vectorToken}, sign: vectorSign, requestTime: "", now: vectorNow, want: ErrSignMissing},
@@ -57,12 +59,18 @@ func TestVerifySign(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := VerifySign(tt.tokens, tt.sign, tt.requestTime, tt.now, skew)
+			slot, err := VerifySign(tt.tokens, tt.sign, tt.requestTime, tt.now, skew)
 			if tt.want == nil {
 				if err != nil {
 					t.Errorf("VerifySign() = %v, want nil", err)
 				}
+				if got, want := slot, tt.wantSlot; got != want {
+					t.Errorf("VerifySign() slot = %d, want %d", got, want)
+				}
 				return
+			}
+			if slot != -1 {
+				t.Errorf("VerifySign() slot = %d with error %v, want -1", slot, err)
 			}
 			if got, want := err, tt.want; !errors.Is(got, want) {
 				t.Errorf("VerifySign() = %v, want %v", got, want)
@@ -74,7 +82,7 @@ func TestVerifySign(t *testing.T) {
 func TestVerifySignErrorsDoNotRevealToken(t *testing.T) {
 	const token = "very-secret-token"
 	for _, sign := range []string{"", "short", strings.Repeat("0", 64)} {
-		err := VerifySign([]string{token}, sign, "1669872112", time.Unix(1669872112, 0), time.Minute)
+		_, err := VerifySign([]string{token}, sign, "1669872112", time.Unix(1669872112, 0), time.Minute)
 		if err == nil {
 			t.Fatalf("VerifySign(%q) = nil, want an error", sign)
 		}

@@ -1,0 +1,106 @@
+package proxy
+
+import (
+	"net/url"
+	"strings"
+)
+
+// QueryDropFunc is told of each parameter of Tencent's query that was not sent because the
+// instance URL sets it itself. param is the instance URL's own spelling of the name (config
+// text, never the incoming one) and no value is passed: the incoming value is an attacker's
+// to choose and the instance's may be a credential.
+type QueryDropFunc func(upstream, param, requestID string)
+
+// ownQuery is an instance URL's own query and the names it sets, computed once per instance
+// so that the hot path only scans the incoming query when there is something to protect.
+//
+// A parameter the instance URL sets (…/moderation?api_key=S) is the operator's: an incoming
+// parameter of the same name would reach the upstream as a second value (api_key=S&…&
+// api_key=ATTACKER) that many frameworks read instead of the first. Such incoming parameters
+// are dropped. Names are compared as an upstream's parser reads them: percent-decoded ("+"
+// as a space), split on ";" as well as "&" (some parsers still do), and without regard to
+// ASCII case, because some frameworks (ASP.NET's query collections, for one) read names
+// case-insensitively. Dropping a parameter that differs from the upstream's own only in case
+// costs at most a Tencent parameter the operator chose to shadow; keeping it could let a
+// caller override a credential.
+type ownQuery struct {
+	raw   string   // the instance URL's query, "" when none
+	names []string // the names it sets, decoded, each once
+}
+
+func newOwnQuery(raw string) ownQuery {
+	q := ownQuery{raw: raw}
+	for pair := range strings.SplitSeq(raw, "&") {
+		for part := range strings.SplitSeq(pair, ";") {
+			if name := paramName(part); name != "" && q.match(name) == "" {
+				q.names = append(q.names, name)
+			}
+		}
+	}
+	return q
+}
+
+// paramName is the decoded name of one key=value part; a name that does not decode is
+// compared as written, as a lenient parser would keep it.
+func paramName(part string) string {
+	name, _, _ := strings.Cut(part, "=")
+	if strings.ContainsAny(name, "%+") {
+		if dec, err := url.QueryUnescape(name); err == nil {
+			return dec
+		}
+	}
+	return name
+}
+
+// match returns the instance's own spelling of name, "" when it does not set it.
+func (q *ownQuery) match(name string) string {
+	for _, own := range q.names {
+		if strings.EqualFold(own, name) {
+			return own
+		}
+	}
+	return ""
+}
+
+// shadowed returns the instance's name that an incoming pair would set, "" when none.
+func (q *ownQuery) shadowed(pair string) string {
+	for part := range strings.SplitSeq(pair, ";") {
+		if own := q.match(paramName(part)); own != "" {
+			return own
+		}
+	}
+	return ""
+}
+
+// merge returns the query an attempt sends: the instance's own parameters, then the incoming
+// ones it does not set, in their order and bytes. onDrop, if set, is told the instance's name
+// for each incoming pair left out.
+func (q *ownQuery) merge(incoming, requestID string, onDrop func(param, requestID string)) string {
+	switch {
+	case q.raw == "":
+		return incoming
+	case incoming == "":
+		return q.raw
+	}
+	var b strings.Builder
+	kept := 0
+	for pair := range strings.SplitSeq(incoming, "&") {
+		if own := q.shadowed(pair); own != "" {
+			if onDrop != nil {
+				onDrop(own, requestID)
+			}
+			continue
+		}
+		if kept == 0 {
+			b.Grow(len(q.raw) + 1 + len(incoming))
+			b.WriteString(q.raw)
+		}
+		b.WriteByte('&')
+		b.WriteString(pair)
+		kept++
+	}
+	if kept == 0 {
+		return q.raw
+	}
+	return b.String()
+}

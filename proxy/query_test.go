@@ -1,0 +1,89 @@
+package proxy_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callback-router/callback-router/internal/upstreamtest"
+	"github.com/callback-router/callback-router/proxy"
+)
+
+// TestUpstreamOwnQueryParamsAreNeverOverridden: a parameter the upstream URL sets itself
+// (an api_key) reaches the upstream once, with the URL's value, whatever spelling of its name
+// the incoming query uses; the other incoming parameters pass in their order and bytes, and
+// each drop is reported once per call with the URL's own name and no value.
+func TestUpstreamOwnQueryParamsAreNeverOverridden(t *testing.T) {
+	const own = "api_key=S&mode=strict"
+	tests := []struct {
+		name      string
+		own       string // the upstream URL's query
+		incoming  string
+		want      string // the raw query the upstream receives
+		wantDrops []string
+	}{
+		{"no clash", own, "SdkAppid=1&Sign=abc", own + "&SdkAppid=1&Sign=abc", nil},
+		{"same name", own, "SdkAppid=1&api_key=ATTACKER", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name in another case", own, "API_KEY=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name percent-encoded", own, "api%5Fkey=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name after a semicolon", own, "SdkAppid=1;api_key=ATTACKER&x=1", own + "&x=1", []string{"api_key"}},
+		{"name without a value", own, "api_key&x=1", own + "&x=1", []string{"api_key"}},
+		{"two names", own, "mode=lax&CallbackCommand=C&api_key=ATTACKER", own + "&CallbackCommand=C", []string{"mode", "api_key"}},
+		{"every name", own, "api_key=ATTACKER", own, []string{"api_key"}},
+		{"no incoming query", own, "", own, nil},
+		{"upstream without a query", "", "SdkAppid=1&api_key=X", "SdkAppid=1&api_key=X", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The first attempt fails, so the call is retried: a drop is still reported once.
+			up := upstreamtest.Start(t, upstreamtest.FailFirst(1, 503, upstreamtest.OK()))
+			url := up.URL + "/moderation"
+			if tt.own != "" {
+				url += "?" + tt.own
+			}
+			var mu sync.Mutex
+			var drops []string
+			p, err := proxy.New(proxy.Spec{Name: "moderation", URLs: []string{url}, MaxConns: 4, MaxResponseBytes: 1 << 20,
+				Breaker: proxy.BreakerSettings{ConsecutiveFailures: 100, OpenFor: time.Second, HalfOpenRequests: 1},
+				OnQueryParamDropped: func(upstream, param, requestID string) {
+					mu.Lock()
+					defer mu.Unlock()
+					if upstream != "moderation" || requestID != "req-1" {
+						t.Errorf("drop reported for upstream %q, request %q; want moderation, req-1", upstream, requestID)
+					}
+					drops = append(drops, param)
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.CloseIdleConnections()
+			res := p.Forward(context.Background(), time.Now().Add(2*time.Second), &proxy.Call{Body: []byte(`{}`),
+				RawQuery: tt.incoming, RequestID: "req-1", Retries: 1, RetryOn: []int{503}})
+			if !res.OK() {
+				t.Fatalf("Forward: reason %q, err %v", res.Reason, res.Err)
+			}
+			reqs := up.Requests()
+			if len(reqs) != 2 {
+				t.Fatalf("upstream got %d requests, want 2", len(reqs))
+			}
+			for i, r := range reqs {
+				if r.RawQuery != tt.want {
+					t.Errorf("attempt %d: upstream got query %q, want %q", i+1, r.RawQuery, tt.want)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(drops, tt.wantDrops) {
+				t.Errorf("drops reported %q, want %q", drops, tt.wantDrops)
+			}
+			for _, d := range drops {
+				if strings.Contains(d, "ATTACKER") {
+					t.Errorf("drop report %q carries the incoming value", d)
+				}
+			}
+		})
+	}
+}
