@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/proxy"
+	"github.com/callback-router/callback-router/shadow"
 )
 
 // Headers of a background delivery.
@@ -251,6 +252,9 @@ func deliveryCall(r *Record) *proxy.Call {
 	h := []proxy.Header{{Name: HeaderEventID, Value: r.EventID}, {Name: HeaderDelivery, Value: fmt.Sprint(r.Attempts + 1)}}
 	if r.Verdict != "" {
 		h = append(h, proxy.Header{Name: HeaderVerdict, Value: r.Verdict}, proxy.Header{Name: HeaderReason, Value: r.Reason})
+	}
+	if r.Shadow {
+		h = append(h, proxy.Header{Name: shadow.Header, Value: "1"})
 	}
 	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID,
 		ForwardedFor: r.ForwardedFor, Retries: attemptRetries, RetryOn: r.RetryOn, Headers: h}

@@ -29,6 +29,12 @@ type Job struct {
 	// fallback verdict (allow or deny) for Reason, and tells the upstream so.
 	Verdict string
 	Reason  string
+	// Shadow makes the job a copy for a route's shadow candidate, sent with
+	// X-Callback-Shadow: 1 so the candidate acts on nothing.
+	Shadow bool
+	// TraceParent is the traceparent of the callback that queued the job, "" when it was
+	// not traced: the delivery's span links to it.
+	TraceParent string
 }
 
 // Queue accepts jobs for background delivery.

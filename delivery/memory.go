@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/proxy"
+	"github.com/callback-router/callback-router/shadow"
 )
 
 // Redelivery backoff: the first retry comes soon (an upstream blip), later ones spread out so
@@ -139,6 +140,9 @@ func (q *MemoryQueue) deliver(j Job) bool {
 		Str("route", j.Route).Str("upstream", j.Upstream.Name()).Logger()
 	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID,
 		ForwardedFor: j.ForwardedFor, Retries: attemptRetries, RetryOn: j.RetryOn}
+	if j.Shadow {
+		call.Headers = []proxy.Header{{Name: shadow.Header, Value: "1"}}
+	}
 	for n := 0; ; n++ {
 		res := j.Upstream.Forward(q.ctx, time.Now().Add(q.opts.AttemptDeadline), call)
 		if res.OK() {

@@ -24,6 +24,8 @@ type Record struct {
 	OrderKey     string    `json:"order_key,omitempty"`
 	Verdict      string    `json:"verdict,omitempty"`
 	Reason       string    `json:"reason,omitempty"`
+	Shadow       bool      `json:"shadow,omitempty"`
+	TraceParent  string    `json:"traceparent,omitempty"`
 	Received     time.Time `json:"received"`
 	// Replayed restarts the max_age clock of a record an operator replayed.
 	Replayed  time.Time `json:"replayed,omitzero"`
@@ -40,7 +42,7 @@ func recordFromJob(j *Job) *Record {
 		EventID: j.EventID, Upstream: j.Upstream.Name(), Route: j.Route, Command: j.Command,
 		Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID, ForwardedFor: j.ForwardedFor,
 		RetryOn: j.RetryOn, OrderKey: j.OrderKey, Verdict: j.Verdict, Reason: j.Reason,
-		Received: j.Received,
+		Shadow: j.Shadow, TraceParent: j.TraceParent, Received: j.Received,
 	}
 }
 

@@ -5,16 +5,19 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/tencent"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Decisions, as logged: who gave Tencent its answer.
@@ -49,11 +52,26 @@ type Handler struct {
 	sources sourceCache
 	// draining is set when shutdown begins: every answer then closes its connection.
 	draining atomic.Bool
+	// shadowObs is told how mirrored callbacks compared; mirrors counts those in flight.
+	shadowObs ShadowObserver
+	mirrors   sync.WaitGroup
+	// tracer traces callbacks; nil when tracing is off, and then nothing else is done.
+	tracer *tracing.Tracer
 }
 
 // NewHandler returns a Handler routing with the table in t and queueing async callbacks on q.
 func NewHandler(t *atomic.Pointer[router.Table], q delivery.Queue, log zerolog.Logger) *Handler {
-	return &Handler{table: t, queue: q, log: log, ids: newRequestIDs(), now: time.Now, obs: nopObserver{}}
+	return &Handler{table: t, queue: q, log: log, ids: newRequestIDs(), now: time.Now, obs: nopObserver{},
+		shadowObs: nopShadowObserver{}}
+}
+
+// observeWith has the Handler report callbacks to obs, and comparisons too when obs is a
+// ShadowObserver.
+func (h *Handler) observeWith(obs Observer) {
+	h.obs = obs
+	if s, ok := obs.(ShadowObserver); ok {
+		h.shadowObs = s
+	}
 }
 
 // outcome is what the log line of a callback says.
@@ -75,6 +93,8 @@ type outcome struct {
 	latency         time.Duration
 	// journal is the route whose fallback verdict is to be journaled, nil when none is.
 	journal *router.Route
+	// mirror is the callback's call to its route's shadow, nil when there is none.
+	mirror *mirror
 }
 
 // appName is the app label of the callback: "none" until its app is known.
@@ -89,15 +109,26 @@ func (o *outcome) appName() string {
 func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	t := h.table.Load() // one snapshot for the whole callback, whatever reloads meanwhile
 	out.RequestID = h.ids.next()
+	var span trace.Span
+	if h.tracer != nil {
+		ctx, span = h.tracer.StartCallback(ctx, in.Trace, in.Received)
+	}
 	o := outcome{tokenSlot: -1}
 	h.serve(ctx, t, in, out, &o)
 	out.Close = out.Close || h.draining.Load()
 	if o.journal != nil {
 		h.recordVerdict(ctx, t, in, out, &o)
 	}
+	if o.mirror != nil {
+		o.mirror.finish(out, o.reason)
+	}
 	o.latency = h.now().Sub(in.Received)
 	h.logCallback(in, out, &o)
 	h.observe(in, out, &o)
+	if span != nil {
+		tracing.EndCallback(span, tracing.Callback{RequestID: out.RequestID, Command: o.command, App: o.appName(),
+			Route: o.route, Decision: o.decision, FallbackReason: string(o.reason), Status: out.Status})
+	}
 }
 
 // observe tells the observer (metrics, status page) what the log line says.
@@ -154,6 +185,7 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	m := t.Lookup(o.app, o.command)
 	r := m.Route
 	o.route = r.Name
+	o.mirror = h.startMirror(ctx, r, in, out, o) // beside the primary, whatever answers Tencent
 	if m.By == router.ByNone || len(r.Upstreams) == 0 {
 		h.fallback(out, o, r, ReasonNoRoute)
 		return
@@ -267,14 +299,21 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
 	}
 	o.upstream = r.Upstreams[0].Name()
-	ctx, cancel := storeContext(ctx, t, in)
+	if h.tracer != nil {
+		tp := tracing.TraceParent(ctx)
+		for i := range jobs {
+			jobs[i].TraceParent = tp
+		}
+	}
+	sctx, cancel := storeContext(ctx, t, in)
 	defer cancel()
-	if !h.queue.Enqueue(ctx, jobs...) {
+	if !h.queue.Enqueue(sctx, jobs...) {
 		h.fallback(out, o, r, ReasonOverloaded)
 		return
 	}
 	o.decision = DecisionQueued
 	out.Status, out.Body = http.StatusOK, tencent.AllowEnvelope
+	h.enqueueShadowCopy(t, r, jobs[0], out.RequestID)
 }
 
 // recordVerdict stores the fallback verdict Tencent was given, with the original callback,
