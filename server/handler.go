@@ -185,7 +185,7 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	m := t.Lookup(o.app, o.command)
 	r := m.Route
 	o.route = r.Name
-	o.mirror = h.startMirror(ctx, r, in, out, o) // beside the primary, whatever answers Tencent
+	o.mirror = h.startMirror(ctx, t, r, in, out, o) // beside the primary, whatever answers Tencent
 	if m.By == router.ByNone || len(r.Upstreams) == 0 {
 		h.fallback(out, o, r, ReasonNoRoute)
 		return

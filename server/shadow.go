@@ -31,7 +31,7 @@ type mirror struct {
 // callback's bytes, query and request id, and X-Callback-Shadow: 1; it has the route's
 // deadline counted from arrival, no retries and its upstream's own breakers. Over the
 // shadow's max_in_flight it is skipped, and counted, at once.
-func (h *Handler) startMirror(ctx context.Context, r *router.Route, in *Inbound, out *Outbound, o *outcome) *mirror {
+func (h *Handler) startMirror(ctx context.Context, t *router.Table, r *router.Route, in *Inbound, out *Outbound, o *outcome) *mirror {
 	sh := r.Shadow
 	if sh == nil || r.Async || !sh.Mirrors(out.RequestID) {
 		return nil
@@ -48,7 +48,7 @@ func (h *Handler) startMirror(ctx context.Context, r *router.Route, in *Inbound,
 		ForwardedFor: forwardedFor(in), Retries: 0, RetryOn: r.RetryOn, Headers: shadowHeaders}
 	// The mirror outlives the request: its context is its own, with the route's deadline,
 	// carrying only the trace of the callback it mirrors.
-	deadline := in.Received.Add(r.Deadline)
+	deadline, window := in.Received.Add(r.Deadline), t.Window
 	mctx := context.Background()
 	var span trace.Span
 	if h.tracer != nil {
@@ -63,7 +63,14 @@ func (h *Handler) startMirror(ctx context.Context, r *router.Route, in *Inbound,
 		if cand.Body != nil || cand.Failure != string(proxy.ReasonBreakerOpen) {
 			ev.Duration = time.Since(in.Received)
 		}
-		cmp := shadow.Compare(call.Body, <-m.primary, cand)
+		primary, ok := m.await(in.Received.Add(window + time.Second))
+		if !ok {
+			if span != nil {
+				span.End()
+			}
+			return // the callback never got its answer (a panic): nothing to compare with
+		}
+		cmp := shadow.Compare(call.Body, primary, cand)
 		ev.Result, ev.Primary, ev.Candidate = cmp.Result, cmp.Primary, cmp.Candidate
 		if span != nil {
 			tracing.EndShadow(span, string(cmp.Result))
@@ -99,6 +106,19 @@ func failureText(res proxy.Result) string {
 		return "answer too large"
 	}
 	return string(res.Reason)
+}
+
+// await returns the answer Tencent got, or false when none came by until: the request path
+// hands it over by the end of Tencent's window, whatever happens, unless it panicked.
+func (m *mirror) await(until time.Time) (shadow.Answer, bool) {
+	timer := time.NewTimer(time.Until(until))
+	defer timer.Stop()
+	select {
+	case a := <-m.primary:
+		return a, true
+	case <-timer.C:
+		return shadow.Answer{}, false
+	}
 }
 
 // finish hands the mirror the answer Tencent got. A fallback for a route without upstream
