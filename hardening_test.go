@@ -190,3 +190,34 @@ routes:
 		}
 	}
 }
+
+// TestBinaryAdminAnswersOnlyKnownHosts: without server.admin_token the binary's admin
+// listener refuses a Host that is not an address, localhost or in server.admin_hosts, as a
+// page on a rebound name would send.
+func TestBinaryAdminAnswersOnlyKnownHosts(t *testing.T) {
+	addr, admin := freeAddr(t), freeAddr(t)
+	cfg := strings.Replace(opsConfig(addr, admin, "1500ms"), "shutdown_timeout: 5s}", "shutdown_timeout: 5s, admin_hosts: [router-admin.internal]}", 1)
+	logs, _, exited, _ := startBinary(t, cfg)
+	waitAccepting(t, addr, exited, logs)
+	waitFor(t, "/healthz", logs, func() bool { s, _ := adminGet(t, admin, "/healthz"); return s == 200 })
+	for _, tt := range []struct {
+		host string
+		want int
+	}{
+		{"attacker.example", 403},
+		{admin, 200},
+		{"localhost", 200},
+		{"router-admin.internal:9090", 200},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+admin+"/routes", nil)
+		req.Host = tt.host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET /routes with Host %q: %d, want %d", tt.host, resp.StatusCode, tt.want)
+		}
+	}
+}

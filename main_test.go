@@ -320,13 +320,26 @@ routes:
     upstream: giftz
     deadline: 2s
 `)
+	// A refused URL's credentials are masked in every message of the refusal.
+	credentials := writeFile(t, "credentials.yaml", `
+upstreams:
+  gifts: {url: "http://user:PASS@127.0.0.1:9001/gifts?api_key=SECRET"}
+routes:
+  - commands: ["Live.CallbackBeforeSendGift"]
+    upstream: gifts
+    deadline: 2s
+`)
 	tests := []struct {
 		name     string
 		config   string
 		wantCode int
 		want     []string // in the combined output
+		notWant  []string
 	}{
 		{name: "bad config", config: bad, wantCode: 1, want: []string{"routes[0].upstream", "routes[0].deadline"}},
+		{name: "credentials in a URL", config: credentials, wantCode: 1,
+			want:    []string{"2 problem(s)", `upstreams.gifts.url: "http://…@127.0.0.1:9001/gifts?api_key=…"`, "routes[0].deadline"},
+			notWant: []string{"PASS", "SECRET", "user:"}},
 		{name: "missing config", config: filepath.Join(t.TempDir(), "absent.yaml"), wantCode: 1, want: []string{"absent.yaml"}},
 		{name: "config.yaml", config: "config.yaml", wantCode: 0, want: []string{"ok"}},
 		{name: "examples/sidecar.yaml", config: "examples/sidecar.yaml", wantCode: 0, want: []string{"ok"}},
@@ -350,6 +363,11 @@ routes:
 			for _, want := range tt.want {
 				if !bytes.Contains(out, []byte(want)) {
 					t.Errorf("output does not contain %q:\n%s", want, out)
+				}
+			}
+			for _, secret := range tt.notWant {
+				if bytes.Contains(out, []byte(secret)) {
+					t.Errorf("output contains %q:\n%s", secret, out)
 				}
 			}
 		})

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -75,6 +77,10 @@ func TestBinaryReloadsAndServesAdmin(t *testing.T) {
 	waitAccepting(t, addr, exited, &logs)
 
 	waitFor(t, "/readyz 200", &logs, func() bool { s, _ := adminGet(t, admin, "/readyz"); return s == 200 })
+	// The image's HEALTHCHECK: the binary asks its own admin listener, found in the config.
+	if out, err := command(ctx, "healthcheck", "-config", cfg).CombinedOutput(); err != nil {
+		t.Errorf("healthcheck of a ready router: %v, want exit 0; output:\n%s", err, out)
+	}
 	if s, body := adminGet(t, admin, "/routes"); s != 200 || !strings.Contains(body, `"deadline_ms": 1500`) {
 		t.Fatalf("/routes: %d %s", s, body)
 	}
@@ -124,5 +130,70 @@ func TestBinaryReloadsAndServesAdmin(t *testing.T) {
 	}
 	if waitErr != nil {
 		t.Errorf("exit: %v, want status 0; output:\n%s", waitErr, &logs)
+	}
+	out, err := command(ctx, "healthcheck", "-config", cfg, "-timeout", "1s").CombinedOutput()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+		t.Errorf("healthcheck of a stopped router: %v, want exit status 1; output:\n%s", err, out)
+	}
+}
+
+// TestBinaryVersionStamped builds the binary the way the Makefile does and checks that
+// `version` prints what -ldflags stamped.
+func TestBinaryVersionStamped(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "callback-router")
+	const pkg = "github.com/callback-router/callback-router/cli"
+	ldflags := "-X " + pkg + ".Version=v9.8.7 -X " + pkg + ".Commit=feedface1234 -X " + pkg + ".Date=2026-11-29T04:33:00Z"
+	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "callback-router v9.8.7 (commit feedface1234, built 2026-11-29T04:33:00Z) go"; !strings.HasPrefix(string(out), want) {
+		t.Errorf("version: got %q, want it to start with %q", out, want)
+	}
+}
+
+// TestBinaryRefusedReloadMasksCredentials: a reload refused for a URL with credentials logs
+// and shows the refusal (the log line, /status.json's last_error, which the status page's
+// banner displays) with the URL masked.
+func TestBinaryRefusedReloadMasksCredentials(t *testing.T) {
+	addr, admin := freeAddr(t), freeAddr(t)
+	cfg := writeFile(t, "config.yaml", opsConfig(addr, admin, "1500ms"))
+	logs, _, exited, proc := startServe(t, cfg, nil, nil)
+	waitAccepting(t, addr, exited, logs)
+	waitFor(t, "/readyz 200", logs, func() bool { s, _ := adminGet(t, admin, "/readyz"); return s == 200 })
+
+	bad := strings.Replace(opsConfig(addr, admin, "5s"), "http://127.0.0.1:9/gifts", "http://user:PASS@127.0.0.1:9/gifts?api_key=SECRET", 1)
+	if err := os.WriteFile(cfg, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	var status struct {
+		Config struct {
+			LastError string `json:"last_error"`
+		} `json:"config"`
+	}
+	waitFor(t, "the refusal in /status.json", logs, func() bool {
+		_, body := adminGet(t, admin, "/status.json")
+		return json.Unmarshal([]byte(body), &status) == nil && status.Config.LastError != ""
+	})
+	for _, want := range []string{`upstreams.gifts.url: "http://…@127.0.0.1:9/gifts?api_key=…"`, "routes[0].deadline"} {
+		if !strings.Contains(status.Config.LastError, want) {
+			t.Errorf("last_error = %q, want it to contain %q", status.Config.LastError, want)
+		}
+	}
+	// Log lines reach stdout in blocks at most 100 ms old.
+	waitFor(t, "the refusal in the log", logs, func() bool { return strings.Contains(logs.String(), "config reload refused") })
+	for _, secret := range []string{"PASS", "SECRET"} {
+		if strings.Contains(status.Config.LastError, secret) {
+			t.Errorf("last_error shows %q: %s", secret, status.Config.LastError)
+		}
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log shows %q:\n%s", secret, logs)
+		}
 	}
 }

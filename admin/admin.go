@@ -49,7 +49,10 @@ type Options struct {
 	Version string
 	// Token, when set, is required as a bearer token on every path but /healthz, /readyz
 	// and the status page's static shell (server.admin_token). It is never logged.
-	Token  string
+	Token string
+	// Hosts are the host names the listener answers to when Token is empty, besides IP
+	// addresses and localhost (server.admin_hosts, and admin_listen's name if it has one).
+	Hosts  []string
 	Logger zerolog.Logger
 }
 
@@ -95,7 +98,11 @@ func (s *Server) Handler() http.Handler {
 	// Replay and drop change state on a POST: a web page the operator has open must not be
 	// able to send one to a loopback listener with no token (a plain cross-site form would).
 	// Requests without browser origin headers, as the queue command sends, pass.
-	return requireToken(s.opts.Token, http.NewCrossOriginProtection().Handler(mux))
+	h := http.NewCrossOriginProtection().Handler(mux)
+	if s.opts.Token == "" {
+		return requireKnownHost(s.opts.Hosts, h)
+	}
+	return requireToken(s.opts.Token, h)
 }
 
 // Listen binds addr, so that a taken port stops the start with its key named.

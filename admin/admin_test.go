@@ -218,6 +218,7 @@ func TestStatusFollowsAFailingUpstream(t *testing.T) {
 			Reason   string `json:"reason"`
 			Decision string `json:"decision"`
 			Route    string `json:"route"`
+			App      string `json:"app"`
 		} `json:"recent_fallbacks"`
 		Transitions []struct{ To string } `json:"breaker_transitions"`
 	}
@@ -234,8 +235,8 @@ func TestStatusFollowsAFailingUpstream(t *testing.T) {
 	if got, want := len(v.Fallbacks), 3; got != want {
 		t.Fatalf("recent fallbacks: got %d, want %d", got, want)
 	}
-	if f := v.Fallbacks[0]; f.Reason != "breaker_open" || f.Decision != "deny" || f.Route != "gifts" {
-		t.Errorf("newest fallback = %+v, want breaker_open deny on gifts", f)
+	if f := v.Fallbacks[0]; f.Reason != "breaker_open" || f.Decision != "deny" || f.Route != "gifts" || f.App != "1400000001" {
+		t.Errorf("newest fallback = %+v, want breaker_open deny on gifts for app 1400000001", f)
 	}
 	if len(v.Transitions) != 1 || v.Transitions[0].To != "open" {
 		t.Errorf("transitions = %+v, want one to open", v.Transitions)
@@ -243,10 +244,60 @@ func TestStatusFollowsAFailingUpstream(t *testing.T) {
 	_, _, text := get(t, s.admin+"/metrics")
 	for _, line := range []string{
 		`callback_router_breaker_state{instance="` + up.URL + `",upstream="gifts"} 2`,
-		`callback_router_fallbacks_total{reason="breaker_open",route="gifts"} 1`,
+		`callback_router_fallbacks_total{app="1400000001",reason="breaker_open",route="gifts"} 1`,
 	} {
 		if !strings.Contains(text, line) {
 			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+}
+
+func TestRoutesShowsTheApps(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.OK())
+	s := startStack(t, `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod, tokens: [prod-secret-1, prod-secret-2], trtc_key: trtcSecret0}
+    - {sdk_app_id: 1400000002, name: staging}
+upstreams:
+  gifts: {url: "`+up.URL+`"}
+routes:
+  - name: gifts
+    commands: ["Live.CallbackBeforeSendGift"]
+    upstream: gifts
+  - name: staging-rest
+    commands: ["*"]
+    apps: [staging]
+`)
+	for _, path := range []string{"/routes", "/status.json"} {
+		_, _, body := get(t, s.admin+path)
+		for _, secret := range []string{"prod-secret", "trtcSecret0"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("%s shows %q:\n%s", path, secret, body)
+			}
+		}
+		var v struct {
+			Apps []struct {
+				Name     string   `json:"name"`
+				SdkAppID string   `json:"sdk_app_id"`
+				Tokens   int      `json:"tokens"`
+				TRTCKey  bool     `json:"trtc_key"`
+				Routes   []string `json:"routes"`
+			} `json:"apps"`
+			Routes []struct {
+				Name string   `json:"name"`
+				Apps []string `json:"apps"`
+			} `json:"routes"`
+		}
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%s is not JSON: %v", path, err)
+		}
+		got, _ := json.Marshal(v)
+		want := `{"apps":[{"name":"prod","sdk_app_id":"1400000001","tokens":2,"trtc_key":true,"routes":["gifts"]},` +
+			`{"name":"staging","sdk_app_id":"1400000002","tokens":0,"trtc_key":false,"routes":["gifts","staging-rest"]}],` +
+			`"routes":[{"name":"gifts","apps":[]},{"name":"staging-rest","apps":["staging"]}`
+		if !strings.HasPrefix(string(got), want) {
+			t.Errorf("%s apps and routes:\ngot  %s\nwant %s…", path, got, want)
 		}
 	}
 }

@@ -33,11 +33,17 @@ func (s *Server) queueStats(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, s.opts.Deliveries.Stats())
 }
 
-// queueChange answers POST /queue/replay and POST /queue/drop with {"count": n}.
+// queueChange answers POST /queue/replay and POST /queue/drop with {"count": n}. A request
+// that selects nothing in particular is refused with 400 unless it says all=true: a state
+// alone (drop?state=pending) would otherwise act on every record of that state.
 func (s *Server) queueChange(replay bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f, ok := queueFilter(w, r)
 		if !ok {
+			return
+		}
+		if !f.Selects() && !f.All {
+			writeText(w, http.StatusBadRequest, "give a filter ("+delivery.FilterNames+") or all=true to act on every record\n")
 			return
 		}
 		var n int

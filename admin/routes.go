@@ -13,8 +13,10 @@ import (
 // routeView is a route as /routes shows it: its policy, never a secret (tokens are not part
 // of a route, and upstream URLs are shown without query or credentials).
 type routeView struct {
-	Name             string       `json:"name"`
-	Commands         []string     `json:"commands"`
+	Name     string   `json:"name"`
+	Commands []string `json:"commands"`
+	// Apps are the apps the route admits; empty admits every app.
+	Apps             []string     `json:"apps"`
 	Upstreams        []string     `json:"upstreams"`
 	Async            bool         `json:"async"`
 	Ordered          bool         `json:"ordered"`
@@ -53,10 +55,23 @@ type instanceView struct {
 	Breaker string `json:"breaker"` // closed | half-open | open
 }
 
+// appView is a served app as /routes shows it: how many tokens it has and whether a TRTC key
+// is set, never the secrets themselves.
+type appView struct {
+	Name string `json:"name"`
+	// SdkAppID is "" for the app of a single-app config listing no SdkAppid: it serves any.
+	SdkAppID string `json:"sdk_app_id"`
+	Tokens   int    `json:"tokens"`
+	TRTCKey  bool   `json:"trtc_key"`
+	// Routes are the routes that admit the app, in config order.
+	Routes []string `json:"routes"`
+}
+
 // tableView is the whole route table as /routes shows it.
 type tableView struct {
 	LoadedAt  time.Time      `json:"loaded_at"`
 	Path      string         `json:"path"`
+	Apps      []appView      `json:"apps"`
 	Routes    []routeView    `json:"routes"`
 	NoRoute   routeView      `json:"no_route"`
 	Upstreams []upstreamView `json:"upstreams"`
@@ -64,13 +79,16 @@ type tableView struct {
 
 func viewRoute(r *router.Route) routeView {
 	v := routeView{
-		Name: r.Name, Commands: r.Commands, Async: r.Async, Ordered: r.Ordered, Journal: r.Journal, Upstreams: []string{},
+		Name: r.Name, Commands: r.Commands, Apps: r.Apps, Async: r.Async, Ordered: r.Ordered, Journal: r.Journal, Upstreams: []string{},
 		DeadlineMs: r.Deadline.Milliseconds(), Retries: r.Retries, AttemptTimeoutMs: r.AttemptTimeout.Milliseconds(),
 		RetryOn: r.RetryOn, MaxInFlight: r.MaxInFlight, InFlight: r.InFlight(),
 		Fallback: fallbackView{Action: r.Fallback.Action(), ErrorCode: r.Fallback.ErrorCode, ErrorInfo: r.Fallback.ErrorInfo},
 	}
 	if v.Commands == nil {
 		v.Commands = []string{}
+	}
+	if v.Apps == nil {
+		v.Apps = []string{}
 	}
 	for _, up := range r.Upstreams {
 		v.Upstreams = append(v.Upstreams, up.Name())
@@ -99,8 +117,21 @@ func viewUpstreams(t *router.Table) []upstreamView {
 	return out
 }
 
+// viewApps lists the served apps in config order.
+func viewApps(t *router.Table) []appView {
+	out := make([]appView, 0, len(t.Apps))
+	for _, a := range t.Apps {
+		v := appView{Name: a.Name, SdkAppID: a.ID, Tokens: len(a.Tokens), TRTCKey: a.TRTCKey != "", Routes: []string{}}
+		for _, r := range a.Routes(t) {
+			v.Routes = append(v.Routes, r.Name)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
 func viewTable(t *router.Table) tableView {
-	v := tableView{LoadedAt: t.LoadedAt, Path: t.Path, NoRoute: viewRoute(t.NoRoute), Upstreams: viewUpstreams(t)}
+	v := tableView{LoadedAt: t.LoadedAt, Path: t.Path, Apps: viewApps(t), NoRoute: viewRoute(t.NoRoute), Upstreams: viewUpstreams(t)}
 	for _, r := range t.Routes {
 		v.Routes = append(v.Routes, viewRoute(r))
 	}

@@ -22,6 +22,7 @@ type statusView struct {
 	Version     string             `json:"version"`
 	Ready       bool               `json:"ready"`
 	Config      reload.Status      `json:"config"`
+	Apps        []appView          `json:"apps"`
 	Queue       *queueView         `json:"queue,omitempty"`
 	Upstreams   []upstreamView     `json:"upstreams"`
 	Routes      []routeStatus      `json:"routes"`
@@ -53,6 +54,7 @@ func (s *Server) status() statusView {
 		Now: time.Now(), StartedAt: s.started, Version: s.opts.Version,
 		Ready:     s.opts.Ready == nil || s.opts.Ready(),
 		Upstreams: viewUpstreams(t),
+		Apps:      viewApps(t),
 		Config:    reload.Status{LoadedAt: t.LoadedAt},
 	}
 	if s.opts.Reload != nil {

@@ -27,8 +27,13 @@ import (
 const (
 	targetDirect = "direct"
 	targetNginx  = "nginx"
+	targetBare   = "bare" // a bare fasthttp proxy: the floor of the router's design (bare.go)
 	targetRouter = "router"
+	targetBefore = "before" // another router binary (-before), measured in the same rounds
 )
+
+// allTargets in the order every round runs them.
+var allTargets = []string{targetDirect, targetNginx, targetBare, targetBefore, targetRouter}
 
 type options struct {
 	duration, warmup time.Duration
@@ -45,6 +50,7 @@ type options struct {
 	markdown         string
 	engine           string
 	routerBin        string
+	beforeBin        string
 	noNginx, noWrk   bool
 	reuseport        bool
 	keep             bool
@@ -53,6 +59,9 @@ type options struct {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "-stub" {
 		os.Exit(stubMain(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "-bare" {
+		os.Exit(bareMain(os.Args[2:]))
 	}
 	os.Exit(benchMain(os.Args[1:]))
 }
@@ -68,7 +77,7 @@ func parseOptions(args []string) (options, error) {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "load before each measured run (0 = none)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds per scenario; each round runs every target once (direct, nginx, router) and the tables show medians")
 	scen := fs.String("scenarios", "1,2,3,4", "scenarios to run: 1 saturation, 2 fixed rate, 3 hung upstream, 4 breaker open")
-	targets := fs.String("targets", "direct,nginx,router", "targets to run, of direct, nginx, router (each scenario runs those that apply)")
+	targets := fs.String("targets", "direct,nginx,bare,router", "targets to run, of direct, nginx, bare, before, router (each scenario runs those that apply; before needs -before)")
 	fs.IntVar(&o.conns, "conns", 64, "connections for scenarios 1 and 4 (wrk -c)")
 	fs.Float64Var(&o.rate, "rate", 2000, "callbacks per second in scenario 2")
 	fs.IntVar(&o.rateConns, "rate-conns", 32, "connections for scenario 2")
@@ -79,6 +88,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.markdown, "markdown", "", "also write the report (tables and machine description) to this file, e.g. BENCHMARKS.md")
 	fs.StringVar(&o.engine, "engine", "", "the router's server.engine (fasthttp or net/http); empty = the router's default")
 	fs.StringVar(&o.routerBin, "router-bin", "", "benchmark this callback-router binary instead of building the repository's")
+	fs.StringVar(&o.beforeBin, "before", "", "also benchmark this callback-router binary, as target \"before\", in the same rounds (a before/after comparison)")
 	fs.BoolVar(&o.noNginx, "no-nginx", false, "leave nginx out even when installed")
 	fs.BoolVar(&o.noWrk, "no-wrk", false, "use the Go load generator for scenarios 1 and 4 even when wrk is installed")
 	fs.BoolVar(&o.reuseport, "nginx-reuseport", true, "listen with reuseport in nginx (one accept queue per worker; nginx is faster with it on a few cores)")
@@ -101,12 +111,18 @@ func parseOptions(args []string) (options, error) {
 	slices.Sort(o.scenarios)
 	for t := range strings.SplitSeq(*targets, ",") {
 		t = strings.TrimSpace(t)
-		if t != targetDirect && t != targetNginx && t != targetRouter {
-			return o, fmt.Errorf("-targets: %q is not direct, nginx or router", t)
+		if !slices.Contains(allTargets, t) {
+			return o, fmt.Errorf("-targets: %q is not direct, nginx, bare, before or router", t)
 		}
 		if !slices.Contains(o.targets, t) {
 			o.targets = append(o.targets, t)
 		}
+	}
+	if o.beforeBin != "" && !slices.Contains(o.targets, targetBefore) {
+		o.targets = append(o.targets, targetBefore)
+	}
+	if o.beforeBin == "" && slices.Contains(o.targets, targetBefore) {
+		return o, errors.New("-targets before needs -before FILE")
 	}
 	switch {
 	case o.duration < time.Second || o.duration > time.Hour:
@@ -139,6 +155,7 @@ type bench struct {
 	dir       string // temporary directory
 	self      string // this binary, re-executed as the stub
 	routerBin string
+	beforeBin string
 	nginx     string
 	nginxInfo string
 	wrk       *wrkRunner
@@ -229,6 +246,16 @@ func (b *bench) setup(ctx context.Context) error {
 		out, _, _ := runCmd(ctx, 10*time.Second, "", nil, b.routerBin, "version")
 		b.machine.router = strings.TrimSpace(out)
 	}
+	if b.opts.beforeBin != "" {
+		if b.beforeBin, err = filepath.Abs(b.opts.beforeBin); err != nil {
+			return err
+		}
+		out, _, err := runCmd(ctx, 10*time.Second, "", nil, b.beforeBin, "version")
+		if err != nil {
+			return fmt.Errorf("-before %s: %v", b.opts.beforeBin, err)
+		}
+		b.machine.before = strings.TrimSpace(out)
+	}
 
 	if !slices.Contains(b.opts.targets, targetNginx) {
 		// not measured
@@ -316,7 +343,7 @@ type scenario struct {
 }
 
 func (b *bench) scenario(id int) scenario {
-	all := []string{targetDirect, targetNginx, targetRouter}
+	all := slices.Clone(allTargets)
 	s := scenario{id: id}
 	switch id {
 	case 1:
@@ -325,13 +352,16 @@ func (b *bench) scenario(id int) scenario {
 		s.title = fmt.Sprintf("fixed rate %.0f/s: added latency over direct", b.opts.rate)
 	case 3:
 		s.title = fmt.Sprintf("hung upstream, %d concurrent callbacks, deadline %v", b.opts.hung, b.opts.hangDeadline)
-		all = all[1:] // nothing answers directly
+		all = slices.DeleteFunc(all, func(t string) bool { return t == targetDirect }) // nothing answers directly
 	case 4:
 		s.title = "upstream down, breaker open"
-		all = all[1:]
+		// Nothing answers directly, and the bare proxy has no breaker: it would measure
+		// connection refusals, not what an open breaker costs.
+		all = slices.DeleteFunc(all, func(t string) bool { return t == targetDirect || t == targetBare })
 	}
 	for _, t := range all {
-		if !slices.Contains(b.opts.targets, t) || (t == targetNginx && b.nginx == "") || (t == targetRouter && b.routerBin == "") {
+		if !slices.Contains(b.opts.targets, t) || (t == targetNginx && b.nginx == "") || (t == targetRouter && b.routerBin == "") ||
+			(t == targetBefore && b.beforeBin == "") {
 			continue
 		}
 		s.targets = append(s.targets, t)
@@ -415,8 +445,15 @@ func (b *bench) up(ctx context.Context, s scenario, target string, round int) (*
 	case targetNginx:
 		e.proxy, e.addr, err = b.startNginx(ctx, dir, upstream, path, deadline)
 		e.path, e.measured, e.workersOnly = "/", e.proxy, true
-	case targetRouter:
-		e.proxy, e.addr, err = b.startRouter(ctx, dir, routerParams{
+	case targetBare:
+		e.proxy, e.addr, err = b.startBare(ctx, dir, upstream, path, deadline)
+		e.path, e.measured = "/", e.proxy
+	case targetRouter, targetBefore:
+		bin := b.routerBin
+		if target == targetBefore {
+			bin = b.beforeBin
+		}
+		e.proxy, e.addr, err = b.startRouter(ctx, dir, bin, routerParams{
 			UpstreamURL: "http://" + upstream + path, Deadline: deadline, OpenFor: openFor, MaxInFlight: 8192,
 		})
 		e.path, e.measured = "/", e.proxy
@@ -455,8 +492,10 @@ func (b *bench) runOne(ctx context.Context, s scenario, target string, round int
 		switch target {
 		case targetDirect:
 			r.Fallbacks = 0
-		case targetRouter:
+		case targetRouter, targetBefore:
 			r.Fallbacks, _ = routerFallbacks(filepath.Join(e.dir, "router.log"))
+		case targetBare:
+			r.Fallbacks, _ = bareFallbacks(filepath.Join(e.dir, "bare.log"))
 		case targetNginx:
 			r.Fallbacks, _ = nginxFallbacks(filepath.Join(e.dir, "nginx-access.log"))
 		}
@@ -533,7 +572,7 @@ func (b *bench) runBreakerOpen(ctx context.Context, e *env, r *runResult) error 
 	// attempts, nginx marks both server entries down for fail_timeout.
 	sample(ctx, e.addr, e.path, 20, expectFallback)
 	exp := expectFallback
-	if e.target == targetRouter {
+	if e.target == targetRouter || e.target == targetBefore {
 		exp.fallback = "breaker_open"
 	}
 	c := newClient(e.addr, e.path)

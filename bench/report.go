@@ -329,8 +329,8 @@ func (b *bench) report(interrupted bool) string {
 	if b.wrk == nil {
 		load = fmt.Sprintf("the Go load generator (closed loop, %d connections)", b.opts.conns)
 	}
-	fmt.Fprintf(&sb, "Every run starts fresh processes on loopback: a stub upstream, then nginx or callback-router in front of it "+
-		"(or nothing: *direct*). Each round runs the targets in turn; %d round(s), medians shown. "+
+	fmt.Fprintf(&sb, "Every run starts fresh processes on loopback: a stub upstream, then nginx, callback-router or a bare fasthttp proxy "+
+		"(*bare*: the floor of the router's design) in front of it, or nothing (*direct*). Each round runs the targets in turn; %d round(s), medians shown. "+
 		"Scenarios 1 and 4 load with %s for %v after a %v warm-up; scenario 2 with the Go generator, open loop.\n\n",
 		b.opts.rounds, load, b.opts.duration, b.opts.warmup)
 	for _, n := range b.notes {
@@ -403,15 +403,23 @@ func orDash(s string) string {
 	return s
 }
 
-// targetsTable checks the issue's targets with the medians.
+// targetsTable checks the targets (issue 13's, and issue 6's breaker ratio) with the medians.
 func (b *bench) targetsTable() string {
 	var rows [][]string
 	router1, nginx1 := b.runsOf(1, targetRouter), b.runsOf(1, targetNginx)
+	has1 := len(router1) > 0 && len(nginx1) > 0
 	if b.has(1) {
 		rr, nr := med(router1, fRPS), med(nginx1, fRPS)
 		x := rr / nr
-		ok := len(router1) > 0 && len(nginx1) > 0
-		rows = append(rows, []string{"throughput at saturation ≥ 1.0× nginx", fmtRatio(x) + " (" + fmtInt(rr) + " vs " + fmtInt(nr) + " req/s)", verdict(x >= 1, ok)})
+		rows = append(rows, []string{"throughput at saturation ≥ 0.75× nginx (then ≥ 1.0×)", fmtRatio(x) + " (" + fmtInt(rr) + " vs " + fmtInt(nr) + " req/s)", verdict(x >= 0.75, has1)})
+		rc, nc := med(router1, fCPU), med(nginx1, fCPU)
+		rows = append(rows, []string{"scenario 1 CPU s/10k ≤ 1.4× nginx", fmtRatio(rc/nc) + " (" + fmtCPU(rc) + " vs " + fmtCPU(nc) + ")", verdict(rc/nc <= 1.4, has1)})
+	}
+	if b.has(1) && b.has(4) {
+		r4, n4 := b.runsOf(4, targetRouter), b.runsOf(4, targetNginx)
+		ru, nu := upstreamSide(router1, r4), upstreamSide(nginx1, n4)
+		ok := has1 && len(r4) > 0 && len(n4) > 0
+		rows = append(rows, []string{"upstream side (s1 − s4 CPU s/10k) ≤ 2× nginx", fmtRatio(ru/nu) + " (" + fmtCPU(ru) + " vs " + fmtCPU(nu) + ")", verdict(ru/nu <= 2, ok)})
 	}
 	if b.has(2) {
 		ra, na := b.medAdded(2, targetRouter, fP99), b.medAdded(2, targetNginx, fP99)
@@ -420,27 +428,56 @@ func (b *bench) targetsTable() string {
 			fmt.Sprintf("router %s, nginx %s: %s", fmtAddedMs(ra), fmtAddedMs(na), fmtAddedMs(ra-na)), verdict(ra-na <= 0.5e6, ok)})
 	}
 	if b.has(3) {
-		rh := b.runsOf(3, targetRouter)
-		late, per := med(rh, fMax), med(rh, fHung)
+		rh, nh := b.runsOf(3, targetRouter), b.runsOf(3, targetNginx)
+		late, nlate, per := med(rh, fMax), med(nh, fMax), med(rh, fHung)
 		answered := len(rh) > 0
 		for _, r := range rh {
 			answered = answered && r.Hang.Answered == r.Hang.Sent
 		}
-		lateText := fmtAddedMs(late) + " after the deadline"
+		lateText := fmt.Sprintf("router %s, nginx %s after the deadline", fmtAddedMs(late), fmtAddedMs(nlate))
 		if len(rh) > 0 && !answered {
 			lateText += " (some callbacks got no answer)"
 		}
 		rows = append(rows,
-			[]string{"hung upstream: latest answer ≤ deadline + 20 ms", lateText, verdict(late <= 20e6 && answered, len(rh) > 0)},
-			[]string{"hung upstream: < 16 KiB per hung callback", fmtKiB(per), verdict(per < 16*1024, len(rh) > 0)})
+			[]string{"hung upstream: latest answer no later than nginx's", lateText, verdict(late <= nlate && answered, len(rh) > 0 && len(nh) > 0)},
+			[]string{"hung upstream: ≤ 16 KiB per hung callback", fmtKiB(per), verdict(per <= 16*1024, len(rh) > 0)})
 	}
 	if b.has(4) {
 		r4 := b.runsOf(4, targetRouter)
+		if before := b.runsOf(4, targetBefore); len(before) > 0 {
+			rc, bc := med(r4, fCPU), med(before, fCPU)
+			rows = append(rows, []string{"breaker open: CPU s/10k unchanged or better than before", fmtRatio(rc/bc) + " (" + fmtCPU(rc) + " vs " + fmtCPU(bc) + ")",
+				verdict(rc <= bc*1.05, len(r4) > 0)})
+		}
 		x := med(r4, fRPS) / med(router1, fRPS)
 		rows = append(rows, []string{"breaker open ≥ 3× the healthy throughput", fmtRatio(x) + " (router, scenario 4 ÷ scenario 1)",
 			verdict(x >= 3, len(r4) > 0 && len(router1) > 0)})
 	}
 	return table([]string{"target", "measured (medians)", "verdict"}, rows)
+}
+
+// upstreamSide is what calling the upstream costs a proxy: its scenario 1 CPU per callback
+// less its scenario 4 CPU per callback (the same work without the upstream call).
+func upstreamSide(s1, s4 []runResult) float64 { return med(s1, fCPU) - med(s4, fCPU) }
+
+// ratioLines compares every proxy target with nginx, and the router with the bare proxy and
+// with the build measured before.
+func (b *bench) ratioLines(sb *strings.Builder, id int) {
+	nginx := b.runsOf(id, targetNginx)
+	line := func(name string, runs, base []runResult) {
+		if len(runs) == 0 || len(base) == 0 {
+			return
+		}
+		fmt.Fprintf(sb, "%s: req/s **%s** · p99 %s · CPU s/10k %s · peak RSS %s\n\n", name,
+			fmtRatio(med(runs, fRPS)/med(base, fRPS)), fmtRatio(med(runs, fP99)/med(base, fP99)),
+			fmtRatio(med(runs, fCPU)/med(base, fCPU)), fmtRatio(med(runs, fRSS)/med(base, fRSS)))
+	}
+	router := b.runsOf(id, targetRouter)
+	line("router/nginx", router, nginx)
+	line("bare/nginx", b.runsOf(id, targetBare), nginx)
+	line("before/nginx", b.runsOf(id, targetBefore), nginx)
+	line("router/bare", router, b.runsOf(id, targetBare))
+	line("router/before", router, b.runsOf(id, targetBefore))
 }
 
 func (b *bench) summaryRow(runs []runResult, target string, extra ...string) []string {
@@ -505,15 +542,11 @@ func (b *bench) saturationSection(sb *strings.Builder, s scenario) {
 	sb.WriteString(table(header, rows))
 	sb.WriteString(failedNote(b, s))
 	sb.WriteString("\n")
-	router, nginx, direct := b.runsOf(s.id, targetRouter), b.runsOf(s.id, targetNginx), b.runsOf(s.id, targetDirect)
-	if len(router) > 0 && len(nginx) > 0 {
-		fmt.Fprintf(sb, "router/nginx: req/s **%s** · p99 %s · CPU s/10k %s · peak RSS %s\n\n",
-			fmtRatio(med(router, fRPS)/med(nginx, fRPS)), fmtRatio(med(router, fP99)/med(nginx, fP99)),
-			fmtRatio(med(router, fCPU)/med(nginx, fCPU)), fmtRatio(med(router, fRSS)/med(nginx, fRSS)))
-	}
+	router, direct := b.runsOf(s.id, targetRouter), b.runsOf(s.id, targetDirect)
+	b.ratioLines(sb, s.id)
 	if len(direct) > 0 {
 		var parts []string
-		for _, t := range []string{targetNginx, targetRouter} {
+		for _, t := range s.targets[1:] {
 			if runs := b.runsOf(s.id, t); len(runs) > 0 {
 				parts = append(parts, fmt.Sprintf("%s %s", t, fmtRatio(med(runs, fRPS)/med(direct, fRPS))))
 			}
@@ -558,12 +591,14 @@ func (b *bench) fixedRateSection(sb *strings.Builder, s scenario) {
 	sb.WriteString(table(header, rows))
 	sb.WriteString(failedNote(b, s))
 	sb.WriteString("\n")
-	ra, na := b.medAdded(s.id, targetRouter, fP99), b.medAdded(s.id, targetNginx, fP99)
-	if !math.IsNaN(ra) && !math.IsNaN(na) {
-		fmt.Fprintf(sb, "router's p99 added − nginx's p99 added: **%s** (target ≤ +0.5 ms: %s) · router/nginx CPU s/10k %s · peak RSS %s\n\n",
-			fmtAddedMs(ra-na), verdict(ra-na <= 0.5e6, true),
-			fmtRatio(med(b.runsOf(s.id, targetRouter), fCPU)/med(b.runsOf(s.id, targetNginx), fCPU)),
-			fmtRatio(med(b.runsOf(s.id, targetRouter), fRSS)/med(b.runsOf(s.id, targetNginx), fRSS)))
+	na := b.medAdded(s.id, targetNginx, fP99)
+	for _, t := range []string{targetBare, targetBefore, targetRouter} {
+		if ta := b.medAdded(s.id, t, fP99); !math.IsNaN(ta) && !math.IsNaN(na) {
+			fmt.Fprintf(sb, "%s's p99 added − nginx's p99 added: **%s** (target ≤ +0.5 ms: %s) · %s/nginx CPU s/10k %s · peak RSS %s\n\n",
+				t, fmtAddedMs(ta-na), verdict(ta-na <= 0.5e6, true), t,
+				fmtRatio(med(b.runsOf(s.id, t), fCPU)/med(b.runsOf(s.id, targetNginx), fCPU)),
+				fmtRatio(med(b.runsOf(s.id, t), fRSS)/med(b.runsOf(s.id, targetNginx), fRSS)))
+		}
 	}
 	var queued, total int64
 	for _, r := range b.results {
@@ -601,12 +636,21 @@ func (b *bench) hangSection(sb *strings.Builder, s scenario) {
 	sb.WriteString(table(header, rows))
 	sb.WriteString(failedNote(b, s))
 	sb.WriteString("\n")
-	if rh := b.runsOf(s.id, targetRouter); len(rh) > 0 {
+	nh := b.runsOf(s.id, targetNginx)
+	for _, t := range []string{targetBare, targetBefore, targetRouter} {
+		rh := b.runsOf(s.id, t)
+		if len(rh) == 0 {
+			continue
+		}
 		late, per := med(rh, fMax), med(rh, fHung)
-		fmt.Fprintf(sb, "router: latest answer %s after the deadline (target ≤ +20 ms: %s) · %s per hung callback (target < 16 KiB: %s)",
-			fmtAddedMs(late), verdict(late <= 20e6, true), fmtKiB(per), verdict(per < 16*1024, true))
-		if nh := b.runsOf(s.id, targetNginx); len(nh) > 0 {
-			fmt.Fprintf(sb, " · router/nginx memory per hung callback %s", fmtRatio(per/med(nh, fHung)))
+		fmt.Fprintf(sb, "%s: latest answer %s after the deadline", t, fmtAddedMs(late))
+		if len(nh) > 0 {
+			nlate := med(nh, fMax)
+			fmt.Fprintf(sb, " (nginx %s: %s)", fmtAddedMs(nlate), verdict(late <= nlate, true))
+		}
+		fmt.Fprintf(sb, " · %s per hung callback (target ≤ 16 KiB: %s)", fmtKiB(per), verdict(per <= 16*1024, true))
+		if len(nh) > 0 {
+			fmt.Fprintf(sb, " · %s/nginx memory per hung callback %s", t, fmtRatio(per/med(nh, fHung)))
 		}
 		sb.WriteString("\n\n")
 	}
@@ -660,6 +704,7 @@ type machineInfo struct {
 	cpuModel, memTotal, kernel   string
 	osName, goVersion, goRuntime string
 	nginx, wrk, router, commit   string
+	before                       string // the -before binary's version line
 	loadStart, loadEnd           string
 	date                         time.Time
 }
@@ -729,6 +774,7 @@ func (m machineInfo) markdown() string {
 		{"nginx", orDash(m.nginx)},
 		{"wrk", orDash(m.wrk)},
 		{"router", orDash(m.router)},
+		{"before (-before)", orDash(m.before)},
 		{"commit", orDash(m.commit)},
 		{"load average (1, 5, 15 min) at start / end", orDash(m.loadStart) + " / " + orDash(m.loadEnd)},
 		{"date", m.date.Format(time.RFC3339)},

@@ -99,7 +99,7 @@ func routerEnv() []string {
 }
 
 // startRouter writes the config into dir, validates it and starts the router on a free port.
-func (b *bench) startRouter(ctx context.Context, dir string, p routerParams) (*proc, string, error) {
+func (b *bench) startRouter(ctx context.Context, dir, bin string, p routerParams) (*proc, string, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, "", err
@@ -114,12 +114,12 @@ func (b *bench) startRouter(ctx context.Context, dir string, p routerParams) (*p
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		return nil, "", err
 	}
-	stdout, stderr, err := runCmd(ctx, 30*time.Second, dir, routerEnv(), b.routerBin, "validate", "-config", cfg)
+	stdout, stderr, err := runCmd(ctx, 30*time.Second, dir, routerEnv(), bin, "validate", "-config", cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("the router refuses the bench config %s (adjust routerConfigTemplate in bench/router.go, or the flags): %v\n%s%s",
 			cfg, err, stdout, stderr)
 	}
-	r, err := startProc("router", filepath.Join(dir, "router.log"), []string{b.routerBin, "serve", "-config", cfg}, routerEnv())
+	r, err := startProc("router", filepath.Join(dir, "router.log"), []string{bin, "serve", "-config", cfg}, routerEnv())
 	if err != nil {
 		return nil, "", err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,6 +10,27 @@ import (
 
 	"github.com/callback-router/callback-router/config"
 )
+
+// TestAdminHosts: the names the admin listener answers to without a token are
+// server.admin_hosts plus admin_listen's own name, never its address.
+func TestAdminHosts(t *testing.T) {
+	tests := []struct {
+		listen string
+		hosts  []string
+		want   []string
+	}{
+		{"127.0.0.1:9090", nil, nil},
+		{":9090", []string{"a.internal"}, []string{"a.internal"}},
+		{"[::1]:9090", nil, nil},
+		{"router-admin.internal:9090", []string{"a.internal"}, []string{"a.internal", "router-admin.internal"}},
+		{"", nil, nil},
+	}
+	for _, tt := range tests {
+		if got := adminHosts(config.Server{AdminListen: tt.listen, AdminHosts: tt.hosts}); !slices.Equal(got, tt.want) {
+			t.Errorf("adminHosts(%q, %q) = %q, want %q", tt.listen, tt.hosts, got, tt.want)
+		}
+	}
+}
 
 func TestWarnExposedAdmin(t *testing.T) {
 	tests := []struct {

@@ -1,5 +1,5 @@
 // Package cli is callback-router's command line: serve (the default), validate, routes, send,
-// queue and version. Each command parses its own flags and returns an exit code; main only wires
+// queue, healthcheck and version. Each command parses its own flags and returns an exit code; main only wires
 // the process's arguments, streams and signals to Main.
 package cli
 
@@ -26,6 +26,7 @@ Usage:
   callback-router routes [-config F] [-command C]
   callback-router send [-config F] [-url U] [-token T] [-sdkappid N] FILE|COMMAND
   callback-router queue stats|list|replay|drop [-config F] [-state pending|dead] [-id N,…] [-event E] [-command C] [-from T] [-to T]
+  callback-router healthcheck [-config F] [-url U]
   callback-router version
 
 The config file is -config, else $CALLBACK_ROUTER_CONFIG, else ./config.yaml.
@@ -49,6 +50,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return send(ctx, args, stdout, stderr)
 	case "queue":
 		return queueCmd(args, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionLine())
 		return ExitOK

@@ -62,10 +62,13 @@ func queueCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "callback-router queue: %v\n", err)
 		return ExitUsage
 	}
-	if (action == "replay" || action == "drop") && !*all && isEmpty(f) {
+	if (action == "replay" || action == "drop") && !*all && !f.Selects() {
 		fmt.Fprintf(stderr, "callback-router queue %s: give a filter (-id, -event, -command, -from, -to) or -all\n", action)
 		return ExitUsage
 	}
+	// Passed on to a running router, whose admin listener refuses an unfiltered change
+	// without it.
+	f.All = *all
 	file := config.ResolvePath(*path)
 	cfg, err := config.LoadFile(file)
 	if err != nil {
@@ -83,10 +86,6 @@ func queueCmd(args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	return ExitOK
-}
-
-func isEmpty(f delivery.Filter) bool {
-	return len(f.Seqs) == 0 && f.EventID == "" && f.Command == "" && f.From.IsZero() && f.To.IsZero()
 }
 
 func runQueue(m delivery.Manager, action, state string, f delivery.Filter, asJSON bool, out io.Writer) error {
@@ -136,13 +135,16 @@ func printJSON(out io.Writer, v any) error {
 
 func printRecords(out io.Writer, state string, recs []*delivery.Record) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED\tCOMMAND\tUPSTREAM\tATTEMPTS\tVERDICT\tEVENT_ID\tLAST_ERROR")
+	fmt.Fprintln(tw, "ID\tRECEIVED\tAPP\tCOMMAND\tUPSTREAM\tATTEMPTS\tVERDICT\tEVENT_ID\tLAST_ERROR")
 	for _, r := range recs {
-		verdict := r.Verdict
+		verdict, app := r.Verdict, r.App
 		if verdict == "" {
 			verdict = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Seq, r.Received.UTC().Format(time.RFC3339), r.Command,
+		if app == "" {
+			app = "-" // stored before apps were recorded
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Seq, r.Received.UTC().Format(time.RFC3339), app, r.Command,
 			r.Upstream, r.Attempts, verdict, r.EventID, r.LastError)
 	}
 	tw.Flush()

@@ -127,6 +127,8 @@ func TestQueueCommandThroughAdmin(t *testing.T) {
 		{"replay -all", "replayed 2 "},
 		{"replay -all", "replayed 0 "},
 		{"stats", `"dead": 0`},
+		{"drop -state pending -all", "dropped 2 pending"},
+		{"stats", `"pending": 0`},
 	} {
 		args := strings.Fields(st.args)
 		code, out, errOut := run(t, append([]string{"queue", args[0], "-config", cfg}, args[1:]...)...)

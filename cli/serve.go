@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os/signal"
+	"slices"
 	"sync/atomic"
 	"syscall"
 
@@ -95,6 +96,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stopAdmin, ok := startAdmin(cfg.Server.AdminListen, admin.Options{
 		Table: srv.Table, Ready: serving.Load, Metrics: m, Live: live, Reload: reloader.Status,
 		Queue: srv.Queue(), Deliveries: manager(queue), Version: versionLine(), Logger: log, Token: cfg.Server.AdminToken,
+		Hosts: adminHosts(cfg.Server),
 	}, log)
 	if !ok {
 		return ExitError
@@ -162,6 +164,7 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	if t.ServesAnyApp() {
 		log.Warn().Msg("tencent.sdk_app_ids is empty: callbacks of any SdkAppid are served")
 	}
+	warnTRTCKeys(log, t)
 	if len(t.Config.Tencent.Apps) == 0 {
 		if len(t.Apps[0].Tokens) == 0 {
 			log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
@@ -175,6 +178,20 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	}
 }
 
+// warnTRTCKeys says at start which apps refuse the TRTC events the config routes: an app
+// whose Chat and Live callbacks are signed takes TRTC events only with a TRTC key, so that
+// unsigned events are not a way around its tokens.
+func warnTRTCKeys(log zerolog.Logger, t *router.Table) {
+	if t.TRTCPath == "" && !slices.ContainsFunc(t.Config.Routes, config.Route.TRTCOnly) {
+		return // no TRTC event is routed on its own; one reaching a catch-all is refused the same way
+	}
+	for _, a := range t.Apps {
+		if a.TRTCKey == "" && len(a.Tokens) > 0 {
+			log.Warn().Str("app", a.Name).Msg("this app's callbacks are signed but it has no TRTC key: its TRTC events are refused with 401 (set trtc_key or trtc_key_file, and the same key in TRTC's console)")
+		}
+	}
+}
+
 // warnExposedAdmin says at start that the admin listener is reachable from other hosts
 // without a token: /routes, /metrics and the status page describe the whole deployment.
 func warnExposedAdmin(log zerolog.Logger, s config.Server) {
@@ -182,6 +199,19 @@ func warnExposedAdmin(log zerolog.Logger, s config.Server) {
 		log.Warn().Str("admin_listen", s.AdminListen).
 			Msg("server.admin_listen is not a loopback address and server.admin_token is not set: anyone who reaches it sees routes and metrics (set CALLBACK_ROUTER_SERVER_ADMIN_TOKEN)")
 	}
+}
+
+// adminHosts are the names the admin listener answers to without a token: server.admin_hosts
+// and the name admin_listen binds, if it names one (the operator chose it; an attacker's
+// rebound name is never it).
+func adminHosts(s config.Server) []string {
+	hosts := slices.Clone(s.AdminHosts)
+	if host, _, err := net.SplitHostPort(s.AdminListen); err == nil && host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			hosts = append(hosts, host)
+		}
+	}
+	return hosts
 }
 
 // isLoopback reports whether a listen address binds loopback only; an empty host binds

@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/callback-router/callback-router/tencent"
+)
 
 // Config is the whole configuration file. A Config is a plain value: it is decoded fresh on
 // every load and never mutated by the running router.
@@ -20,6 +24,10 @@ type Server struct {
 	Listen      string `mapstructure:"listen"`       // callbacks; default ":8080"
 	AdminListen string `mapstructure:"admin_listen"` // admin surface; default loopback only
 	Path        string `mapstructure:"path"`         // the path Tencent posts to; default "/"
+	// TRTCPath, when set, is a second path that takes TRTC's event callbacks (room, media,
+	// cloud recording) only, for a TRTC console URL of its own. They are recognised on Path
+	// too, by their body.
+	TRTCPath string `mapstructure:"trtc_path"`
 	// Engine is the HTTP server implementation: "fasthttp" (the default, about a third more
 	// throughput) or "net/http" (notices a client that hangs up mid-callback, so its upstream
 	// call is not held against a breaker).
@@ -28,8 +36,11 @@ type Server struct {
 	MaxBodyBytes int64 `mapstructure:"max_body_bytes"`
 	// MaxHeaderBytes bounds the request line and headers (net/http's default is 1 MiB).
 	MaxHeaderBytes int `mapstructure:"max_header_bytes"`
-	// ReadHeaderTimeout and ReadTimeout cut slow-loris clients; WriteTimeout must exceed
-	// tencent.window so a fallback is never cut; IdleTimeout closes idle keep-alive connections.
+	// ReadHeaderTimeout and ReadTimeout cut slow-loris clients: the headers must arrive within
+	// ReadHeaderTimeout and the whole request within ReadTimeout, so the body gets
+	// ReadTimeout − ReadHeaderTimeout after the headers (exactly that on fasthttp; on net/http
+	// also what the headers left). WriteTimeout must exceed tencent.window so a fallback is
+	// never cut; IdleTimeout closes idle keep-alive connections.
 	ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
 	ReadTimeout       time.Duration `mapstructure:"read_timeout"`
 	WriteTimeout      time.Duration `mapstructure:"write_timeout"`
@@ -60,6 +71,11 @@ type Server struct {
 	// AdminToken, when set, is the bearer token every admin path but /healthz and /readyz
 	// requires. Set it from CALLBACK_ROUTER_SERVER_ADMIN_TOKEN rather than in the file.
 	AdminToken string `mapstructure:"admin_token"`
+	// AdminHosts lists the host names the admin listener answers to when no admin_token is
+	// set, besides IP addresses, localhost and admin_listen's own name. A request naming
+	// another Host gets 403: a web page whose name an attacker rebinds to 127.0.0.1 (DNS
+	// rebinding) must not read the queue or drop from it through the operator's browser.
+	AdminHosts []string `mapstructure:"admin_hosts"`
 }
 
 // TLS turns on https when both files are set (edge mode).
@@ -80,10 +96,16 @@ type Tencent struct {
 	AuthToken string `mapstructure:"auth_token"`
 	// AuthTokens are further accepted tokens: Live and Chat have separate consoles and may be
 	// given different tokens, and a rotation needs the old and new token at once.
-	AuthTokens   []string      `mapstructure:"auth_tokens"`
+	AuthTokens []string `mapstructure:"auth_tokens"`
+	// TRTCKey is the TRTC console's callback key of the single-app form: it verifies the
+	// TRTC room, media and recording events of every listed SdkAppid.
+	TRTCKey      string        `mapstructure:"trtc_key"`
 	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
 	// Window is how long Tencent waits for an answer; every deadline must be shorter.
 	Window time.Duration `mapstructure:"window"`
+	// TRTCWindow is how long TRTC waits for the answer to an event callback (5 s): it bounds
+	// the deadlines of the routes that serve only TRTC events, as Window bounds the others.
+	TRTCWindow time.Duration `mapstructure:"trtc_window"`
 	// AllowedCIDRs, when not empty, are the only source addresses served (Tencent publishes
 	// its callback egress list); any other source gets 403. The source is the peer, or the
 	// X-Forwarded-For address a server.trusted_proxies peer reports.
@@ -175,6 +197,21 @@ type Route struct {
 	// are compared with Tencent's, never sent to Tencent.
 	Shadow *Shadow `mapstructure:"shadow"`
 	Policy `mapstructure:",squash"`
+}
+
+// TRTCOnly reports whether every command of the route is a TRTC event name or pattern
+// ("TRTC.1.103", "TRTC.3.*"): such a route never sees a Chat or Live callback, so its
+// deadline is bounded by tencent.trtc_window and a deny verdict would mean nothing.
+func (r Route) TRTCOnly() bool {
+	if len(r.Commands) == 0 {
+		return false
+	}
+	for _, c := range r.Commands {
+		if !tencent.IsTRTCCommand(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // UpstreamNames returns every upstream the route names.

@@ -175,6 +175,10 @@ routes: [{commands: ["Group.CallbackBeforeSendMsg", "C2C.CallbackBeforeSendMsg"]
 		{name: "async fan-out", yaml: `
 upstreams: {audit: {url: "http://a:1/"}, analytics: {url: "http://b:1/"}}
 routes: [{commands: ["Live.CallbackAfter*"], upstreams: [audit, analytics], async: true}]`},
+		{name: "admin host names", yaml: `
+server: {admin_hosts: ["router-admin.internal", "Admin-1.Example.COM.", "lb_admin"]}
+upstreams: {gifts: {url: "http://a:1/"}}
+routes: [{commands: ["*"], upstream: gifts}]`},
 		{name: "tls files are not checked for existence", yaml: `
 server: {tls: {cert_file: /nonexistent/tls.crt, key_file: /nonexistent/tls.key}}
 upstreams: {gifts: {url: "http://a:1/"}}
@@ -450,6 +454,16 @@ server: {max_json_depth: 2}` + minimal},
 server: {trusted_proxies: ["10.0.0.0/8", "lb.internal"]}` + minimal},
 		{name: "allowed cidr malformed", key: "tencent.allowed_cidrs[0]", text: "CIDR", yaml: `
 tencent: {allowed_cidrs: ["203.0.113.0/33"]}` + minimal},
+		{name: "read_timeout not above read_header_timeout", key: "server.read_timeout", text: "difference", yaml: `
+server: {read_header_timeout: 5s, read_timeout: 5s}` + minimal},
+		{name: "admin host with a port", key: "server.admin_hosts[1]", text: "host name", yaml: `
+server: {admin_hosts: ["admin.internal", "admin.internal:9090"]}` + minimal},
+		{name: "admin host as a URL", key: "server.admin_hosts[0]", text: "no scheme", yaml: `
+server: {admin_hosts: ["http://admin.internal/"]}` + minimal},
+		{name: "admin host wildcard", key: "server.admin_hosts[0]", text: "wildcard", yaml: `
+server: {admin_hosts: ["*.internal"]}` + minimal},
+		{name: "admin host empty", key: "server.admin_hosts[0]", yaml: `
+server: {admin_hosts: [""]}` + minimal},
 		{name: "log level unknown", key: "log.level", yaml: `
 log: {level: verbose}` + minimal},
 	}
@@ -499,6 +513,66 @@ routes:
 	}
 	if got, want := len(problems(err)), len(want); got != want {
 		t.Errorf("Parse() reported %d problems, want %d:\n%v", got, want, err)
+	}
+}
+
+// TestProblemsMaskURLCredentials: a config refused for its URLs names the key and the URL's
+// host, but never the userinfo, query values or fragment it refused — validate prints these
+// messages, a reload logs them and the status page shows them.
+func TestProblemsMaskURLCredentials(t *testing.T) {
+	const secrets = "PASS|SECRET|FRAG"
+	routes := `
+routes:
+  - commands: ["*"]
+    upstream: gifts`
+	tests := []struct {
+		name string
+		yaml string
+		key  string
+		want string // the URL as the message shows it (a decoder's message shows none)
+	}{
+		{"userinfo", `
+upstreams:
+  gifts: {url: "http://user:PASS@gifts.internal/gifts?api_key=SECRET"}` + routes,
+			"upstreams.gifts.url", `"http://…@gifts.internal/gifts?api_key=…"`},
+		{"fragment", `
+upstreams:
+  gifts: {url: "http://gifts.internal/gifts?api_key=SECRET#FRAG"}` + routes,
+			"upstreams.gifts.url", `"http://gifts.internal/gifts?api_key=…#…"`},
+		{"no scheme", `
+upstreams:
+  gifts: {urls: ["http://gifts.internal/a", "user:PASS@gifts.internal/gifts?api_key=SECRET"]}` + routes,
+			"upstreams.gifts.urls[1]", `"…@gifts.internal/gifts?api_key=…"`},
+		{"does not parse", `
+upstreams:
+  gifts: {url: "http://user:PA SS@gifts.internal:9x/gifts?api_key=SECRET"}` + routes,
+			"upstreams.gifts.url", `"http://…@gifts.internal:9x/gifts?api_key=…" is not a URL`},
+		{"jetstream", `
+delivery: {backend: jetstream, jetstream: {url: "http://user:PASS@nats.internal:4222"}}` + minimal,
+			"delivery.jetstream.url", `"http://…@nats.internal:4222"`},
+		{"a URL where a number goes", `
+server: {max_conns: "http://user:PASS@x/?k=SECRET"}` + minimal,
+			"server.max_conns", "server.max_conns: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Another problem beside the URL: every message of the refusal is masked.
+			_, err := config.Parse(strings.NewReader(tt.yaml + "\nlog: {level: verbose}"))
+			if err == nil {
+				t.Fatal("Parse() = nil, want errors")
+			}
+			if !hasKey(err, tt.key) {
+				t.Errorf("Parse() error does not name %s:\n%v", tt.key, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse() error does not show %s:\n%v", tt.want, err)
+			}
+			for _, secret := range strings.Split(secrets, "|") {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("Parse() error shows %q:\n%v", secret, err)
+				}
+			}
+		})
 	}
 }
 

@@ -7,6 +7,7 @@ var defaultValues = map[string]any{
 	"server.listen":              ":8080",
 	"server.admin_listen":        "127.0.0.1:9090",
 	"server.path":                "/",
+	"server.trtc_path":           "",
 	"server.engine":              EngineFastHTTP,
 	"server.max_body_bytes":      1 << 20,
 	"server.max_header_bytes":    4 << 10, // Tencent sends a few hundred bytes; each connection holds a buffer this size
@@ -23,12 +24,15 @@ var defaultValues = map[string]any{
 	"server.max_json_depth":      64,
 	"server.trusted_proxies":     []string{},
 	"server.admin_token":         "",
+	"server.admin_hosts":         []string{},
 
 	"tencent.sdk_app_ids":    []uint64{},
 	"tencent.auth_token":     "",
 	"tencent.auth_tokens":    []string{},
+	"tencent.trtc_key":       "",
 	"tencent.max_clock_skew": "60s",
 	"tencent.window":         "2s",
+	"tencent.trtc_window":    "5s",
 	"tencent.allowed_cidrs":  []string{},
 
 	"defaults.deadline":                     "1800ms",

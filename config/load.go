@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // EnvPrefix prefixes the environment variables that override keys:
@@ -69,7 +71,7 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 		v.AutomaticEnv()
 	}
 	if err := v.ReadConfig(r); err != nil {
-		return nil, fmt.Errorf("config: not valid YAML: %w", err)
+		return nil, fmt.Errorf("config: not valid YAML: %s", redact.Text(err.Error()))
 	}
 	// Decode leniently, then validate what did decode: an unknown key (a misspelling, most
 	// often) or a value of the wrong type must not hide the other problems of the file.
@@ -219,7 +221,7 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 func decodeProblems(err error) []error {
 	var out []error
 	for _, line := range strings.Split(err.Error(), "\n") {
-		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*"))
+		line = redact.Text(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*")))
 		if line == "" || strings.HasPrefix(line, "decoding failed due to the following error") ||
 			strings.HasSuffix(line, "error(s) decoding:") {
 			continue
@@ -232,7 +234,7 @@ func decodeProblems(err error) []error {
 		out = append(out, Problem{Key: docKey(m[1]), Message: m[2]})
 	}
 	if len(out) == 0 {
-		return []error{fmt.Errorf("config: %w", err)}
+		return []error{fmt.Errorf("config: %s", redact.Text(err.Error()))}
 	}
 	return out
 }

@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/callback-router/callback-router/redact"
 	"github.com/callback-router/callback-router/tencent"
 )
 
@@ -30,11 +32,15 @@ type Problem struct {
 
 func (p Problem) Error() string { return p.Key + ": " + p.Message }
 
-// problems collects validation errors, each naming the key it concerns.
+// problems collects validation errors, each naming the key it concerns. A message that
+// quotes a URL shows it masked (redact.Text): a refused config is printed by validate,
+// logged by a reload and shown on the status page, and must not show the credentials it
+// refused. Callers quote URLs through redact.URL, which also masks those too broken to find
+// in text; this is the net under them.
 type problems []error
 
 func (p *problems) add(key, format string, args ...any) {
-	*p = append(*p, Problem{Key: key, Message: fmt.Sprintf(format, args...)})
+	*p = append(*p, Problem{Key: key, Message: redact.Text(fmt.Sprintf(format, args...))})
 }
 
 // Validate reports every problem in c at once, each naming its key and how to fix it.
@@ -54,6 +60,7 @@ func (c *Config) validate(p *problems) {
 	c.validateUpstreams(p)
 	c.validateRoutes(p)
 	c.validateDelivery(p)
+	c.validateTRTC(p)
 	c.validateTracing(p)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		p.add("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
@@ -92,8 +99,13 @@ func (c *Config) validateServer(p *problems) {
 			p.add(t.key, "must be positive")
 		}
 	}
+	if s.ReadHeaderTimeout > 0 && s.ReadTimeout <= s.ReadHeaderTimeout {
+		p.add("server.read_timeout", "%s must be longer than server.read_header_timeout (%s): the body gets the difference after the headers", s.ReadTimeout, s.ReadHeaderTimeout)
+	}
 	if s.WriteTimeout <= c.Tencent.Window {
 		p.add("server.write_timeout", "%s must be longer than tencent.window (%s), or a late fallback would be cut", s.WriteTimeout, c.Tencent.Window)
+	} else if s.WriteTimeout <= c.Tencent.TRTCWindow && slices.ContainsFunc(c.Routes, Route.TRTCOnly) {
+		p.add("server.write_timeout", "%s must be longer than tencent.trtc_window (%s), which bounds the routes serving only TRTC events, or a late answer to one would be cut", s.WriteTimeout, c.Tencent.TRTCWindow)
 	}
 	if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {
 		p.add("server.tls", "set both cert_file and key_file to serve https, or neither")
@@ -111,7 +123,15 @@ func (c *Config) validateServer(p *problems) {
 		p.add("server.max_json_depth", "%d is too small for Tencent's bodies, which nest 4 or 5 deep; use at least 8 (the default is 64)", s.MaxJSONDepth)
 	}
 	checkCIDRs(p, "server.trusted_proxies", s.TrustedProxies)
+	for i, h := range s.AdminHosts {
+		if !hostName.MatchString(h) {
+			p.add(fmt.Sprintf("server.admin_hosts[%d]", i), "%q is not a host name: write the name alone, as in admin.example.internal (no scheme, port, path or wildcard)", h)
+		}
+	}
 }
+
+// hostName matches a DNS name as a Host header carries it, without the port.
+var hostName = regexp.MustCompile(`^(?i)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$`)
 
 // checkCIDRs accepts addresses and CIDR prefixes, as ParsePrefixes does.
 func checkCIDRs(p *problems, key string, list []string) {
@@ -181,11 +201,12 @@ func (c *Config) validateTencent(p *problems) {
 // against which a deny code is checked.
 func (c *Config) validatePolicy(p *problems, key string, pol Policy, commands []string) {
 	if d := pol.Deadline; d != nil {
+		windowKey, window := c.windowFor(commands)
 		switch {
 		case *d < MinDeadline:
 			p.add(key+".deadline", "%s is too short; use at least %s", *d, MinDeadline)
-		case c.Tencent.Window > 0 && *d >= c.Tencent.Window:
-			p.add(key+".deadline", "%s is not shorter than tencent.window (%s): Tencent would give up before the router answers", *d, c.Tencent.Window)
+		case window > 0 && *d >= window:
+			p.add(key+".deadline", "%s is not shorter than %s (%s): Tencent would give up before the router answers", *d, windowKey, window)
 		}
 	}
 	if r := pol.Retries; r != nil && (*r < 0 || *r > MaxRetries) {
@@ -310,19 +331,34 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// checkURL says what is wrong with an upstream URL, quoting it masked by redact.URL.
 func checkURL(raw string) error {
+	shown := redact.URL(raw)
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%q is not a URL: %v", raw, err)
+		return fmt.Errorf("%q is not a URL%s", shown, parseDetail(err))
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%q must be an absolute http:// or https:// URL", raw)
+		return fmt.Errorf("%q must be an absolute http:// or https:// URL", shown)
 	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("%q has no host", raw)
+		return fmt.Errorf("%q has no host", shown)
 	case u.Fragment != "" || u.User != nil:
-		return fmt.Errorf("%q must not carry a fragment or credentials", raw)
+		return fmt.Errorf("%q must not carry a fragment or credentials", shown)
 	}
 	return nil
+}
+
+// parseDetail is net/url's reason a URL does not parse, without the URL it repeats and
+// without a reason that quotes part of it (an invalid escape or port may be a password's).
+func parseDetail(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	if msg := err.Error(); !strings.Contains(msg, `"`) {
+		return ": " + msg
+	}
+	return ""
 }
 
 func (c *Config) validateRoutes(p *problems) {
@@ -477,7 +513,7 @@ func (c *Config) validateJetStream(p *problems) {
 	for _, raw := range strings.Split(j.URL, ",") {
 		u, err := url.Parse(strings.TrimSpace(raw))
 		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
-			p.add("delivery.jetstream.url", "%q is not a nats:// or tls:// URL", raw)
+			p.add("delivery.jetstream.url", "%q is not a nats:// or tls:// URL", redact.URL(raw))
 		}
 	}
 	for _, k := range []struct{ key, v string }{

@@ -24,7 +24,8 @@ func stateBucket(state string) ([]byte, error) {
 	return nil, fmt.Errorf("state %q is not %s or %s", state, StatePending, StateDead)
 }
 
-// List returns the records of a state that f selects, in arrival order, with their bodies.
+// List returns the records of a state that f selects, in arrival order, with their bodies
+// and their queries with the Sign masked (maskForListing).
 func (s *Bolt) List(state string, f Filter) ([]*Record, error) {
 	name, err := stateBucket(state)
 	if err != nil {
@@ -39,7 +40,7 @@ func (s *Bolt) List(state string, f Filter) ([]*Record, error) {
 				return err
 			}
 			if f.Match(r) {
-				out = append(out, r)
+				out = append(out, r.maskForListing())
 				if f.Limit > 0 && len(out) >= f.Limit {
 					return errEnough
 				}

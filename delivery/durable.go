@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/proxy"
-	"github.com/callback-router/callback-router/shadow"
 )
 
 // Headers of a background delivery.
@@ -213,7 +212,7 @@ func (d *Durable) attempt(it *item) {
 		d.retryLater(it, rec, fmt.Errorf("upstream %q is not in the running config", rec.Upstream))
 		return
 	}
-	res := up.Forward(d.attemptCtx, time.Now().Add(d.opts.AttemptDeadline), deliveryCall(rec))
+	res := up.Caller(deliveryPolicy(rec.RetryOn)).Forward(d.attemptCtx, time.Now().Add(d.opts.AttemptDeadline), deliveryCall(rec))
 	if res.OK() {
 		d.delivered.Add(1)
 		d.done(rec, true)
@@ -249,15 +248,21 @@ func failure(res proxy.Result) error {
 
 // deliveryCall builds the upstream call for a record, whichever store holds it.
 func deliveryCall(r *Record) *proxy.Call {
-	h := []proxy.Header{{Name: HeaderEventID, Value: r.EventID}, {Name: HeaderDelivery, Value: fmt.Sprint(r.Attempts + 1)}}
+	h := make([]proxy.Header, 0, 4+len(r.Headers))
+	h = append(h, proxy.Header{Name: HeaderEventID, Value: r.EventID}, proxy.Header{Name: HeaderDelivery, Value: fmt.Sprint(r.Attempts + 1)})
 	if r.Verdict != "" {
 		h = append(h, proxy.Header{Name: HeaderVerdict, Value: r.Verdict}, proxy.Header{Name: HeaderReason, Value: r.Reason})
 	}
-	if r.Shadow {
-		h = append(h, proxy.Header{Name: shadow.Header, Value: "1"})
-	}
-	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID,
-		ForwardedFor: r.ForwardedFor, Retries: attemptRetries, RetryOn: r.RetryOn, Headers: h}
+	h = append(h, r.Headers...)
+	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID, ForwardedFor: r.ForwardedFor,
+		Headers: h, StatusOnly: r.StatusOnly}
+}
+
+// deliveryPolicy is how one delivery attempt calls the upstream: a quick retry inside the
+// attempt, on the statuses the route listed when the callback was queued. The upstream
+// keeps one Caller per policy, so this builds nothing after the first delivery.
+func deliveryPolicy(retryOn []int) proxy.Policy {
+	return proxy.Policy{Retries: attemptRetries, RetryOn: retryOn}
 }
 
 // retryLater counts a failed delivery and schedules the next, or dead-letters the record
@@ -269,7 +274,7 @@ func (d *Durable) retryLater(it *item, rec *Record, cause error) {
 	rec.LastError = cause.Error()
 	age := now.Sub(rec.since())
 	log := d.log.With().Uint64("id", rec.Seq).Str("event_id", rec.EventID).Str("request_id", rec.RequestID).
-		Str("command", rec.Command).Str("route", rec.Route).Str("upstream", rec.Upstream).
+		Str("app", rec.App).Str("command", rec.Command).Str("route", rec.Route).Str("upstream", rec.Upstream).
 		Int("deliveries", rec.Attempts).Logger()
 	if age >= d.opts.MaxAge {
 		rec.DeadAt = now

@@ -224,7 +224,7 @@ func (q *JetStream) attempt(msg jetstream.Msg) {
 	if up := q.resolve(r.Upstream); up == nil {
 		cause = fmt.Errorf("upstream %q is not in the running config", r.Upstream)
 	} else {
-		res := up.Forward(q.attemptCtx, time.Now().Add(q.opts.Delivery.AttemptDeadline), deliveryCall(r))
+		res := up.Caller(deliveryPolicy(r.RetryOn)).Forward(q.attemptCtx, time.Now().Add(q.opts.Delivery.AttemptDeadline), deliveryCall(r))
 		if res.OK() {
 			if err := msg.Ack(); err != nil {
 				q.log.Warn().Err(err).Msg("delivered, but the ack was lost: it will be delivered again")
@@ -247,7 +247,7 @@ func (q *JetStream) attempt(msg jetstream.Msg) {
 		return
 	}
 	wait := min(q.opts.Delivery.Backoff.Wait(r.Attempts-1), q.opts.Delivery.MaxAge-age)
-	q.log.Warn().Err(cause).Str("event_id", r.EventID).Str("command", r.Command).Str("upstream", r.Upstream).
+	q.log.Warn().Err(cause).Str("event_id", r.EventID).Str("app", r.App).Str("command", r.Command).Str("upstream", r.Upstream).
 		Int("deliveries", r.Attempts).Dur("retry_in", wait).Msg("delivery failed; will retry")
 	msg.NakWithDelay(wait)
 }
@@ -272,7 +272,7 @@ func (q *JetStream) bury(msg jetstream.Msg, r *Record, cause error, age time.Dur
 	}
 	msg.Ack()
 	q.deadAdded.Add(1)
-	q.log.Error().Err(cause).Str("event_id", r.EventID).Str("command", r.Command).Str("upstream", r.Upstream).
+	q.log.Error().Err(cause).Str("event_id", r.EventID).Str("app", r.App).Str("command", r.Command).Str("upstream", r.Upstream).
 		Dur("age", age).Msg("callback given up: older than delivery.max_age; moved to the dead letters")
 	q.done(r, false)
 }
@@ -339,12 +339,13 @@ func (q *JetStream) Stats() Stats {
 	return st
 }
 
-// List reads the records of a state without consuming them; Seq is the stream sequence.
+// List reads the records of a state without consuming them; Seq is the stream sequence. The
+// queries show the Sign masked (maskForListing).
 func (q *JetStream) List(state string, f Filter) ([]*Record, error) {
 	var out []*Record
 	err := q.scan(state, func(r *Record) bool {
 		if f.Match(r) {
-			out = append(out, r)
+			out = append(out, r.maskForListing())
 		}
 		return f.Limit == 0 || len(out) < f.Limit
 	})

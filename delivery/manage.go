@@ -79,6 +79,9 @@ func (f Filter) Values() url.Values {
 	if f.Limit > 0 {
 		v.Set("limit", strconv.Itoa(f.Limit))
 	}
+	if f.All {
+		v.Set("all", "true")
+	}
 	return v
 }
 
@@ -107,6 +110,11 @@ func ParseFilter(v url.Values) (Filter, error) {
 	if s := v.Get("limit"); s != "" {
 		if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit < 0 {
 			return f, fmt.Errorf("limit %q is not a count", s)
+		}
+	}
+	if s := v.Get("all"); s != "" {
+		if f.All, err = strconv.ParseBool(s); err != nil {
+			return f, fmt.Errorf("all %q is neither true nor false", s)
 		}
 	}
 	return f, nil

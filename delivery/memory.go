@@ -10,7 +10,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/proxy"
-	"github.com/callback-router/callback-router/shadow"
 )
 
 // Redelivery backoff: the first retry comes soon (an upstream blip), later ones spread out so
@@ -110,7 +109,7 @@ func (q *MemoryQueue) Close(ctx context.Context) int64 {
 		lost = q.held.Load()
 		for range len(q.jobs) {
 			j := <-q.jobs
-			q.opts.Logger.Error().Str("request_id", j.RequestID).Str("command", j.Command).
+			q.opts.Logger.Error().Str("request_id", j.RequestID).Str("app", j.App).Str("command", j.Command).
 				Str("upstream", j.Upstream.Name()).Msg("async callback not delivered before shutdown")
 		}
 		q.dropped.Add(uint64(lost))
@@ -136,15 +135,13 @@ func (q *MemoryQueue) work() {
 // between attempts. It reports false when shutdown interrupted it, leaving j counted as held
 // (Close reports it as lost).
 func (q *MemoryQueue) deliver(j Job) bool {
-	log := q.opts.Logger.With().Str("request_id", j.RequestID).Str("command", j.Command).
+	log := q.opts.Logger.With().Str("request_id", j.RequestID).Str("app", j.App).Str("command", j.Command).
 		Str("route", j.Route).Str("upstream", j.Upstream.Name()).Logger()
-	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID,
-		ForwardedFor: j.ForwardedFor, Retries: attemptRetries, RetryOn: j.RetryOn}
-	if j.Shadow {
-		call.Headers = []proxy.Header{{Name: shadow.Header, Value: "1"}}
-	}
+	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID, ForwardedFor: j.ForwardedFor,
+		Headers: j.Headers, StatusOnly: j.StatusOnly}
+	caller := j.Upstream.Caller(deliveryPolicy(j.RetryOn))
 	for n := 0; ; n++ {
-		res := j.Upstream.Forward(q.ctx, time.Now().Add(q.opts.AttemptDeadline), call)
+		res := caller.Forward(q.ctx, time.Now().Add(q.opts.AttemptDeadline), call)
 		if res.OK() {
 			q.delivered.Add(1)
 			log.Debug().Int("deliveries", n+1).Msg("async callback delivered")

@@ -6,10 +6,11 @@ package logging
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // New returns the root logger writing to w in format ("json" or "console") at level.
@@ -29,8 +30,10 @@ func New(w io.Writer, format, level string) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// Leveled adapts a zerolog logger to go-retryablehttp's LeveledLogger. A "url" value loses its
-// query string on the way: upstream URLs carry Tencent's query, whose Sign must not be logged.
+// Leveled adapts a zerolog logger to go-retryablehttp's LeveledLogger (proxy.Logger). A "url" or "request"
+// value is masked by redact.URL on the way (upstream URLs carry Tencent's query, whose Sign
+// must not be logged, and may carry credentials of their own), and so is any URL quoted in
+// an "error".
 type Leveled struct{ L zerolog.Logger }
 
 func (l Leveled) Error(msg string, kv ...any) { l.L.Error().Fields(redactURLs(kv)).Msg(msg) }
@@ -40,11 +43,14 @@ func (l Leveled) Warn(msg string, kv ...any)  { l.L.Warn().Fields(redactURLs(kv)
 
 func redactURLs(kv []any) []any {
 	for i := 0; i+1 < len(kv); i += 2 {
-		if k, _ := kv[i].(string); k == "url" || k == "request" {
+		switch k, _ := kv[i].(string); k {
+		case "url", "request":
 			if s, ok := kv[i+1].(string); ok {
-				if base, _, cut := strings.Cut(s, "?"); cut {
-					kv[i+1] = base + "?<redacted>"
-				}
+				kv[i+1] = redact.URL(s)
+			}
+		case "error":
+			if err, ok := kv[i+1].(error); ok {
+				kv[i+1] = redact.Text(err.Error())
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package logging
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -33,11 +34,16 @@ func TestLeveledRedactsQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	Leveled{L: l}.Debug("performing request", "method", "POST", "url", "http://up/gifts?Sign=abc123&RequestTime=1")
+	Leveled{L: l}.Error("request failed", "error", errors.New(`Post "http://u:PASS@up/gifts?Sign=abc123": refused`))
 	out := buf.String()
-	if strings.Contains(out, "abc123") {
-		t.Errorf("log leaks the query: %s", out)
+	for _, secret := range []string{"abc123", "PASS"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log leaks %q: %s", secret, out)
+		}
 	}
-	if !strings.Contains(out, `"url":"http://up/gifts?<redacted>"`) {
-		t.Errorf("log lost the URL itself: %s", out)
+	for _, want := range []string{`"url":"http://up/gifts?Sign=…&RequestTime=…"`, `"error":"Post \"http://…@up/gifts?Sign=…\": refused"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s: %s", want, out)
+		}
 	}
 }

@@ -9,7 +9,13 @@ import (
 	"github.com/callback-router/callback-router/server"
 )
 
-// routeSet caches a route's label children. Counters are resolved on first use, so a route
+// routeKey names the series of one route for one app.
+type routeKey struct{ app, route string }
+
+// rejectKey names the rejection counter of one app and code.
+type rejectKey struct{ app, code string }
+
+// routeSet caches a route's label children for one app. Counters are resolved on first use, so a route
 // exports series only for the commands and decisions it has seen.
 type routeSet struct {
 	duration  prometheus.Observer
@@ -30,19 +36,27 @@ type upstreamSet struct {
 // Observe records one answered callback. It is server.Observer's method and runs on the
 // request path.
 func (m *Metrics) Observe(ev server.Event) {
-	route := ev.Route
-	if route == "" {
-		route = routeNone
+	k := routeKey{app: ev.App, route: ev.Route}
+	if k.app == "" {
+		k.app = server.AppNone
 	}
-	rs := m.route(route)
-	rs.callback(m, route, commandID(ev.Command), decisionID(ev.Decision)).Inc()
+	if k.route == "" {
+		k.route = routeNone
+	}
+	if ev.Verified {
+		if c := m.signVerifiedCounter(k.app, ev.TokenSlot); c != nil {
+			c.Inc()
+		}
+	}
+	rs := m.route(k)
+	rs.callback(m, k, commandID(ev.Command), decisionID(ev.Decision)).Inc()
 	if ev.Decision == server.DecisionRejected {
-		m.rejection(ev.RejectCode).Inc()
+		m.rejection(k.app, ev.RejectCode).Inc()
 		return
 	}
 	rs.duration.Observe(ev.Latency.Seconds())
 	if ev.Reason != "" {
-		rs.fallback(m, route, reasonID(ev.Reason)).Inc()
+		rs.fallback(m, k, reasonID(ev.Reason)).Inc()
 	}
 	if ev.Upstream != "" && ev.Attempts > 0 {
 		us := m.upstream(ev.Upstream)
@@ -64,38 +78,51 @@ func (m *Metrics) Delivered(_, _ string, age time.Duration, ok bool) {
 	m.asyncAge.WithLabelValues(result).Observe(age.Seconds())
 }
 
-// route returns the cached children of a route, creating them on its first callback.
-func (m *Metrics) route(name string) *routeSet {
+// route returns the cached children of a route for an app, creating them on its first
+// callback.
+func (m *Metrics) route(k routeKey) *routeSet {
 	m.mu.RLock()
-	rs := m.routes[name]
+	rs := m.routes[k]
 	m.mu.RUnlock()
 	if rs != nil {
 		return rs
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if rs = m.routes[name]; rs == nil {
+	if rs = m.routes[k]; rs == nil {
 		rs = &routeSet{
-			duration:  m.duration.WithLabelValues(name),
+			duration:  m.duration.WithLabelValues(k.app, k.route),
 			callbacks: make([]prometheus.Counter, len(commands)*len(decisions)),
 			fallbacks: make([]prometheus.Counter, len(reasons)),
 		}
-		m.routes[name] = rs
+		m.routes[k] = rs
 	}
 	return rs
 }
 
-func (rs *routeSet) callback(m *Metrics, route string, cmd, decision int) prometheus.Counter {
+func (rs *routeSet) callback(m *Metrics, k routeKey, cmd, decision int) prometheus.Counter {
 	i := cmd*len(decisions) + decision
 	return lazy(&rs.mu, rs.callbacks, i, func() prometheus.Counter {
-		return m.callbacks.WithLabelValues(commands[cmd], route, decisions[decision])
+		return m.callbacks.WithLabelValues(k.app, commands[cmd], k.route, decisions[decision])
 	})
 }
 
-func (rs *routeSet) fallback(m *Metrics, route string, reason int) prometheus.Counter {
+func (rs *routeSet) fallback(m *Metrics, k routeKey, reason int) prometheus.Counter {
 	return lazy(&rs.mu, rs.fallbacks, reason, func() prometheus.Counter {
-		return m.fallbacks.WithLabelValues(route, reasons[reason])
+		return m.fallbacks.WithLabelValues(k.app, k.route, reasons[reason])
 	})
+}
+
+// signVerifiedCounter returns the counter of an app's token slot, nil for an app or a slot
+// the current table does not have (a callback verified just before a reload removed it).
+func (m *Metrics) signVerifiedCounter(app string, slot int) prometheus.Counter {
+	m.mu.RLock()
+	slots := m.signs[app]
+	m.mu.RUnlock()
+	if slot >= len(slots) {
+		return nil
+	}
+	return slots[slot]
 }
 
 // lazy returns s[i], resolving it with make under mu the first time.
@@ -156,19 +183,21 @@ func (us *upstreamSet) response(m *Metrics, upstream string, status int) prometh
 	return c
 }
 
-// rejection returns the counter of a rejection code; codes are the server's constants.
-func (m *Metrics) rejection(code string) prometheus.Counter {
+// rejection returns the counter of a rejection code for an app; codes are the server's
+// constants.
+func (m *Metrics) rejection(app, code string) prometheus.Counter {
+	k := rejectKey{app, code}
 	m.mu.RLock()
-	c := m.rejects[code]
+	c := m.rejects[k]
 	m.mu.RUnlock()
 	if c != nil {
 		return c
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c = m.rejects[code]; c == nil {
-		c = m.rejections.WithLabelValues(code)
-		m.rejects[code] = c
+	if c = m.rejects[k]; c == nil {
+		c = m.rejections.WithLabelValues(app, code)
+		m.rejects[k] = c
 	}
 	return c
 }

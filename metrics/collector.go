@@ -36,8 +36,8 @@ func newLiveCollector() *liveCollector {
 		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 	}
 	return &liveCollector{
-		inFlight:  d("route_in_flight", "Callbacks a route is handling now.", "route"),
-		deadline:  d("route_deadline_seconds", "A route's configured deadline, to compare latency quantiles with.", "route"),
+		inFlight:  d("route_in_flight", "Callbacks of an app a route is handling now (its max_in_flight bounds the sum over apps).", "app", "route"),
+		deadline:  d("route_deadline_seconds", "A route's configured deadline, to compare latency quantiles with; one series per app the route admits.", "app", "route"),
 		breaker:   d("breaker_state", "Circuit breaker state per upstream instance: 0 closed, 1 half-open, 2 open.", "upstream", "instance"),
 		depth:     d("async_queue_depth", "Async callbacks queued or being retried."),
 		delivered: d("async_delivered_total", "Async callbacks delivered."),
@@ -71,9 +71,14 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	if t := src.table(); t != nil {
-		for _, r := range t.Routes {
-			ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(r.InFlight()), r.Name)
-			ch <- prometheus.MustNewConstMetric(c.deadline, prometheus.GaugeValue, r.Deadline.Seconds(), r.Name)
+		for _, a := range t.Apps {
+			for _, r := range t.Routes {
+				if !r.Admits(a.Name) {
+					continue
+				}
+				ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(r.InFlightOf(a)), a.Name, r.Name)
+				ch <- prometheus.MustNewConstMetric(c.deadline, prometheus.GaugeValue, r.Deadline.Seconds(), a.Name, r.Name)
+			}
 		}
 		for name, up := range t.Upstreams {
 			for _, s := range up.States() {

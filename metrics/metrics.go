@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
 )
 
@@ -29,10 +30,11 @@ type Metrics struct {
 	reg *prometheus.Registry
 	own []prometheus.Collector // the router's collectors, for Names
 
-	callbacks          *prometheus.CounterVec   // command, route, decision
-	duration           *prometheus.HistogramVec // route
-	fallbacks          *prometheus.CounterVec   // route, reason
-	rejections         *prometheus.CounterVec   // code
+	callbacks          *prometheus.CounterVec   // app, command, route, decision
+	duration           *prometheus.HistogramVec // app, route
+	fallbacks          *prometheus.CounterVec   // app, route, reason
+	rejections         *prometheus.CounterVec   // app, code
+	signVerified       *prometheus.CounterVec   // app, token
 	attempts           *prometheus.CounterVec   // upstream
 	responses          *prometheus.CounterVec   // upstream, status
 	retries            *prometheus.CounterVec   // upstream
@@ -47,10 +49,12 @@ type Metrics struct {
 	live               *liveCollector
 
 	mu        sync.RWMutex
-	routes    map[string]*routeSet
+	routes    map[routeKey]*routeSet
 	upstreams map[string]*upstreamSet
-	rejects   map[string]prometheus.Counter
-	instances map[instanceKey]bool // the breakers of the current table
+	rejects   map[rejectKey]prometheus.Counter
+	signs     map[string][]prometheus.Counter // by app, by token slot
+	apps      map[string]*router.App          // the apps of the current table
+	instances map[instanceKey]bool            // the breakers of the current table
 }
 
 var (
@@ -63,23 +67,28 @@ var (
 func New() *Metrics {
 	m := &Metrics{
 		reg:       prometheus.NewRegistry(),
-		routes:    map[string]*routeSet{},
+		routes:    map[routeKey]*routeSet{},
 		upstreams: map[string]*upstreamSet{},
-		rejects:   map[string]prometheus.Counter{},
+		rejects:   map[rejectKey]prometheus.Counter{},
+		signs:     map[string][]prometheus.Counter{},
+		apps:      map[string]*router.App{},
 		instances: map[instanceKey]bool{},
 	}
 	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "callbacks_total",
-		Help: "Callbacks answered, by command (catalogue name, other or none), route and decision (upstream, allow, deny, queued, rejected)."},
-		[]string{"command", "route", "decision"})
+		Help: "Callbacks answered, by app (none: refused before it was known), command (catalogue name, other or none), route and decision (upstream, allow, deny, queued, rejected)."},
+		[]string{"app", "command", "route", "decision"})
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "callback_duration_seconds",
-		Help: "Time from a callback's arrival to its answer, by route.", Buckets: latencyBuckets},
-		[]string{"route"})
+		Help: "Time from a callback's arrival to its answer, by app and route.", Buckets: latencyBuckets},
+		[]string{"app", "route"})
 	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "fallbacks_total",
-		Help: "Callbacks the router answered with the route's fallback verdict, by route and reason."},
-		[]string{"route", "reason"})
+		Help: "Callbacks the router answered with the route's fallback verdict, by app, route and reason."},
+		[]string{"app", "route", "reason"})
 	m.rejections = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "rejections_total",
-		Help: "Requests refused before routing (4xx), by code."},
-		[]string{"code"})
+		Help: "Requests refused before routing (4xx), by app (none: refused before it was known) and code."},
+		[]string{"app", "code"})
+	m.signVerified = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "sign_verified_total",
+		Help: "Callbacks whose Sign a token verified, by app and the token's position in the app's list (tokens, then tokens_file); a slot that stops counting holds a token no longer in use."},
+		[]string{"app", "token"})
 	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "upstream_attempts_total",
 		Help: "HTTP attempts made to an upstream for synchronous callbacks, retries included."},
 		[]string{"upstream"})
@@ -108,7 +117,7 @@ func New() *Metrics {
 	m.shadow = newShadowMetrics()
 	m.traces = newTraceCollector()
 	m.live = newLiveCollector()
-	m.own = []prometheus.Collector{m.callbacks, m.duration, m.fallbacks, m.rejections, m.attempts, m.responses,
+	m.own = []prometheus.Collector{m.callbacks, m.duration, m.fallbacks, m.rejections, m.signVerified, m.attempts, m.responses,
 		m.retries, m.queryDropped, m.breakerTransitions, m.reloads, m.reloadFailures, m.lastReloadOK, m.asyncAge,
 		m.shadow.results, m.shadow.duration, m.traces, m.live}
 	m.reg.MustRegister(m.own...)

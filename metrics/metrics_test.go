@@ -59,43 +59,43 @@ func TestObserveCountsByLabels(t *testing.T) {
 		lines []string // exposition lines expected after this one event
 	}{
 		{name: "upstream answer",
-			ev: server.Event{Command: "Live.CallbackBeforeSendGift", Route: "gifts", Upstream: "gifts", Attempts: 1,
+			ev: server.Event{App: "prod", Command: "Live.CallbackBeforeSendGift", Route: "gifts", Upstream: "gifts", Attempts: 1,
 				UpstreamStatus: 200, Status: 200, Decision: server.DecisionUpstream, Latency: 30 * time.Millisecond},
 			lines: []string{
-				`callback_router_callbacks_total{command="Live.CallbackBeforeSendGift",decision="upstream",route="gifts"} 1`,
+				`callback_router_callbacks_total{app="prod",command="Live.CallbackBeforeSendGift",decision="upstream",route="gifts"} 1`,
 				`callback_router_upstream_attempts_total{upstream="gifts"} 1`,
 				`callback_router_upstream_responses_total{status="200",upstream="gifts"} 1`,
-				`callback_router_callback_duration_seconds_bucket{route="gifts",le="0.05"} 1`,
-				`callback_router_callback_duration_seconds_bucket{route="gifts",le="0.025"} 0`,
+				`callback_router_callback_duration_seconds_bucket{app="prod",route="gifts",le="0.05"} 1`,
+				`callback_router_callback_duration_seconds_bucket{app="prod",route="gifts",le="0.025"} 0`,
 			}},
 		{name: "retried then fell back",
-			ev: server.Event{Command: "Live.CallbackBeforeSendGift", Route: "gifts", Upstream: "gifts", Attempts: 3,
+			ev: server.Event{App: "prod", Command: "Live.CallbackBeforeSendGift", Route: "gifts", Upstream: "gifts", Attempts: 3,
 				UpstreamStatus: 503, Status: 200, Decision: server.DecisionDeny, Reason: proxy.ReasonUpstreamError},
 			lines: []string{
-				`callback_router_callbacks_total{command="Live.CallbackBeforeSendGift",decision="deny",route="gifts"} 1`,
-				`callback_router_fallbacks_total{reason="upstream_error",route="gifts"} 1`,
+				`callback_router_callbacks_total{app="prod",command="Live.CallbackBeforeSendGift",decision="deny",route="gifts"} 1`,
+				`callback_router_fallbacks_total{app="prod",reason="upstream_error",route="gifts"} 1`,
 				`callback_router_upstream_attempts_total{upstream="gifts"} 3`,
 				`callback_router_upstream_retries_total{upstream="gifts"} 2`,
 				`callback_router_upstream_responses_total{status="503",upstream="gifts"} 1`,
 			}},
 		{name: "no HTTP answer",
-			ev: server.Event{Command: "Live.CallbackBeforeSendGift", Route: "gifts", Upstream: "gifts", Attempts: 1,
+			ev: server.Event{App: "prod", Command: "Live.CallbackBeforeSendGift", Route: "gifts", Upstream: "gifts", Attempts: 1,
 				Decision: server.DecisionAllow, Reason: proxy.ReasonTimeout},
 			lines: []string{
 				`callback_router_upstream_responses_total{status="none",upstream="gifts"} 1`,
-				`callback_router_fallbacks_total{reason="timeout",route="gifts"} 1`,
+				`callback_router_fallbacks_total{app="prod",reason="timeout",route="gifts"} 1`,
 			}},
 		{name: "command outside the catalogue",
-			ev: server.Event{Command: "Brand.NewThing" + strings.Repeat("x", 100), Route: "other", Decision: server.DecisionAllow, Reason: server.ReasonNoRoute},
+			ev: server.Event{App: "prod", Command: "Brand.NewThing" + strings.Repeat("x", 100), Route: "other", Decision: server.DecisionAllow, Reason: server.ReasonNoRoute},
 			lines: []string{
-				`callback_router_callbacks_total{command="other",decision="allow",route="other"} 1`,
-				`callback_router_fallbacks_total{reason="no_route",route="other"} 1`,
+				`callback_router_callbacks_total{app="prod",command="other",decision="allow",route="other"} 1`,
+				`callback_router_fallbacks_total{app="prod",reason="no_route",route="other"} 1`,
 			}},
 		{name: "refused before routing",
-			ev: server.Event{Status: 401, Decision: server.DecisionRejected, RejectCode: "bad_signature"},
+			ev: server.Event{App: "prod", Status: 401, Decision: server.DecisionRejected, RejectCode: "bad_signature"},
 			lines: []string{
-				`callback_router_callbacks_total{command="none",decision="rejected",route="none"} 1`,
-				`callback_router_rejections_total{code="bad_signature"} 1`,
+				`callback_router_callbacks_total{app="prod",command="none",decision="rejected",route="none"} 1`,
+				`callback_router_rejections_total{app="prod",code="bad_signature"} 1`,
 			}},
 	}
 	for _, tt := range tests {
@@ -130,19 +130,19 @@ func TestLiveMetricsFollowTheTable(t *testing.T) {
 	text := scrape(t, m)
 	for _, line := range []string{
 		`callback_router_breaker_state{instance="http://127.0.0.1:9001/gifts",upstream="gifts"} 0`,
-		`callback_router_route_in_flight{route="gifts"} 0`,
-		`callback_router_route_deadline_seconds{route="gifts"} 1.5`,
+		`callback_router_route_in_flight{app="any",route="gifts"} 0`,
+		`callback_router_route_deadline_seconds{app="any",route="gifts"} 1.5`,
 		`callback_router_config_reloads_total 0`,
 	} {
 		if !strings.Contains(text, line+"\n") {
 			t.Errorf("/metrics lacks %s", line)
 		}
 	}
-	if !table.Routes[0].Acquire() {
+	if !table.Routes[0].Acquire(table.Apps[0]) {
 		t.Fatal("Acquire() = false")
 	}
-	defer table.Routes[0].Release()
-	if text := scrape(t, m); !strings.Contains(text, `callback_router_route_in_flight{route="gifts"} 1`+"\n") {
+	defer table.Routes[0].Release(table.Apps[0])
+	if text := scrape(t, m); !strings.Contains(text, `callback_router_route_in_flight{app="any",route="gifts"} 1`+"\n") {
 		t.Errorf("in-flight gauge did not follow the route's counter")
 	}
 }
@@ -151,8 +151,8 @@ func TestInstallDropsSeriesOfRetiredRoutesAndUpstreams(t *testing.T) {
 	m := metrics.New()
 	old := compile(t, twoRoutes, router.Options{})
 	m.Install(old)
-	m.Observe(server.Event{Command: "Live.CallbackBeforeSendGift", Route: "gifts", Upstream: "gifts", Attempts: 1, UpstreamStatus: 200, Decision: server.DecisionUpstream})
-	m.Observe(server.Event{Command: "Group.CallbackBeforeSendMsg", Route: "other", Decision: server.DecisionAllow, Reason: server.ReasonNoRoute})
+	m.Observe(server.Event{App: "any", Command: "Live.CallbackBeforeSendGift", Route: "gifts", Upstream: "gifts", Attempts: 1, UpstreamStatus: 200, Decision: server.DecisionUpstream})
+	m.Observe(server.Event{App: "any", Command: "Group.CallbackBeforeSendMsg", Route: "other", Decision: server.DecisionAllow, Reason: server.ReasonNoRoute})
 
 	next := compile(t, `
 upstreams:
@@ -169,7 +169,7 @@ routes:
 			t.Errorf("/metrics still has %s after the reload removed it", gone)
 		}
 	}
-	if !strings.Contains(text, `callback_router_callbacks_total{command="Group.CallbackBeforeSendMsg",decision="allow",route="other"} 1`) {
+	if !strings.Contains(text, `callback_router_callbacks_total{app="any",command="Group.CallbackBeforeSendMsg",decision="allow",route="other"} 1`) {
 		t.Errorf("/metrics lost the series of a route that stayed")
 	}
 }

@@ -6,6 +6,6 @@ package proxy
 // finish normally: only idle connections are closed, and a later call dials anew.
 func (u *Upstream) CloseIdleConnections() {
 	for _, inst := range u.instances {
-		inst.sender.closeIdle()
+		inst.client.CloseIdleConnections()
 	}
 }

@@ -104,3 +104,21 @@ func (q *ownQuery) merge(incoming, requestID string, onDrop func(param, requestI
 	}
 	return b.String()
 }
+
+func containsQuery(qs []ownQuery, raw string) bool {
+	for _, q := range qs {
+		if q.raw == raw {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFold(names []string, name string) bool {
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}

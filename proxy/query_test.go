@@ -60,8 +60,8 @@ func TestUpstreamOwnQueryParamsAreNeverOverridden(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.CloseIdleConnections()
-			res := p.Forward(context.Background(), time.Now().Add(2*time.Second), &proxy.Call{Body: []byte(`{}`),
-				RawQuery: tt.incoming, RequestID: "req-1", Retries: 1, RetryOn: []int{503}})
+			res := p.Caller(proxy.Policy{Retries: 1, RetryOn: []int{503}}).Forward(context.Background(), time.Now().Add(2*time.Second),
+				&proxy.Call{Body: []byte(`{}`), RawQuery: tt.incoming, RequestID: "req-1"})
 			if !res.OK() {
 				t.Fatalf("Forward: reason %q, err %v", res.Reason, res.Err)
 			}

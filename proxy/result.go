@@ -16,12 +16,12 @@ const (
 
 // Errors a failed attempt carries. They count against the instance's breaker.
 var (
-	ErrStatus       = errors.New("upstream answered a status other than 200")
-	ErrBadEnvelope  = errors.New("upstream answered 200 without a JSON object carrying an integer ErrorCode")
-	ErrTooLarge     = errors.New("upstream answer exceeds max_response_bytes")
-	ErrBreakerOpen  = errors.New("circuit breaker open for every instance")
-	errNoCallState  = errors.New("proxy: request without call state")
-	errAttemptTimer = errors.New("attempt_timeout reached")
+	ErrStatus      = errors.New("upstream answered a status other than 200")
+	ErrBadEnvelope = errors.New("upstream answered 200 without a JSON object carrying an integer ErrorCode")
+	ErrTooLarge    = errors.New("upstream answer exceeds max_response_bytes")
+	ErrBreakerOpen = errors.New("circuit breaker open for every instance")
+	errNoDeadline  = errors.New("proxy: request without a deadline")
+	errNoAnswer    = errors.New("proxy: neither an answer nor an error")
 )
 
 // Result is the outcome of Forward.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Retry timing. Backoffs are short because the whole exchange must fit Tencent's 2 s window.
@@ -18,61 +21,64 @@ const (
 	minAttemptBudget = 50 * time.Millisecond
 )
 
-// callState travels in the request's context through go-retryablehttp to the transport and
-// back. Attempts run one after another, so its fields need no locking.
-type callState struct {
-	call     *Call
-	deadline time.Time
+// Headers the router sets on every attempt (DESIGN.md, "Forward"), in canonical form.
+const (
+	headerAttempt      = "X-Callback-Attempt"
+	headerDeadlineMs   = "X-Callback-Deadline-Ms"
+	headerRequestID    = "X-Request-Id"
+	headerForwardedFor = "X-Forwarded-For"
+	headerContentType  = "Content-Type"
+)
 
-	attempts int
-	instance string
-	status   int
-	body     []byte
-	failure  error // why the last attempt's answer is unusable; nil when it is usable
-	refused  bool  // the last attempt was refused by breakers
-
-	querySender *sender // the instance query was merged for
-	query       string  // Tencent's query merged with that instance's own
+// retryRules is a policy's retry decision, compiled once per policy.
+type retryRules struct {
+	on statusSet
+	// waitMax is the longest backoff the policy ever waits (before its last retry); a retry
+	// starts only while the deadline leaves that much plus minAttemptBudget.
+	waitMax time.Duration
 }
 
-type callStateKey struct{}
-
-func withCallState(ctx context.Context, st *callState) context.Context {
-	return context.WithValue(ctx, callStateKey{}, st)
+func newRetryRules(p Policy) *retryRules {
+	r := &retryRules{waitMax: backoffMax(p.Retries)}
+	for _, s := range p.RetryOn {
+		r.on.add(s)
+	}
+	return r
 }
 
-func callStateFrom(ctx context.Context) *callState {
-	st, _ := ctx.Value(callStateKey{}).(*callState)
-	return st
-}
-
-// checkRetry is go-retryablehttp's CheckRetry. It retries only connection errors (not an
-// answer over max_response_bytes, which would come back just as large), attempts
-// cut by attempt_timeout and the statuses in the call's retry_on list (502, 503, 504 by
-// default), only while the call has retries left, and only when the deadline leaves room for
-// the longest backoff plus minAttemptBudget, so an attempt the deadline cannot hold is never
-// started and a deadline never lands in the middle of a backoff (which would lose the last
-// answer).
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st := callStateFrom(ctx)
-	if st == nil || ctx.Err() != nil || st.refused || !time.Now().Before(st.deadline) {
+// checkRetry is go-retryablehttp's CheckRetry; go-retryablehttp itself stops after the
+// policy's retries (RetryMax). It retries connection errors (not an answer over
+// max_response_bytes, which would come back just as large, nor a 200 without Tencent's
+// envelope: that is a broken upstream, not a transient one), attempts cut by
+// attempt_timeout and the listed statuses — and only while the deadline leaves room for the longest
+// backoff plus minAttemptBudget, so that an attempt the deadline cannot hold is never
+// started and the deadline never lands in a backoff (which would lose the last answer).
+func (r *retryRules) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
 		return false, nil
 	}
-	switch {
-	case err != nil:
-		if isBreakerRefusal(err) || errors.Is(err, context.Canceled) || errors.Is(err, ErrTooLarge) ||
-			(errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, errAttemptTimer)) {
+	if err != nil {
+		if !retryable(err) {
 			return false, nil
 		}
-	case resp.StatusCode == http.StatusOK:
-		return false, nil // a 200 with a bad envelope is a broken upstream, not a transient one
-	case !st.call.retriesOn(resp.StatusCode):
+	} else if !r.on.has(resp.StatusCode) {
 		return false, nil
 	}
-	if st.attempts > st.call.Retries {
-		return false, nil
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) >= r.waitMax+minAttemptBudget, nil
+}
+
+// retryable reports whether an attempt that got no answer is worth another.
+func retryable(err error) bool {
+	switch {
+	case isBreakerRefusal(err), errors.Is(err, context.Canceled), errors.Is(err, ErrTooLarge), errors.Is(err, ErrBadEnvelope):
+		return false
+	case errors.As(err, new(*attemptTimeoutError)):
+		return true
+	case errors.Is(err, context.DeadlineExceeded):
+		return false
 	}
-	return time.Until(st.deadline) >= backoffMax(st.attempts)+minAttemptBudget, nil
+	return true // the connection failed: refused, reset, closed
 }
 
 // backoffMax is the longest wait before attempt n+1: exponential from backoffBase, capped.
@@ -83,9 +89,56 @@ func backoffMax(n int) time.Duration {
 	return min(backoffBase<<n, backoffCap)
 }
 
-// backoff is go-retryablehttp's Backoff: a jittered wait in [max/2, max] for the attempt,
-// so retries of many callbacks after one upstream blip do not arrive together.
-func backoff(_, _ time.Duration, attemptNum int, _ *http.Response) time.Duration {
-	m := backoffMax(attemptNum + 1)
+// backoff is go-retryablehttp's Backoff: a jittered wait in [m/2, m], m doubling from
+// RetryWaitMin with each attempt up to RetryWaitMax, so retries of many callbacks after one
+// upstream blip do not arrive together. checkRetry has made sure the deadline leaves room
+// for RetryWaitMax.
+func backoff(waitMin, waitMax time.Duration, attemptNum int, _ *http.Response) time.Duration {
+	m := waitMax
+	if attemptNum < 16 {
+		m = min(waitMin<<(attemptNum+1), waitMax)
+	}
 	return m/2 + rand.N(m/2+1)
+}
+
+// stampAttempt is go-retryablehttp's RequestLogHook, which it calls before every attempt:
+// it numbers the attempt and says how much of the deadline is left. The request's header
+// map is the call's own (go-retryablehttp copies the request, not the map, for a retry),
+// so the caller reads the number of the last attempt from it afterwards.
+func stampAttempt(_ retryablehttp.Logger, req *http.Request, retry int) {
+	setHeader(req.Header, headerAttempt, strconv.Itoa(retry+1))
+	if deadline, ok := req.Context().Deadline(); ok {
+		setHeader(req.Header, headerDeadlineMs, strconv.FormatInt(time.Until(deadline).Milliseconds(), 10))
+	}
+}
+
+// setHeader sets a canonical header, reusing its value slot when it has one.
+func setHeader(h http.Header, name, value string) {
+	if v := h[name]; len(v) == 1 {
+		v[0] = value
+		return
+	}
+	h[name] = []string{value}
+}
+
+// attemptsOf is the number of the last attempt stamped on a call's headers, 0 when none was.
+func attemptsOf(h http.Header) int {
+	if v := h[headerAttempt]; len(v) == 1 {
+		n, _ := strconv.Atoi(v[0])
+		return n
+	}
+	return 0
+}
+
+// statusSet is a set of HTTP statuses (100–639).
+type statusSet [10]uint64
+
+func (s *statusSet) add(code int) {
+	if code >= 0 && code < 640 {
+		s[code/64] |= 1 << (code % 64)
+	}
+}
+
+func (s *statusSet) has(code int) bool {
+	return code >= 0 && code < 640 && s[code/64]&(1<<(code%64)) != 0
 }

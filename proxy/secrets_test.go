@@ -31,8 +31,8 @@ func TestConnectionErrorsCarryNoURLSecrets(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer up.CloseIdleConnections()
-			res := up.Forward(context.Background(), time.Now().Add(2*time.Second),
-				&proxy.Call{Body: []byte(`{}`), RawQuery: "SdkAppid=1", RequestID: "r1", Retries: 1})
+			res := up.Caller(proxy.Policy{Retries: 1}).Forward(context.Background(), time.Now().Add(2*time.Second),
+				&proxy.Call{Body: []byte(`{}`), RawQuery: "SdkAppid=1", RequestID: "r1"})
 			if res.Err == nil {
 				t.Fatalf("Forward to a failing upstream: err = nil, reason %q", res.Reason)
 			}

@@ -1,89 +1,226 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net/http"
-	"net/url"
+	"strconv"
+	"time"
 
-	"github.com/sony/gobreaker/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/callback-router/callback-router/tencent"
 )
 
-// instance is one URL of an upstream, with its own breaker and connection pool.
-type instance struct {
-	url     *url.URL
-	name    string // url without query, for logs and metrics
-	breaker *gobreaker.CircuitBreaker[struct{}]
-	sender  *sender
-}
-
-// poolTransport is the http.RoundTripper go-retryablehttp calls for each attempt. It picks the
-// next instance whose breaker is not open and runs the attempt through that breaker. The
-// attempt itself goes out through the instance's fasthttp sender, which takes the callback
-// from the call state rather than from the *http.Request: go-retryablehttp stays the retry
-// engine, while the bytes move over a faster client.
+// transport is the http.RoundTripper under go-retryablehttp: one RoundTrip is one attempt.
+// It picks the next instance whose breaker is not open, runs the attempt through that
+// instance's breaker, and converts the request to fasthttp's and the answer back. The
+// request's URL names the upstream, not an instance (http://<upstream>/?<Tencent's query>);
+// the answer's Request is the request as sent, its URL the instance's name.
+//
+// One transport serves one policy: attemptTimeout is the route's attempt_timeout (0: an
+// attempt may use what is left of the request context's deadline). Every transport of an
+// upstream shares its instances, so breakers and connection pools are per instance
+// whatever the route.
 //
 // It deliberately does not implement CloseIdleConnections: go-retryablehttp calls that after
-// every failed request, which would tear down the pool every callback shares.
-type poolTransport struct {
-	up *Upstream
+// every failed request, which would tear down the pools every callback shares. A reload
+// closes them through Upstream.CloseIdleConnections instead.
+//
+// An answer goes up as the *http.Response it is, with one exception: a 200 whose body is not
+// Tencent's envelope (a JSON object with an integer ErrorCode) is malformed for this
+// protocol and comes back as an error, ErrBadEnvelope, so that it is judged once. A TRTC
+// event's call (Call.StatusOnly) takes any 200: TRTC needs the status only.
+//
+// The transport is where a per-attempt concern that needs the answer belongs (a tracing span
+// around the attempt); one that only stamps the request belongs in stampAttempt.
+type transport struct {
+	up             *Upstream
+	attemptTimeout time.Duration
 }
 
-var _ http.RoundTripper = (*poolTransport)(nil)
+var _ http.RoundTripper = (*transport)(nil)
 
-func (t *poolTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	st := callStateFrom(ctx)
-	if st == nil {
-		return nil, errNoCallState
-	}
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	inst := t.up.pick()
 	if inst == nil {
-		st.refused = true
+		closeBody(req)
 		return nil, ErrBreakerOpen
 	}
-	var answered bool
-	_, err := inst.breaker.Execute(func() (struct{}, error) {
-		st.attempts++
-		st.instance = inst.name
-		st.status, st.body, st.failure = 0, nil, nil
-		status, body, err := inst.sender.send(ctx, st)
-		if err != nil {
-			return struct{}{}, err
+	resp, err := inst.breaker.Execute(func() (*http.Response, error) {
+		resp, body, err := inst.attempt(req, t.attemptTimeout)
+		switch {
+		case err != nil:
+			return nil, err
+		case resp.StatusCode != http.StatusOK:
+			// A failure for the breaker, but still the answer: CheckRetry judges its status.
+			return resp, ErrStatus
+		case !statusOnly(req.Context()) && !tencent.IsEnvelope(body):
+			// A 200 that is not Tencent's envelope is a malformed answer for this protocol,
+			// reported as an error like any other malformed response: judged once, here.
+			resp.Body.Close()
+			return nil, &attemptError{instance: inst.name, err: ErrBadEnvelope}
 		}
-		answered = true
-		st.status, st.body, st.failure = status, body, answerFailure(status, body)
-		return struct{}{}, st.failure
+		return resp, nil
 	})
+	if resp != nil {
+		return resp, nil
+	}
 	if isBreakerRefusal(err) {
-		st.refused = true
-		return nil, err
+		closeBody(req)
+		return nil, &attemptError{instance: inst.name, err: err}
 	}
-	if !answered {
-		return nil, err
-	}
-	// go-retryablehttp needs a response to judge; the body stays in the call state.
-	return &http.Response{StatusCode: st.status, Body: http.NoBody, Request: req}, nil
+	return nil, err
 }
 
-// answerFailure says why an HTTP answer cannot go back to Tencent, nil when it can.
-func answerFailure(status int, body []byte) error {
-	switch {
-	case status != http.StatusOK:
-		return ErrStatus
-	case !tencent.IsEnvelope(body):
-		return ErrBadEnvelope
+// attempt sends req to the instance with fasthttp and returns its answer as an
+// *http.Response, with the body's bytes (valid until the response's Body is closed). It
+// returns an error only when no HTTP answer came back; the error is an *attemptError naming
+// the instance.
+func (inst *instance) attempt(req *http.Request, attemptTimeout time.Duration) (*http.Response, []byte, error) {
+	defer closeBody(req)
+	ctx := req.Context()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return nil, nil, &attemptError{instance: inst.name, err: errNoDeadline}
+	}
+	at, cut := deadline, false
+	if attemptTimeout > 0 {
+		if a := time.Now().Add(attemptTimeout); a.Before(deadline) {
+			at, cut = a, true
+		}
+	}
+
+	freq := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(freq)
+	if err := inst.request(freq, req); err != nil {
+		return nil, nil, &attemptError{instance: inst.name, err: err}
+	}
+	fresp := fasthttp.AcquireResponse()
+	if err := inst.client.DoDeadline(freq, fresp, at); err != nil {
+		fasthttp.ReleaseResponse(fresp)
+		return nil, nil, &attemptError{instance: inst.name, err: attemptFailure(ctx, err, cut, deadline)}
+	}
+	return inst.response(req, fresp), fresp.Body(), nil
+}
+
+// request converts req into freq: method, the instance's URL with req's query merged into
+// the instance's own, every header, the body.
+func (inst *instance) request(freq *fasthttp.Request, req *http.Request) error {
+	freq.Header.SetMethod(req.Method)
+	freq.SetRequestURI(inst.baseURI)
+	freq.URI().SetQueryString(inst.own.merge(req.URL.RawQuery, "", nil))
+	for name, values := range req.Header {
+		for _, v := range values {
+			freq.Header.Add(name, v)
+		}
+	}
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	_, err := io.Copy(freq.BodyWriter(), req.Body)
+	return err
+}
+
+// response converts fresp into an *http.Response whose Body reads fresp's body and releases
+// fresp when closed. Of the headers it keeps the one that matters to the client above:
+// Location, so that net/http sees a redirect for what it is (see CheckRedirect); Header is
+// nil when the answer has none. Request is the request as sent: the instance's URL (named
+// without credentials), the call's context and headers.
+func (inst *instance) response(req *http.Request, fresp *fasthttp.Response) *http.Response {
+	a := &answer{sent: *req}
+	a.sent.URL, a.sent.Host, a.sent.Body, a.sent.GetBody = inst.nameURL, inst.nameURL.Host, nil, nil
+	a.body.resp = fresp
+	a.body.r.Reset(fresp.Body())
+	status := fresp.StatusCode()
+	a.resp = http.Response{
+		Status:     statusLine(status),
+		StatusCode: status,
+		Proto:      "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		ContentLength: int64(len(fresp.Body())),
+		Body:          &a.body,
+		Request:       &a.sent,
+	}
+	if loc := fresp.Header.Peek("Location"); len(loc) > 0 {
+		a.resp.Header = http.Header{"Location": {string(loc)}}
+	}
+	return &a.resp
+}
+
+// answer is what one answer needs, allocated together.
+type answer struct {
+	resp http.Response
+	body answerBody
+	sent http.Request
+}
+
+func statusLine(code int) string {
+	if code == http.StatusOK {
+		return "200 OK"
+	}
+	return strconv.Itoa(code) + " " + http.StatusText(code)
+}
+
+// answerBody is an answer's body as fasthttp read it: reading it copies nothing more, and
+// Close gives the fasthttp response back to its pool.
+type answerBody struct {
+	resp *fasthttp.Response
+	r    bytes.Reader
+}
+
+func (b *answerBody) Read(p []byte) (int, error)         { return b.r.Read(p) }
+func (b *answerBody) WriteTo(w io.Writer) (int64, error) { return b.r.WriteTo(w) }
+
+func (b *answerBody) Close() error {
+	if b.resp != nil {
+		b.r.Reset(nil)
+		fasthttp.ReleaseResponse(b.resp)
+		b.resp = nil
 	}
 	return nil
 }
 
-// attemptTimeoutError marks an attempt cut by attempt_timeout, so that it is retried while the
-// route's deadline still has room.
+// attemptFailure names why fasthttp got no answer: the attempt's deadline passed (as an
+// *attemptTimeoutError when attempt_timeout cut it short of the call's deadline, else
+// context.DeadlineExceeded), the caller went away (context.Canceled: it does not count
+// against the breaker), the answer was too large, or the connection failed.
+func attemptFailure(ctx context.Context, err error, cut bool, deadline time.Time) error {
+	switch {
+	case ctx.Err() == context.Canceled:
+		return context.Canceled
+	case errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout):
+		if cut && time.Now().Before(deadline) {
+			return &attemptTimeoutError{err: err}
+		}
+		return context.DeadlineExceeded
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return ErrTooLarge
+	}
+	return err
+}
+
+// attemptError is an attempt that got no answer from an instance. Its text is the cause's:
+// the instance is named in Result.Instance, and an error text never names a URL.
+type attemptError struct {
+	instance string
+	err      error
+}
+
+func (e *attemptError) Error() string { return e.err.Error() }
+func (e *attemptError) Unwrap() error { return e.err }
+
+// attemptTimeoutError is an attempt cut by attempt_timeout while the call's deadline still
+// had room: it is retried like a connection error.
 type attemptTimeoutError struct{ err error }
 
 func (e *attemptTimeoutError) Error() string { return "attempt_timeout reached: " + e.err.Error() }
-func (e *attemptTimeoutError) Is(target error) bool {
-	return target == errAttemptTimer || target == context.DeadlineExceeded
-}
 func (e *attemptTimeoutError) Unwrap() error { return e.err }
+
+// closeBody closes a request's body, as a RoundTripper must even when it fails.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}

@@ -1,7 +1,6 @@
 package reload
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/redact"
 	"github.com/callback-router/callback-router/router"
 )
 
@@ -79,11 +79,40 @@ func New(opts Options) *Reloader {
 		opts.Debounce = defaultDebounce
 	}
 	r := &Reloader{opts: opts, log: opts.Logger.With().Str("component", "reload").Str("config", opts.File).Logger()}
-	r.status = Status{File: opts.File, LoadedAt: opts.Target.Table().LoadedAt}
+	t := opts.Target.Table()
+	r.status = Status{File: opts.File, LoadedAt: t.LoadedAt}
 	if data, err := os.ReadFile(opts.File); err == nil {
-		r.lastSeen = sha256.Sum256(data)
+		r.lastSeen = fingerprint(data, t.Config.SecretFiles())
 	}
 	return r
+}
+
+// fingerprint sums the config file's content and that of the secret files it names
+// (tencent.apps' tokens_file and trtc_key_file), so that a Secret rotated under an unchanged
+// config is a change too. A file that cannot be read counts as its error: when it comes
+// back, that is a change.
+func fingerprint(config []byte, secrets []string) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write(config)
+	for _, f := range secrets {
+		h.Write([]byte{0})
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+		if data, err := os.ReadFile(f); err == nil {
+			h.Write(data)
+		} else {
+			h.Write([]byte(err.Error()))
+		}
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// WatchedFiles returns the files whose change reloads the config: the config file and the
+// secret files the running config names.
+func (r *Reloader) WatchedFiles() []string {
+	return append([]string{r.opts.File}, r.opts.Target.Table().Config.SecretFiles()...)
 }
 
 // Status returns a copy of the reload status.
@@ -104,27 +133,29 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 	defer r.mu.Unlock()
 	log := r.log.With().Str("trigger", trigger).Logger()
 
-	// The file is read twice, here and in config.LoadFile. Should it change in between, the
-	// watcher reports that change too, and its content differs from what was hashed here.
+	// The files are read twice, here and in config.LoadFile. Should one change in between,
+	// the watcher reports that change too, and its content differs from what was hashed here.
+	old := r.opts.Target.Table()
+	secrets := old.Config.SecretFiles()
 	data, err := os.ReadFile(r.opts.File)
 	if errors.Is(err, fs.ErrNotExist) && !force {
 		// Between a delete and a re-create; the re-create is another event.
 		log.Debug().Msg("config file is gone for now; waiting for it to come back")
 		return err
 	}
+	var seen [sha256.Size]byte
 	if err == nil {
-		sum := sha256.Sum256(data)
-		if sum == r.lastSeen && !force {
-			log.Debug().Msg("config file unchanged; nothing to reload")
+		seen = fingerprint(data, secrets)
+		if seen == r.lastSeen && !force {
+			log.Debug().Msg("config and secret files unchanged; nothing to reload")
 			return ErrUnchanged
 		}
-		r.lastSeen = sum
+		r.lastSeen = seen
 	}
 
-	old := r.opts.Target.Table()
 	t, err := r.load(old)
 	if err != nil {
-		if trigger == TriggerFile && r.stillChanging(data) {
+		if trigger == TriggerFile && r.stillChanging(seen, secrets) {
 			// Read mid-write despite the debounce (a slow writer): the write's next event
 			// reloads the finished file, and this half of it is not worth an alarm.
 			log.Debug().Err(err).Msg("config file still changing; waiting for the write to finish")
@@ -137,6 +168,8 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 		log.Warn().Strs("keys", keys).Msg("these keys changed but only take effect after a restart; the running values stay")
 	}
 	r.opts.Target.Swap(t)
+	// The secret files the new config names are what the next change is compared with.
+	r.lastSeen = fingerprint(data, t.Config.SecretFiles())
 	if r.opts.OnInstall != nil {
 		r.opts.OnInstall(t)
 	}
@@ -150,12 +183,12 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 	return nil
 }
 
-// stillChanging reports whether the file, read again one debounce period later, no longer
-// holds what was just refused.
-func (r *Reloader) stillChanging(refused []byte) bool {
+// stillChanging reports whether the files, read again one debounce period later, no longer
+// hold what was just refused.
+func (r *Reloader) stillChanging(refused [sha256.Size]byte, secrets []string) bool {
 	time.Sleep(r.opts.Debounce)
 	now, err := os.ReadFile(r.opts.File)
-	return err == nil && !bytes.Equal(now, refused)
+	return err == nil && fingerprint(now, secrets) != refused
 }
 
 // load reads, validates and compiles the file against the running table.
@@ -173,12 +206,17 @@ func (r *Reloader) load(old *router.Table) (*router.Table, error) {
 	return t, nil
 }
 
-// refuse logs every problem of a refused file and counts it.
+// refuse logs every problem of a refused file and counts it. The problems are masked once
+// more (config masks its own): the log line and the status page are where a refused
+// credential would be read.
 func (r *Reloader) refuse(log zerolog.Logger, err error) {
 	problems := Problems(err)
+	for i, p := range problems {
+		problems[i] = redact.Text(p)
+	}
 	log.Error().Strs("problems", problems).Msg("config reload refused; the running config stays")
 	r.status.Failures++
-	r.status.LastError, r.status.LastFailed = err.Error(), time.Now()
+	r.status.LastError, r.status.LastFailed = redact.Text(err.Error()), time.Now()
 	if r.opts.OnResult != nil {
 		r.opts.OnResult(false)
 	}

@@ -27,7 +27,7 @@ func TestRestartKeys(t *testing.T) {
 		{name: "path applies live", old: `path: "/"`, new: `path: "/tencent"`, want: nil},
 		{name: "nested tls", old: `path: "/"}`, new: `path: "/", tls: {cert_file: a.pem, key_file: a.key}}`,
 			want: []string{"server.tls.cert_file", "server.tls.key_file"}},
-		{name: "server limit and queue", old: `path: "/"}`, new: "path: \"/\", read_timeout: 3s}\ndelivery: {max_items: 5}",
+		{name: "server limit and queue", old: `path: "/"}`, new: "path: \"/\", read_timeout: 12s}\ndelivery: {max_items: 5}",
 			want: []string{"server.read_timeout", "delivery.max_items"}},
 		{name: "trusted proxies and json depth apply live", old: `path: "/"}`, new: `path: "/", trusted_proxies: ["10.0.0.0/8"], max_json_depth: 32}`, want: nil},
 		{name: "admin token needs a restart", old: `path: "/"}`, new: `path: "/", admin_token: "s3cret"}`, want: []string{"server.admin_token"}},

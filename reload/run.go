@@ -7,7 +7,8 @@ import (
 	"syscall"
 )
 
-// Start reloads on SIGHUP and on changes of the file until ctx ends. It returns once the
+// Start reloads on SIGHUP and on changes of the file, or of the secret files it names (a
+// Kubernetes Secret updated in place), until ctx ends. It returns once the
 // signal handler and the file watch are in place, so neither a SIGHUP (whose default action
 // kills the process) nor a change made right after Start is missed; the returned channel is
 // closed when the reloader has stopped. When the file cannot be watched, it says so and still
@@ -21,8 +22,15 @@ func (r *Reloader) Start(ctx context.Context) <-chan struct{} {
 	if err != nil {
 		r.log.Warn().Err(err).Msg("cannot watch the config file; only SIGHUP reloads it")
 	} else {
+		w.watch(r.WatchedFiles())
 		go w.run(ctx)
 		changes = w.changes
+	}
+	// rewatch follows the secret files of the config now running.
+	rewatch := func() {
+		if w != nil {
+			w.watch(r.WatchedFiles())
+		}
 	}
 	done := make(chan struct{})
 	go func() {
@@ -34,8 +42,10 @@ func (r *Reloader) Start(ctx context.Context) <-chan struct{} {
 				return
 			case <-hup:
 				_ = r.Reload(TriggerSignal, true)
+				rewatch()
 			case <-changes:
 				_ = r.Reload(TriggerFile, false)
+				rewatch()
 			}
 		}
 	}()

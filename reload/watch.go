@@ -3,6 +3,7 @@ package reload
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -14,17 +15,19 @@ import (
 // empty or half-written file.
 const defaultDebounce = 250 * time.Millisecond
 
-// watcher reports, on changes, that the config file may have changed. It watches the
-// directories of the file and of what the file links to, not the file itself: a watch on a
-// file dies with the file's inode, which an atomic rename, a delete-and-recreate or a
-// ConfigMap symlink swap all replace.
+// watcher reports, on changes, that the config file or a secret file it names may have
+// changed. It watches the directories of the files and of what they link to, not the files
+// themselves: a watch on a file dies with the file's inode, which an atomic rename, a
+// delete-and-recreate or a Kubernetes ConfigMap or Secret symlink swap all replace.
 type watcher struct {
-	file     string
 	debounce time.Duration
 	fs       *fsnotify.Watcher
-	dirs     map[string]bool
 	log      zerolog.Logger
 	changes  chan struct{}
+
+	mu    sync.Mutex
+	files []string // the config file first, then the secret files
+	dirs  map[string]bool
 }
 
 func newWatcher(file string, debounce time.Duration, log zerolog.Logger) (*watcher, error) {
@@ -32,7 +35,7 @@ func newWatcher(file string, debounce time.Duration, log zerolog.Logger) (*watch
 	if err != nil {
 		return nil, err
 	}
-	w := &watcher{file: file, debounce: debounce, fs: fsw, dirs: map[string]bool{}, log: log, changes: make(chan struct{}, 1)}
+	w := &watcher{files: []string{file}, debounce: debounce, fs: fsw, dirs: map[string]bool{}, log: log, changes: make(chan struct{}, 1)}
 	if err := w.watchDirs(); err != nil {
 		fsw.Close()
 		return nil, err
@@ -40,27 +43,46 @@ func newWatcher(file string, debounce time.Duration, log zerolog.Logger) (*watch
 	return w, nil
 }
 
-// watchDirs adds the file's directory and, when the file is a symlink, its target's
-// directory. It runs again after every change, as a swap may point the link elsewhere.
+// watch sets the files watched: the config file first, then the secret files the running
+// config names. Directories no file needs any more stay watched: their events only cause
+// a reload that finds nothing changed.
+func (w *watcher) watch(files []string) {
+	w.mu.Lock()
+	w.files = files
+	w.mu.Unlock()
+	_ = w.watchDirs()
+}
+
+// watchDirs adds the directory of each file and, when a file is a symlink, its target's
+// directory. It runs again after every change, as a swap may point a link elsewhere. Only
+// the config file's own directory must be watchable; a secret file's that is not is
+// warned about (SIGHUP still reloads it).
 func (w *watcher) watchDirs() error {
-	dirs := []string{filepath.Dir(w.file)}
-	if target, err := filepath.EvalSymlinks(w.file); err == nil {
-		dirs = append(dirs, filepath.Dir(target))
-	}
-	for i, d := range dirs {
-		if abs, err := filepath.Abs(d); err == nil {
-			d = abs
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i, file := range w.files {
+		dirs := []string{filepath.Dir(file)}
+		if target, err := filepath.EvalSymlinks(file); err == nil {
+			dirs = append(dirs, filepath.Dir(target))
 		}
-		if w.dirs[d] {
-			continue
-		}
-		if err := w.fs.Add(d); err != nil {
-			if i == 0 {
-				return err // the file's own directory must be watchable
+		for j, d := range dirs {
+			if abs, err := filepath.Abs(d); err == nil {
+				d = abs
 			}
-			continue // a link target that vanished: the next swap is seen in the first
+			if w.dirs[d] {
+				continue
+			}
+			if err := w.fs.Add(d); err != nil {
+				switch {
+				case i == 0 && j == 0:
+					return err // the config file's own directory must be watchable
+				case j == 0:
+					w.log.Warn().Err(err).Str("file", file).Msg("cannot watch a secret file's directory; SIGHUP still reloads it")
+				}
+				continue // a link target that vanished: the next swap is seen in the first
+			}
+			w.dirs[d] = true
 		}
-		w.dirs[d] = true
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package router
 import (
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/callback-router/callback-router/config"
 )
@@ -23,6 +24,7 @@ type App struct {
 	// TRTCKey verifies the app's TRTC room, media and recording events; "" when not set.
 	TRTCKey string
 
+	index   int // in Table.Apps
 	matcher matcher
 }
 
@@ -40,8 +42,12 @@ func (a *App) Routes(t *Table) []*Route {
 // compileApps builds the table's apps from the config's served apps (both config forms
 // give the same shape), each with the matcher of the routes that admit it.
 func (t *Table) compileApps(cfg *config.Config, patterns [][]string) {
-	for _, ca := range cfg.Tencent.ServedApps() {
-		a := &App{Name: ca.Name, Tokens: ca.AllTokens(), TRTCKey: ca.Key()}
+	served := cfg.Tencent.ServedApps()
+	for _, r := range t.Routes {
+		r.appInFlight = make([]atomic.Int64, len(served))
+	}
+	for i, ca := range served {
+		a := &App{Name: ca.Name, Tokens: ca.AllTokens(), TRTCKey: ca.Key(), index: i}
 		if ca.SdkAppID != 0 {
 			a.ID = strconv.FormatUint(ca.SdkAppID, 10)
 		}

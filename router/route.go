@@ -19,7 +19,10 @@ type Route struct {
 	// Upstreams are called in order; a synchronous route has at most one, an async route
 	// delivers to each (fan-out). Empty means the route answers from config alone.
 	Upstreams []*proxy.Upstream
-	Async     bool
+	// Caller calls a synchronous route's upstream with the route's policy (retries,
+	// retry_on, attempt_timeout); nil for an async route or one without an upstream.
+	Caller *proxy.Caller
+	Async  bool
 	// Ordered delivers an async route's callbacks of one room in arrival order.
 	Ordered bool
 	// Journal delivers the route's fallback verdicts to its upstream later.
@@ -27,7 +30,11 @@ type Route struct {
 	// Shadow mirrors the route's callbacks to a candidate upstream; nil when it has none.
 	Shadow *Shadow
 
-	Deadline       time.Duration
+	Deadline time.Duration
+	// Window is how long the sender waits for the route's answer: tencent.trtc_window for a
+	// route that serves only TRTC events, else tencent.window. Storing a callback for it,
+	// which happens before the answer, must end inside it.
+	Window         time.Duration
 	Retries        int
 	AttemptTimeout time.Duration
 	RetryOn        []int
@@ -35,6 +42,8 @@ type Route struct {
 	MaxInFlight    int64
 
 	inFlight atomic.Int64
+	// appInFlight counts the callbacks in flight by app, indexed as Table.Apps.
+	appInFlight []atomic.Int64
 }
 
 // Admits reports whether the route serves callbacks of the named app.
@@ -50,19 +59,37 @@ func (r *Route) Upstream() *proxy.Upstream {
 	return r.Upstreams[0]
 }
 
-// Acquire takes an in-flight slot and reports whether one was free. A route past its limit
-// sheds load at once with its fallback rather than queue callbacks past their deadline.
-// Every successful Acquire must be paired with Release.
-func (r *Route) Acquire() bool {
+// Acquire takes an in-flight slot for a callback of app (nil when not known) and reports
+// whether one was free. A route past its limit sheds load at once with its fallback rather
+// than queue callbacks past their deadline. The limit is the route's, whatever the app; the
+// per-app count is what route_in_flight{app} shows. Every successful Acquire must be paired
+// with Release of the same app.
+func (r *Route) Acquire(app *App) bool {
 	if r.inFlight.Add(1) > r.MaxInFlight {
 		r.inFlight.Add(-1)
 		return false
+	}
+	if app != nil && app.index < len(r.appInFlight) {
+		r.appInFlight[app.index].Add(1)
 	}
 	return true
 }
 
 // Release frees a slot taken by Acquire.
-func (r *Route) Release() { r.inFlight.Add(-1) }
+func (r *Route) Release(app *App) {
+	if app != nil && app.index < len(r.appInFlight) {
+		r.appInFlight[app.index].Add(-1)
+	}
+	r.inFlight.Add(-1)
+}
 
 // InFlight returns the callbacks the route is handling now.
 func (r *Route) InFlight() int64 { return r.inFlight.Load() }
+
+// InFlightOf returns the callbacks of app the route is handling now.
+func (r *Route) InFlightOf(app *App) int64 {
+	if app == nil || app.index >= len(r.appInFlight) {
+		return 0
+	}
+	return r.appInFlight[app.index].Load()
+}

@@ -11,8 +11,10 @@ import (
 // how many, and how many mirrors may run at once. Only its in-flight counter changes after
 // Compile.
 type Shadow struct {
-	// Upstream is the candidate, with its own breakers and connection pool.
+	// Upstream is the candidate, with its own breakers and connection pool; Caller calls it
+	// once per mirror, without retries.
 	Upstream *proxy.Upstream
+	Caller   *proxy.Caller
 	// Percent is the share of callbacks mirrored, 0 to 100.
 	Percent float64
 	// MaxInFlight bounds the mirrors of a synchronous route running at once.

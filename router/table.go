@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
-
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/proxy"
 )
@@ -26,8 +24,9 @@ type Table struct {
 
 	// Apps are the apps served, in config order, each with its secrets and its routes.
 	Apps []*App
-	// Ingress settings.
+	// Ingress settings. TRTCPath, when not empty, is the second path, for TRTC events only.
 	Path         string
+	TRTCPath     string
 	MaxClockSkew time.Duration
 	// Window is how long Tencent waits for an answer (tencent.window): whatever the router
 	// does before answering, storing a callback included, must end inside it.
@@ -51,7 +50,7 @@ type Options struct {
 	// parameter shadowed.
 	OnQueryParamDropped proxy.QueryDropFunc
 	// RetryLogger, if set, receives go-retryablehttp's logs (debugging only).
-	RetryLogger retryablehttp.LeveledLogger
+	RetryLogger proxy.Logger
 	// Previous is the table being replaced, if any: an upstream whose spec did not change is
 	// taken over from it whole, breakers and connection pools included (see reuse).
 	Previous *Table
@@ -63,6 +62,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 		Config:       cfg,
 		Upstreams:    make(map[string]*proxy.Upstream, len(cfg.Upstreams)),
 		Path:         cfg.Server.Path,
+		TRTCPath:     cfg.Server.TRTCPath,
 		Window:       cfg.Tencent.Window,
 		MaxClockSkew: cfg.Tencent.MaxClockSkew,
 		LoadedAt:     time.Now(),
@@ -120,6 +120,9 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	r.Commands = slices.Clone(rc.Commands)
 	r.Apps = slices.Clone(rc.Apps)
 	r.Async, r.Ordered, r.Journal = rc.Async, rc.Ordered, rc.Journal
+	if rc.TRTCOnly() {
+		r.Window = cfg.Tencent.TRTCWindow
+	}
 	for _, un := range rc.UpstreamNames() {
 		up, ok := t.Upstreams[lower(un)]
 		if !ok {
@@ -127,12 +130,16 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 		}
 		r.Upstreams = append(r.Upstreams, up)
 	}
+	if !r.Async && len(r.Upstreams) > 0 {
+		r.Caller = r.Upstreams[0].Caller(proxy.Policy{Retries: r.Retries, RetryOn: r.RetryOn, AttemptTimeout: r.AttemptTimeout})
+	}
 	if s := rc.Shadow; s != nil {
 		up, ok := t.Upstreams[lower(s.Upstream)]
 		if !ok {
 			return nil, fmt.Errorf("routes[%d].shadow.upstream: %q is not defined", i, s.Upstream)
 		}
-		r.Shadow = &Shadow{Upstream: up, Percent: s.ShadowPercent(), MaxInFlight: int64(s.ShadowMaxInFlight())}
+		r.Shadow = &Shadow{Upstream: up, Caller: up.Caller(proxy.Policy{Retries: 0}),
+			Percent: s.ShadowPercent(), MaxInFlight: int64(s.ShadowMaxInFlight())}
 	}
 	return r, nil
 }
@@ -142,6 +149,7 @@ func (t *Table) policyRoute(name string, def, p config.Policy) *Route {
 	return &Route{
 		Name:           name,
 		Deadline:       *pick(p.Deadline, def.Deadline),
+		Window:         t.Window,
 		Retries:        *pick(p.Retries, def.Retries),
 		AttemptTimeout: *pick(p.AttemptTimeout, def.AttemptTimeout),
 		RetryOn:        slices.Clone(cmpOr(p.RetryOn, def.RetryOn)),

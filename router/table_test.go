@@ -417,25 +417,25 @@ routes:
 func TestAcquireRelease(t *testing.T) {
 	r := compile(t, limited).Routes[0]
 	for i := range 3 {
-		if !r.Acquire() {
+		if !r.Acquire(nil) {
 			t.Fatalf("Acquire() #%d = false, want true", i+1)
 		}
 	}
 	if got, want := r.InFlight(), int64(3); got != want {
 		t.Errorf("InFlight() = %d, want %d", got, want)
 	}
-	if r.Acquire() {
+	if r.Acquire(nil) {
 		t.Errorf("Acquire() past max_in_flight = true, want false")
 	}
 	if got, want := r.InFlight(), int64(3); got != want {
 		t.Errorf("InFlight() after a refused Acquire = %d, want %d", got, want)
 	}
-	r.Release()
-	if !r.Acquire() {
+	r.Release(nil)
+	if !r.Acquire(nil) {
 		t.Errorf("Acquire() after Release = false, want true")
 	}
 	for range 3 {
-		r.Release()
+		r.Release(nil)
 	}
 	if got, want := r.InFlight(), int64(0); got != want {
 		t.Errorf("InFlight() after every Release = %d, want %d", got, want)
@@ -452,7 +452,7 @@ func TestAcquireConcurrent(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			for range rounds {
-				if !r.Acquire() {
+				if !r.Acquire(nil) {
 					continue
 				}
 				granted.Add(1)
@@ -464,7 +464,7 @@ func TestAcquireConcurrent(t *testing.T) {
 					}
 				}
 				holders.Add(-1)
-				r.Release()
+				r.Release(nil)
 			}
 		})
 	}

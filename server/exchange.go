@@ -20,6 +20,9 @@ type Inbound struct {
 	// RemoteIP is the peer's address without port; ForwardedFor is its X-Forwarded-For header.
 	RemoteIP     string
 	ForwardedFor string
+	// TRTCAppID and TRTCSign are the SdkAppId and Sign headers, which TRTC's event
+	// callbacks carry (Chat and Live callbacks carry theirs in the query).
+	TRTCAppID, TRTCSign string
 	// Trace is the W3C traceparent and tracestate the request came with, if any.
 	Trace tracing.Incoming
 }

@@ -20,8 +20,9 @@ import (
 // net/http on the same cores. It cannot tell that a client hung up mid-request; see
 // config.Server.Engine.
 type fastEngine struct {
-	srv *fasthttp.Server
-	h   *Handler
+	srv     *fasthttp.Server
+	h       *Handler
+	chunked chunkedHeads
 }
 
 func newFastEngine(cfg config.Server, h *Handler, log zerolog.Logger) *fastEngine {
@@ -47,10 +48,10 @@ func newFastEngine(cfg config.Server, h *Handler, log zerolog.Logger) *fastEngin
 		ReduceMemoryUsage: true,
 		Logger:            fastLogger{log},
 	}
-	if extra := cfg.ReadTimeout - cfg.ReadHeaderTimeout; extra > 0 {
-		e.srv.HeaderReceived = func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-			return fasthttp.RequestConfig{ReadTimeout: extra}
-		}
+	extra := max(cfg.ReadTimeout-cfg.ReadHeaderTimeout, 0)
+	e.srv.HeaderReceived = func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		e.chunked.remember(h)
+		return fasthttp.RequestConfig{ReadTimeout: extra} // 0 keeps ReadTimeout
 	}
 	return e
 }
@@ -68,6 +69,8 @@ func inbound(ctx *fasthttp.RequestCtx) Inbound {
 		RawQuery:     string(ctx.URI().QueryString()),
 		RemoteIP:     remoteIP(ctx.RemoteAddr().String()),
 		ForwardedFor: forwardedForFast(&ctx.Request.Header),
+		TRTCAppID:    string(ctx.Request.Header.Peek(headerSdkAppID)),
+		TRTCSign:     string(ctx.Request.Header.Peek(headerSign)),
 	}
 }
 
@@ -105,19 +108,27 @@ func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
 // through the Handler, so the design's check order (405 before 413) and the log line hold.
 func (e *fastEngine) handleError(ctx *fasthttp.RequestCtx, err error) {
 	var out Outbound
+	cause := nameConnError(err) // fasthttp's text quotes the request: its query, its Sign, its body
+	head, chunked := e.chunked.take(&ctx.Request.Header)
 	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		in := inbound(ctx)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge) && ctx.Request.Header.ContentLength() > 0:
+		in := inbound(ctx) // refused on its Content-Length: the headers are intact
 		in.BodyTooLarge = true
 		e.h.Handle(context.Background(), &in, &out)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge) && chunked:
+		in := Inbound{Received: time.Now(), Method: head.method, Path: head.path, RawQuery: head.rawQuery,
+			RemoteIP: remoteIP(ctx.RemoteAddr().String()), ForwardedFor: head.forwardedFor, BodyTooLarge: true}
+		e.h.Handle(context.Background(), &in, &out)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		e.h.Reject(&out, errTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
-		e.h.Reject(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), err)
+		e.h.Reject(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
 	default:
 		var netErr net.Error
 		if errors.As(err, &netErr) && netErr.Timeout() {
-			e.h.Reject(&out, errSlowClient, remoteIP(ctx.RemoteAddr().String()), err)
+			e.h.Reject(&out, errSlowClient, remoteIP(ctx.RemoteAddr().String()), cause)
 		} else {
-			e.h.Reject(&out, errMalformed, remoteIP(ctx.RemoteAddr().String()), err)
+			e.h.Reject(&out, errMalformed, remoteIP(ctx.RemoteAddr().String()), cause)
 		}
 	}
 	e.write(ctx, &out)
@@ -149,7 +160,19 @@ func methodString(ctx *fasthttp.RequestCtx) string {
 	return string(ctx.Method())
 }
 
-// fastLogger routes fasthttp's own messages into the structured log.
+// fastLogger routes fasthttp's own messages into the structured log. Their arguments may
+// quote a request ("error when serving connection …: <error quoting the request>"), so each
+// is shown only as connLogArg allows.
 type fastLogger struct{ l zerolog.Logger }
 
-func (f fastLogger) Printf(format string, args ...any) { f.l.Warn().Msgf(format, args...) }
+func (f fastLogger) Printf(format string, args ...any) {
+	e := f.l.Warn()
+	if e == nil {
+		return
+	}
+	safe := make([]any, len(args))
+	for i, a := range args {
+		safe[i] = connLogArg(a)
+	}
+	e.Str("component", "fasthttp").Msgf(format, safe...)
+}

@@ -93,6 +93,9 @@ type outcome struct {
 	latency         time.Duration
 	// journal is the route whose fallback verdict is to be journaled, nil when none is.
 	journal *router.Route
+	// trtc marks one of TRTC's event callbacks: passed on with its SdkAppId and Sign
+	// headers, and answered {"code":0} whenever the router answers.
+	trtc bool
 	// mirror is the callback's call to its route's shadow, nil when there is none.
 	mirror *mirror
 }
@@ -135,7 +138,7 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 func (h *Handler) observe(in *Inbound, out *Outbound, o *outcome) {
 	h.obs.Observe(Event{
 		Received: in.Received, Latency: o.latency, RequestID: out.RequestID,
-		App: o.appName(), TokenSlot: o.tokenSlot, Command: o.command, Route: o.route, Upstream: o.upstream, Instance: o.instance,
+		App: o.appName(), Verified: o.tokenSlot >= 0, TokenSlot: o.tokenSlot, Command: o.command, Route: o.route, Upstream: o.upstream, Instance: o.instance,
 		Attempts: o.attempts, UpstreamStatus: o.upstreamStatus, Status: out.Status,
 		Decision: o.decision, Reason: o.reason, RejectCode: o.rejectCode,
 	})
@@ -157,27 +160,19 @@ func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err err
 // was read. It is counted, not logged: refusals come in floods, and the listener logs a
 // summary instead.
 func (h *Handler) observeRefusal(status int, code string) {
-	h.obs.Observe(Event{Received: h.now(), App: AppNone, TokenSlot: -1, Status: status, Decision: DecisionRejected, RejectCode: code})
+	h.obs.Observe(Event{Received: h.now(), App: AppNone, Status: status, Decision: DecisionRejected, RejectCode: code})
 }
 
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	// 1. Checks, in the order the design fixes, before any upstream is called.
 	q := tencent.ParseQuery(in.RawQuery)
 	o.sdkAppID = q.SdkAppID
-	if rej := h.check(t, in, &q, o); rej != nil {
+	if rej := h.checkRequest(t, in, &q); rej != nil {
 		h.rejectWith(out, o, rej)
 		return
 	}
-	if rej := checkBody(t, in.Body); rej != nil {
+	if rej := h.checkCallback(t, in, &q, o); rej != nil {
 		h.rejectWith(out, o, rej)
-		return
-	}
-	o.command = q.CallbackCommand
-	if o.command == "" {
-		o.command = tencent.CommandFromBody(in.Body)
-	}
-	if o.command == "" {
-		h.rejectWith(out, o, errNoCommand)
 		return
 	}
 
@@ -185,16 +180,16 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	m := t.Lookup(o.app, o.command)
 	r := m.Route
 	o.route = r.Name
-	o.mirror = h.startMirror(ctx, t, r, in, out, o) // beside the primary, whatever answers Tencent
+	o.mirror = h.startMirror(ctx, r, in, out, o) // beside the primary, whatever answers Tencent
 	if m.By == router.ByNone || len(r.Upstreams) == 0 {
 		h.fallback(out, o, r, ReasonNoRoute)
 		return
 	}
-	if !r.Acquire() {
+	if !r.Acquire(o.app) {
 		h.fallback(out, o, r, ReasonOverloaded)
 		return
 	}
-	defer r.Release()
+	defer r.Release(o.app)
 
 	// 3. Async: queue for every upstream and acknowledge.
 	if r.Async {
@@ -203,20 +198,19 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	}
 
 	// 4. Forward within the deadline, counted from the request's arrival.
-	up := r.Upstream()
+	up := r.Caller.Upstream()
 	o.upstream = up.Name()
 	if !up.Available() {
 		h.fallback(out, o, r, proxy.ReasonBreakerOpen)
 		return
 	}
-	res := up.Forward(ctx, in.Received.Add(r.Deadline), &proxy.Call{
-		Body:           in.Body,
-		RawQuery:       in.RawQuery,
-		RequestID:      out.RequestID,
-		ForwardedFor:   forwardedFor(in),
-		Retries:        r.Retries,
-		AttemptTimeout: r.AttemptTimeout,
-		RetryOn:        r.RetryOn,
+	res := r.Caller.Forward(ctx, in.Received.Add(r.Deadline), &proxy.Call{
+		Body:         in.Body,
+		RawQuery:     in.RawQuery,
+		RequestID:    out.RequestID,
+		ForwardedFor: forwardedFor(in),
+		Headers:      forwardHeaders(in, o),
+		StatusOnly:   o.trtc,
 	})
 	o.attempts, o.upstreamStatus, o.instance, o.err = res.Attempts, res.Status, res.Instance, res.Err
 	if !res.OK() {
@@ -225,15 +219,18 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	}
 	o.decision = DecisionUpstream
 	out.Status, out.Body = http.StatusOK, res.Body
+	if o.trtc {
+		out.Body = trtcAnswer(res.Body)
+	}
 }
 
-// check runs the ingress checks in order: source, path, method, size, an ambiguous query,
-// app, signature. It sets the callback's app, and the token that verified it, in o.
-func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query, o *outcome) *rejection {
+// checkRequest runs the ingress checks every request passes first, in order: source, path,
+// method, size, an ambiguous query.
+func (h *Handler) checkRequest(t *router.Table, in *Inbound, q *tencent.Query) *rejection {
 	switch {
 	case !h.sources.policy(t).allows(in.RemoteIP, in.ForwardedFor):
 		return errSource
-	case in.Path != t.Path:
+	case in.Path != t.Path && (t.TRTCPath == "" || in.Path != t.TRTCPath):
 		return errNotFound
 	case in.Method != http.MethodPost:
 		return errMethod
@@ -242,6 +239,38 @@ func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query, o *outco
 	case q.Conflict != "":
 		return reject(http.StatusBadRequest, "ambiguous_query", q.Conflict+" appears more than once with different values", nil)
 	}
+	return nil
+}
+
+// checkCallback checks what the callback is and who sent it, and names it in o: a TRTC
+// event by its body (checkTRTC), any other callback by its CallbackCommand, after its app
+// and Sign (checkSigned) and its body (checkBody).
+func (h *Handler) checkCallback(t *router.Table, in *Inbound, q *tencent.Query, o *outcome) *rejection {
+	if ev, parseErr, ok := trtcCandidate(t, in, q); ok {
+		return h.checkTRTC(t, in, q, o, ev, parseErr)
+	}
+	if rej := h.checkSigned(t, q, o); rej != nil {
+		return rej
+	}
+	if rej := checkBody(t, in.Body); rej != nil {
+		return rej
+	}
+	command, err := q.Command(in.Body)
+	switch o.command = command; {
+	case err != nil:
+		// The router would route by one command and the upstream may act on another.
+		return reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil)
+	case o.command == "":
+		return errNoCommand
+	case tencent.IsTRTCCommand(o.command):
+		return errTRTCName
+	}
+	return nil
+}
+
+// checkSigned checks the app and the Sign of a Chat or Live callback, in that order. It sets
+// the callback's app, and the token that verified it, in o.
+func (h *Handler) checkSigned(t *router.Table, q *tencent.Query, o *outcome) *rejection {
 	if o.app = t.App(q.SdkAppID); o.app == nil {
 		return reject(http.StatusForbidden, "app_not_served", "SdkAppid is not served here", nil)
 	}
@@ -270,6 +299,10 @@ func (h *Handler) rejectWith(out *Outbound, o *outcome, rej *rejection) {
 func (h *Handler) fallback(out *Outbound, o *outcome, r *router.Route, reason proxy.Reason) {
 	o.decision, o.reason = r.Fallback.Action(), reason
 	out.Status, out.Body, out.Fallback = http.StatusOK, r.Fallback.Envelope, string(reason)
+	if o.trtc {
+		// TRTC takes no verdict: any 200 acknowledges its event.
+		o.decision, out.Body = DecisionAllow, tencent.TRTCAnswer
+	}
 	if r.Journal && len(r.Upstreams) > 0 && reason != ReasonNoRoute {
 		o.journal = r
 	}
@@ -279,14 +312,16 @@ func (h *Handler) fallback(out *Outbound, o *outcome, r *router.Route, reason pr
 const storeMargin = 50 * time.Millisecond
 
 // storeContext bounds a write to the delivery store so that Tencent still gets its answer
-// inside its window when the store stalls (a slow disk, a NATS server reconnecting).
-func storeContext(ctx context.Context, t *router.Table, in *Inbound) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(ctx, in.Received.Add(t.Window-storeMargin))
+// inside the route's window (tencent.window, or trtc_window for a route serving only TRTC
+// events) when the store stalls (a slow disk, a NATS server reconnecting).
+func storeContext(ctx context.Context, r *router.Route, in *Inbound) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, in.Received.Add(r.Window-storeMargin))
 }
 
 func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome, r *router.Route) {
 	body := bytes.Clone(in.Body) // in.Body does not outlive the request
 	ff := forwardedFor(in)
+	headers := forwardHeaders(in, o)
 	id := delivery.EventID(o.command, in.RawQuery, body)
 	var room string
 	if r.Ordered {
@@ -294,18 +329,18 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	}
 	jobs := make([]delivery.Job, len(r.Upstreams))
 	for i, up := range r.Upstreams {
-		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, Command: o.command, Body: body,
+		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 			RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: ff,
+			Headers: headers, StatusOnly: o.trtc,
 			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
 	}
 	o.upstream = r.Upstreams[0].Name()
-	if h.tracer != nil {
-		tp := tracing.TraceParent(ctx)
+	if tp := h.traceParent(ctx); tp != "" {
 		for i := range jobs {
 			jobs[i].TraceParent = tp
 		}
 	}
-	sctx, cancel := storeContext(ctx, t, in)
+	sctx, cancel := storeContext(ctx, r, in)
 	defer cancel()
 	if !h.queue.Enqueue(sctx, jobs...) {
 		h.fallback(out, o, r, ReasonOverloaded)
@@ -313,7 +348,10 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	}
 	o.decision = DecisionQueued
 	out.Status, out.Body = http.StatusOK, tencent.AllowEnvelope
-	h.enqueueShadowCopy(t, r, jobs[0], out.RequestID)
+	if o.trtc {
+		out.Body = tencent.TRTCAnswer
+	}
+	h.enqueueShadowCopy(r, jobs[0], out.RequestID)
 }
 
 // recordVerdict stores the fallback verdict Tencent was given, with the original callback,
@@ -323,11 +361,12 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	r := o.journal
 	body := bytes.Clone(in.Body)
-	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, Command: o.command, Body: body,
+	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
+		Headers: forwardHeaders(in, o), StatusOnly: o.trtc,
 		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
 		Verdict: o.decision, Reason: string(o.reason)}
-	ctx, cancel := storeContext(ctx, t, in)
+	ctx, cancel := storeContext(ctx, r, in)
 	defer cancel()
 	if !h.queue.Enqueue(ctx, j) {
 		o.err = errors.Join(o.err, errJournalRefused)
@@ -336,6 +375,15 @@ func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inboun
 
 // errJournalRefused marks, in the log line, a verdict the delivery store could not take.
 var errJournalRefused = errors.New("fallback verdict not journaled: the delivery store refused it (full or failing)")
+
+// traceParent is the traceparent of the callback's span, for the deliveries it queues to
+// link to; "" when tracing is off.
+func (h *Handler) traceParent(ctx context.Context) string {
+	if h.tracer == nil {
+		return ""
+	}
+	return tracing.TraceParent(ctx)
+}
 
 // forwardedFor appends the peer's address to the X-Forwarded-For it sent, as a proxy does.
 func forwardedFor(in *Inbound) string {
@@ -385,4 +433,31 @@ func (h *Handler) logCallback(in *Inbound, out *Outbound, o *outcome) {
 		e.AnErr("error", o.err)
 	}
 	e.Float64("latency_ms", float64(o.latency.Microseconds())/1000).Msg("callback")
+}
+
+// Headers naming the callback on every forward, Chat, Live and TRTC alike.
+const (
+	headerCommand = "X-Callback-Command"
+	headerApp     = "X-Callback-App"
+)
+
+// forwardHeaders are the headers a callback carries to its upstream besides the router's
+// own: its command and app, and a TRTC event's SdkAppId and Sign as received, so that a
+// TRTC handler behind the router verifies the event as it would unproxied.
+func forwardHeaders(in *Inbound, o *outcome) []proxy.Header {
+	n := 2
+	if o.trtc {
+		n = 4
+	}
+	h := make([]proxy.Header, 0, n)
+	h = append(h, proxy.Header{Name: headerCommand, Value: o.command}, proxy.Header{Name: headerApp, Value: o.appName()})
+	if o.trtc {
+		if in.TRTCAppID != "" {
+			h = append(h, proxy.Header{Name: headerSdkAppID, Value: in.TRTCAppID})
+		}
+		if in.TRTCSign != "" {
+			h = append(h, proxy.Header{Name: headerSign, Value: in.TRTCSign})
+		}
+	}
+	return h
 }

@@ -58,6 +58,8 @@ func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RawQuery:     r.URL.RawQuery,
 		RemoteIP:     remoteIP(r.RemoteAddr),
 		ForwardedFor: strings.Join(r.Header.Values("X-Forwarded-For"), ", "), // every line, as forwardedForFast
+		TRTCAppID:    r.Header.Get(headerSdkAppID),
+		TRTCSign:     r.Header.Get(headerSign),
 	}
 	if e.h.tracer != nil {
 		in.Trace = tracing.Incoming{TraceParent: r.Header.Get("traceparent"), TraceState: r.Header.Get("tracestate")}
@@ -70,7 +72,7 @@ func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if netErr := net.Error(nil); errors.As(err, &netErr) && netErr.Timeout() {
 				rej = errSlowClient // a body slower than server.read_timeout, or shorter than its Content-Length
 			}
-			e.h.Reject(&out, rej, in.RemoteIP, err)
+			e.h.Reject(&out, rej, in.RemoteIP, nameConnError(err))
 			w.Header()["Connection"] = []string{"close"}
 			writeJSON(w, out.Status, out.Body)
 			return

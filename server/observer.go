@@ -24,8 +24,10 @@ type Event struct {
 	// App is the name of the callback's app, AppNone when it was refused before its app was
 	// known. Apps come from the config, so the label is bounded.
 	App string
-	// TokenSlot is the position, in the app's tokens, of the token that verified the
-	// callback's Sign; -1 when none did (the app is served unsigned, or it was refused).
+	// Verified is set when one of the app's tokens verified the callback's Sign (not when the
+	// app is served unsigned, nor for a refusal); TokenSlot is then its position in the
+	// app's tokens.
+	Verified  bool
 	TokenSlot int
 	// Command is as Tencent (or anyone) sent it: unbounded, so an observer that uses it as a
 	// metric label must bound it first.

@@ -32,6 +32,10 @@ func TestRetries(t *testing.T) {
 		{"HTML 200 is a failure, not retried", upstreamtest.Answer(200, "<html><body>Bad gateway</body></html>"), "    retries: 3\n", 1, giftDenyBody, "upstream_error"},
 		{"JSON without ErrorCode is a failure", upstreamtest.Answer(200, `{"ActionStatus":"OK"}`), "    retries: 3\n", 1, giftDenyBody, "upstream_error"},
 		{"ErrorCode as a string is a failure", upstreamtest.Answer(200, `{"ErrorCode":"0"}`), "", 1, giftDenyBody, "upstream_error"},
+		{"ErrorCode twice (allow, then deny) is a failure, not retried", upstreamtest.Answer(200, `{"ErrorCode":0,"ErrorCode":1}`), "    retries: 3\n", 1, giftDenyBody, "upstream_error"},
+		{"ErrorCode twice (number, then string) is a failure", upstreamtest.Answer(200, `{"ErrorCode":0,"ErrorCode":"x"}`), "", 1, giftDenyBody, "upstream_error"},
+		{"invalid UTF-8 in a string is a failure, not retried", upstreamtest.Answer(200, "{\"ErrorCode\":0,\"ErrorInfo\":\"\xff\"}"), "    retries: 3\n", 1, giftDenyBody, "upstream_error"},
+		{"ErrorCode past 32 bits is a failure", upstreamtest.Answer(200, `{"ErrorCode":9223372036854775807}`), "", 1, giftDenyBody, "upstream_error"},
 		{"reset connection is retried", resetFirst(), "    retries: 1\n", 2, allowEnvelope, ""},
 	}
 	for _, tt := range tests {

@@ -45,7 +45,7 @@ routes:
 		{"unknown commands still route", "CallbackCommand=Live.CallbackAfterSomethingNew", "{}", "long"},
 		{"unknown plane routes to *", "CallbackCommand=Future.Command", "{}", "any"},
 		{"command from the body when the query has none", "", `{"CallbackCommand":"Live.CallbackAfterEndBattle"}`, "exact"},
-		{"query wins over the body", "CallbackCommand=Future.Command", `{"CallbackCommand":"Live.CallbackAfterEndBattle"}`, "any"},
+		{"query and body naming the same command", "CallbackCommand=Live.CallbackAfterEndBattle", `{"CallbackCommand":"Live.CallbackAfterEndBattle"}`, "exact"},
 		{"percent-encoded command", "CallbackCommand=" + url.QueryEscape("Live.CallbackAfterEndBattle"), "{}", "exact"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,10 +31,11 @@ type mirror struct {
 // shadows and the callback is sampled, and returns nil otherwise. The mirror carries the
 // callback's bytes, query and request id, and X-Callback-Shadow: 1; it has the route's
 // deadline counted from arrival, no retries and its upstream's own breakers. Over the
-// shadow's max_in_flight it is skipped, and counted, at once.
-func (h *Handler) startMirror(ctx context.Context, t *router.Table, r *router.Route, in *Inbound, out *Outbound, o *outcome) *mirror {
+// shadow's max_in_flight it is skipped, and counted, at once. TRTC's events are not
+// mirrored: Tencent ignores their answers, so there is no verdict to compare.
+func (h *Handler) startMirror(ctx context.Context, r *router.Route, in *Inbound, out *Outbound, o *outcome) *mirror {
 	sh := r.Shadow
-	if sh == nil || r.Async || !sh.Mirrors(out.RequestID) {
+	if sh == nil || r.Async || o.trtc || !sh.Mirrors(out.RequestID) {
 		return nil
 	}
 	ev := ShadowEvent{Received: in.Received, RequestID: out.RequestID, Command: o.command, App: o.appName(),
@@ -45,10 +47,10 @@ func (h *Handler) startMirror(ctx context.Context, t *router.Table, r *router.Ro
 	}
 	m := &mirror{primary: make(chan shadow.Answer, 1)}
 	call := &proxy.Call{Body: bytes.Clone(in.Body), RawQuery: in.RawQuery, RequestID: out.RequestID,
-		ForwardedFor: forwardedFor(in), Retries: 0, RetryOn: r.RetryOn, Headers: shadowHeaders}
+		ForwardedFor: forwardedFor(in), Headers: shadowHeaders}
 	// The mirror outlives the request: its context is its own, with the route's deadline,
 	// carrying only the trace of the callback it mirrors.
-	deadline, window := in.Received.Add(r.Deadline), t.Window
+	deadline, window := in.Received.Add(r.Deadline), r.Window
 	mctx := context.Background()
 	var span trace.Span
 	if h.tracer != nil {
@@ -87,7 +89,7 @@ func (h *Handler) callCandidate(ctx context.Context, sh *router.Shadow, deadline
 	if !sh.Upstream.Available() {
 		return shadow.Answer{Failure: string(proxy.ReasonBreakerOpen)}
 	}
-	res := sh.Upstream.Forward(ctx, deadline, call)
+	res := sh.Caller.Forward(ctx, deadline, call)
 	if res.OK() {
 		return shadow.Answer{Body: res.Body}
 	}
@@ -148,16 +150,17 @@ func (h *Handler) logShadow(ev *ShadowEvent) {
 // upstreams, marked X-Callback-Shadow: 1, and nothing is compared. It is stored on its own
 // goroutine, after Tencent's answer is decided, so a slow or full store costs Tencent
 // nothing: a copy the store refuses is counted as skipped.
-func (h *Handler) enqueueShadowCopy(t *router.Table, r *router.Route, j delivery.Job, requestID string) {
+func (h *Handler) enqueueShadowCopy(r *router.Route, j delivery.Job, requestID string) {
 	sh := r.Shadow
 	if sh == nil || !sh.Mirrors(requestID) {
 		return
 	}
-	j.Upstream, j.Shadow, j.OrderKey = sh.Upstream, true, ""
+	j.Upstream, j.OrderKey = sh.Upstream, ""
+	j.Headers = append(slices.Clone(j.Headers), shadowHeaders...)
 	h.mirrors.Add(1)
 	go func() {
 		defer h.mirrors.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), t.Window)
+		ctx, cancel := context.WithTimeout(context.Background(), r.Window)
 		defer cancel()
 		if !h.queue.Enqueue(ctx, j) {
 			h.shadowObs.Shadowed(ShadowEvent{Received: j.Received, RequestID: j.RequestID, Command: j.Command,

@@ -101,12 +101,24 @@ func TestShadowVerdictNeverReachesTencent(t *testing.T) {
 	if got := p.Header.Get(shadow.Header); got != "" {
 		t.Errorf("the primary got %s: %q, want none", shadow.Header, got)
 	}
-	panel := live.Shadow("moderation")
-	if len(panel.Disagreements) != 1 || panel.Disagreements[0].RequestID != ev.RequestID {
-		t.Errorf("status panel disagreements: got %+v, want the verdict", panel.Disagreements)
-	}
-	if !strings.Contains(r.logs.String(), `"message":"shadow disagrees"`) || !strings.Contains(r.logs.String(), `"shadow_result":"verdict"`) {
-		t.Errorf("no info line says the shadow disagrees:\n%s", r.logs)
+	// The status panel and the log line are told after the observer above.
+	eventually(t, "the status panel to list the verdict", func() bool {
+		panel := live.Shadow("moderation")
+		return len(panel.Disagreements) == 1 && panel.Disagreements[0].RequestID == ev.RequestID
+	})
+	eventually(t, "an info line saying the shadow disagrees", func() bool {
+		logs := r.logs.String()
+		return strings.Contains(logs, `"message":"shadow disagrees"`) && strings.Contains(logs, `"shadow_result":"verdict"`)
+	})
+}
+
+// eventually polls cond for up to 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }
 

@@ -62,7 +62,7 @@ func (l *Live) Observe(ev server.Event) {
 		return // the ring lists what Tencent was told on a failing upstream's behalf
 	}
 	l.fallbacks.add(Fallback{
-		Time: ev.Received, RequestID: ev.RequestID, Command: ev.Command, Route: ev.Route,
+		Time: ev.Received, RequestID: ev.RequestID, App: ev.App, Command: ev.Command, Route: ev.Route,
 		Upstream: ev.Upstream, Reason: string(ev.Reason), Decision: ev.Decision,
 		UpstreamStatus: ev.UpstreamStatus, Attempts: ev.Attempts,
 		LatencyMs: float64(ev.Latency.Microseconds()) / 1000,

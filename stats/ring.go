@@ -9,6 +9,7 @@ import (
 type Fallback struct {
 	Time      time.Time `json:"time"`
 	RequestID string    `json:"request_id"`
+	App       string    `json:"app"`
 	Command   string    `json:"command"`
 	Route     string    `json:"route"`
 	Upstream  string    `json:"upstream"`

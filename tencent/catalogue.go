@@ -73,6 +73,18 @@ var Catalogue = []Command{
 	{Name: "Profile.CallbackPortraitSet"},
 	{Name: "Sns.CallbackPrevFriendAdd", Kind: Decision, denyCodes: plainDenyCodes},
 	{Name: "Alert.RequestOverLimit"},
+
+	// TRTC's event callbacks, named TRTC.<EventGroupId>.<EventType> (see TRTCEvent). All
+	// are notifications: TRTC needs HTTP 200 and ignores the body.
+	// Room events (group 1): create, dismiss, enter, exit, change role.
+	{Name: "TRTC.1.101"}, {Name: "TRTC.1.102"}, {Name: "TRTC.1.103"}, {Name: "TRTC.1.104"}, {Name: "TRTC.1.105"},
+	// Media events (group 2): start/stop video, audio and substream.
+	{Name: "TRTC.2.201"}, {Name: "TRTC.2.202"}, {Name: "TRTC.2.203"}, {Name: "TRTC.2.204"}, {Name: "TRTC.2.205"}, {Name: "TRTC.2.206"},
+	// Cloud recording (group 3): recorder start and stop, upload start, file info, upload
+	// stop, failover, file slice, image download error, MP4 stop, VOD commit and stop.
+	{Name: "TRTC.3.301"}, {Name: "TRTC.3.302"}, {Name: "TRTC.3.303"}, {Name: "TRTC.3.304"}, {Name: "TRTC.3.305"},
+	{Name: "TRTC.3.306"}, {Name: "TRTC.3.307"}, {Name: "TRTC.3.309"}, {Name: "TRTC.3.310"}, {Name: "TRTC.3.311"},
+	{Name: "TRTC.3.312"},
 }
 
 // Lookup returns the catalogue entry of a command, matched exactly.

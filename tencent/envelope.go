@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -40,19 +41,25 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
-// IsEnvelope reports whether body is an answer Tencent accepts: a valid JSON object with an
-// integer ErrorCode at its top level. Anything else is a failed callback on Tencent's side,
-// so the router treats it as an upstream failure rather than pass it on.
+// IsEnvelope reports whether body is an answer Tencent accepts: a valid JSON object, UTF-8
+// throughout, naming each top-level member once, with an integer ErrorCode in the signed
+// 32-bit range at its top level. Anything else is a failed callback on Tencent's side, so the
+// router treats it as an upstream failure rather than pass it on. Some of those a lenient
+// parser would still read, each its own way: {"ErrorCode":0,"ErrorCode":1} is an allow to a
+// parser keeping the first key and a deny to one keeping the last; invalid UTF-8 is replaced
+// or refused; a code past 32 bits is cut or refused.
 func IsEnvelope(body []byte) bool {
-	if !isObject(body) || DeeperThan(body, MaxEnvelopeDepth) || !gjson.ValidBytes(body) {
+	if !isObject(body) || DeeperThan(body, MaxEnvelopeDepth) || !utf8.Valid(body) || !gjson.ValidBytes(body) {
 		return false
 	}
 	code := gjson.GetBytes(body, "ErrorCode")
 	if code.Type != gjson.Number {
 		return false
 	}
-	_, err := strconv.ParseInt(code.Raw, 10, 64)
-	return err == nil
+	if _, err := strconv.ParseInt(code.Raw, 10, 32); err != nil {
+		return false
+	}
+	return !repeatedMember(body)
 }
 
 // CommandFromBody returns the CallbackCommand field of a callback body, or "" when the body

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // FuzzParseQuery checks that the router never reads a Tencent parameter differently from an
@@ -74,23 +75,45 @@ func FuzzVerifySign(f *testing.F) {
 
 // FuzzIngressBody runs what the router reads of a body — the command, the nesting bound and
 // the envelope check of an answer — on arbitrary bytes: none may panic, an accepted envelope
-// is valid JSON, and DeeperThan agrees with a decoder's count of nesting on valid JSON. The
-// corpus is in testdata/fuzz/FuzzIngressBody.
+// is valid JSON, and on valid JSON DeeperThan agrees with a decoder's count of nesting and
+// repeatedMember with a decoder's list of top-level keys. The corpus is in
+// testdata/fuzz/FuzzIngressBody.
 func FuzzIngressBody(f *testing.F) {
 	for _, s := range []string{
 		`{"CallbackCommand":"Live.CallbackBeforeSendGift","GiftWater":{"To_Account":["to1"]}}`,
 		`{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`, `{"ErrorCode":1e3}`, `{"a":"[[[\"]]"}`,
 		`[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]`, "{\"CallbackCommand\":\"\xff\"}", `{"ErrorCode":0,"ErrorCode":"x"}`,
+		`{"a":{"b":"}"},"A":[1,"]"]}`, `{"Error\u0043ode":0}`, `{ "ErrorCode" : -1 , "x" : true }`,
+		`{"CallbackCommand":"a","callbackcommand":"b"}`, "{\"Callbac\u212aCommand\":\"a\"}", `{"CallbackCommand":"a","CallbackCommand":7}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_ = CommandFromBody(body)
+		command, err := new(Query).Command(body)
+		var decoded struct{ CallbackCommand any } // matched ignoring case, the last one kept
+		// The router refuses a body that is not UTF-8 before it reads the command.
+		if err == nil && utf8.Valid(body) && json.Valid(body) && json.Unmarshal(body, &decoded) == nil {
+			if s, ok := decoded.CallbackCommand.(string); ok && s != command || !ok && command != "" {
+				t.Fatalf("Command(%q) = %q, but encoding/json reads %#v", body, command, decoded.CallbackCommand)
+			}
+		}
 		if IsEnvelope(body) && !json.Valid(body) {
 			t.Fatalf("IsEnvelope accepted invalid JSON %q", body)
 		}
 		if !json.Valid(body) {
 			return
+		}
+		if keys, ok := topKeys(body); ok {
+			repeated := false
+			seen := map[string]bool{}
+			for _, k := range keys {
+				repeated = repeated || seen[strings.ToLower(k)]
+				seen[strings.ToLower(k)] = true
+			}
+			if got := repeatedMember(body); got != repeated {
+				t.Fatalf("repeatedMember(%q) = %v, but the decoder reads keys %q", body, got, keys)
+			}
 		}
 		depth := jsonDepth(t, body)
 		for _, max := range []int{1, 2, 5, 64} {
@@ -99,6 +122,28 @@ func FuzzIngressBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// topKeys lists the keys of a valid JSON object's top level with encoding/json's tokenizer;
+// false when body is not an object.
+func topKeys(body []byte) ([]string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, false
+		}
+	}
+	return keys, true
 }
 
 // jsonDepth counts the deepest nesting of valid JSON with encoding/json's tokenizer.
@@ -118,4 +163,88 @@ func jsonDepth(t *testing.T, body []byte) int {
 			depth--
 		}
 	}
+}
+
+// FuzzTRTCEvent checks ParseTRTCEvent against a reference built on encoding/json, which is
+// how a Go upstream reads the same body: both agree on whether a body is a TRTC event, is
+// ambiguous, and which event it is. The reference walks the top-level names with their raw
+// spelling: EventGroupId and EventType must each be written plainly once, and any name an
+// upstream would take for one of them (another letter case, escapes) counts as naming it
+// again. It
+// also checks that a Sign made with a key verifies, and not for another body. The corpus is
+// in testdata/fuzz/FuzzTRTCEvent.
+func FuzzTRTCEvent(f *testing.F) {
+	for _, s := range []string{
+		trtcVectorBody,
+		`{"EventGroupId":3,"EventType":305,"CallbackTs":1752580150082,"EventInfo":{"RoomId":"635055","Payload":{"Status":0}}}`,
+		`{"CallbackCommand":"Live.CallbackAfterCloudRecordingChanged","EventGroupId":3,"EventType":305}`,
+		`{"EventGroupId":1,"EventType":103,"eventtype":104}`, `{"EventGroupId":1,"Event\u0054ype":103}`,
+		`{"EventGroupId":1.5,"EventType":-1}`, `{"EventGroupId":4294967296,"EventType":1}`,
+		"{\"EventGroupId\":1,\"EventType\":103,\"Callbac\u212aCommand\":1}", `{"EventGroupId":1,"EventType":103}]`,
+	} {
+		f.Add([]byte(s), trtcVectorKey)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, key string) {
+		got, err := ParseTRTCEvent(body)
+		want, wantErr := referenceTRTCEvent(body)
+		if !errors.Is(err, wantErr) || got != want {
+			t.Fatalf("ParseTRTCEvent(%q) = %+v, %v; encoding/json reads %+v, %v", body, got, err, want, wantErr)
+		}
+		sign := SignTRTC(key, body)
+		if err := VerifyTRTCSign(key, body, sign); err != nil {
+			t.Fatalf("VerifyTRTCSign refused its own Sign %q of %q: %v", sign, body, err)
+		}
+		if err := VerifyTRTCSign(key, append(body[:len(body):len(body)], ' '), sign); !errors.Is(err, ErrSignMismatch) {
+			t.Fatalf("VerifyTRTCSign accepted the Sign of %q for the body with a space added: %v", body, err)
+		}
+	})
+}
+
+// referenceTRTCEvent is ParseTRTCEvent's rule written with encoding/json's tokenizer.
+func referenceTRTCEvent(body []byte) (TRTCEvent, error) {
+	if !json.Valid(body) {
+		return TRTCEvent{}, ErrNotTRTC
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return TRTCEvent{}, ErrNotTRTC
+	}
+	var ev TRTCEvent
+	var groups, types int
+	groupPlain, typePlain, groupOK, typeOK := false, false, false, false
+	for dec.More() {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return TRTCEvent{}, ErrNotTRTC
+		}
+		name := tok.(string)
+		raw := string(bytes.TrimLeft(body[before:dec.InputOffset()], " \t\r\n,"))
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return TRTCEvent{}, ErrNotTRTC
+		}
+		n, numErr := strconv.ParseUint(string(value), 10, 32)
+		switch {
+		case strings.EqualFold(name, "CallbackCommand"), strings.EqualFold(name, "WebhookCommand"):
+			return TRTCEvent{}, ErrNotTRTC
+		case strings.EqualFold(name, "EventGroupId"):
+			groups++
+			groupPlain = groupPlain || raw == `"EventGroupId"`
+			ev.Group, groupOK = uint32(n), numErr == nil
+		case strings.EqualFold(name, "EventType"):
+			types++
+			typePlain = typePlain || raw == `"EventType"`
+			ev.Type, typeOK = uint32(n), numErr == nil
+		}
+	}
+	switch {
+	case !groupPlain || !typePlain:
+		return TRTCEvent{}, ErrNotTRTC
+	case groups > 1 || types > 1:
+		return TRTCEvent{}, ErrTRTCAmbiguous
+	case !groupOK || !typeOK:
+		return TRTCEvent{}, ErrNotTRTC
+	}
+	return ev, nil
 }

@@ -15,6 +15,9 @@ type Query struct {
 	OptPlatform     string
 	Sign            string
 	RequestTime     string
+	// WebhookCommand is an alias of CallbackCommand some of Tencent's pages use; when the
+	// query has no CallbackCommand, CallbackCommand holds it.
+	WebhookCommand string
 	// Conflict names a parameter the query carries more than once, under any spelling, with
 	// different values; "" when there is none. An upstream that reads another occurrence
 	// than the router did would act on a value the router never checked (an SdkAppid, a
@@ -32,13 +35,12 @@ type Query struct {
 // than rejected: the checks that use it will then fail on their own terms.
 func ParseQuery(raw string) Query {
 	var q Query
-	var alias string
 	var seen [paramCount]bool // an empty first value is still the first, as for url.Values.Get
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
 		name, value, _ := strings.Cut(pair, "=")
-		dst, i := q.field(unescape(name), &alias)
+		dst, i := q.field(unescape(name))
 		if dst == nil {
 			continue
 		}
@@ -50,7 +52,7 @@ func ParseQuery(raw string) Query {
 		}
 	}
 	if q.CallbackCommand == "" {
-		q.CallbackCommand = alias
+		q.CallbackCommand = q.WebhookCommand
 	}
 	return q
 }
@@ -83,7 +85,7 @@ const paramCount = 7
 // field returns where the value of parameter name goes and the parameter's index, nil for
 // a parameter the router does not read. Names are compared by length first: most
 // parameters are ruled out without comparing a byte.
-func (q *Query) field(name string, alias *string) (*string, int) {
+func (q *Query) field(name string) (*string, int) {
 	eq := func(want string) bool { return len(name) == len(want) && strings.EqualFold(name, want) }
 	switch {
 	case eq("SdkAppid"):
@@ -91,7 +93,7 @@ func (q *Query) field(name string, alias *string) (*string, int) {
 	case eq("CallbackCommand"):
 		return &q.CallbackCommand, 1
 	case eq("WebhookCommand"):
-		return alias, 2
+		return &q.WebhookCommand, 2
 	case eq("ClientIP"):
 		return &q.ClientIP, 3
 	case eq("OptPlatform"):

@@ -40,7 +40,9 @@ try {
   await page.waitForFunction(() => document.querySelectorAll("#fallbacks tr td span.pill.open").length >= 3, null, { timeout });
   await page.waitForTimeout(2500);
   result.fallbackRows = await page.locator("#fallbacks tr").count();
-  result.fallbackReasons = await page.locator("#fallbacks tr td:nth-child(5)").allTextContents();
+  result.fallbackReasons = await page.locator("#fallbacks tr td:nth-child(6)").allTextContents();
+  result.fallbackApps = await page.locator("#fallbacks [data-app]").allTextContents();
+  result.routeApps = await page.locator("#routes [data-apps]").evaluateAll((els) => els.map((e) => e.dataset.apps + ": " + e.textContent));
   result.giftsReasons = await page.locator('[data-route="gifts"] [data-reason]').evaluateAll((els) => els.map((e) => e.dataset.reason));
   result.transitions = await page.locator("#transitions tr").allTextContents();
   result.openTile = await page.locator("#t-open").textContent();

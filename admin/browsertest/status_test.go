@@ -33,6 +33,8 @@ type browserResult struct {
 	FallbackRows    int      `json:"fallbackRows"`
 	FallbackReasons []string `json:"fallbackReasons"`
 	GiftsReasons    []string `json:"giftsReasons"`
+	FallbackApps    []string `json:"fallbackApps"`
+	RouteApps       []string `json:"routeApps"` // "route: apps" per row
 	Transitions     []string `json:"transitions"`
 	OpenTile        string   `json:"openTile"`
 	QueueBackend    string   `json:"queueBackend"`
@@ -103,7 +105,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}()
 	waitReady(t, admin, exited, &logs)
 
-	stopTraffic := sendTraffic("http://" + addr + "/?SdkAppid=1400000001&contenttype=json&CallbackCommand=")
+	stopTraffic := sendTraffic("http://"+addr+"/?contenttype=json", "1400000001", "1400000002")
 	defer stopTraffic()
 
 	shot := filepath.Join(t.TempDir(), "status-page.png")
@@ -175,6 +177,15 @@ func checkPage(t *testing.T, res browserResult) {
 	if !contains(res.GiftsReasons, "breaker_open") || !contains(res.GiftsReasons, "upstream_error") {
 		t.Errorf("the gifts route shows fallback reasons %q, want upstream_error and breaker_open", res.GiftsReasons)
 	}
+	// Both apps' gift callbacks fall back, and the list says whose each was.
+	if !contains(res.FallbackApps, "prod") || !contains(res.FallbackApps, "staging") {
+		t.Errorf("last fallbacks show apps %q, want prod and staging among them", res.FallbackApps)
+	}
+	for _, want := range []string{"gifts: every app", "moderation: prod", "staging-moderation: staging", "catch-all: every app"} {
+		if !contains(res.RouteApps, want) {
+			t.Errorf("routes show apps %q, want %q among them", res.RouteApps, want)
+		}
+	}
 	if len(res.Transitions) == 0 || !strings.Contains(strings.Join(res.Transitions, "|"), "open") {
 		t.Errorf("breaker transitions %q, want one to open", res.Transitions)
 	}
@@ -219,13 +230,17 @@ func keepScreenshot(t *testing.T, shot string) {
 	t.Logf("screenshot written to %s", dst)
 }
 
-// pageConfig is a small production-like setup: a gift check that will fail, a moderation
-// service that now and then hangs past its deadline, mirrored to a candidate that denies
-// more often, an async audit sink, and a catch-all.
+// pageConfig is a small production-like setup of two apps: a gift check for both that will
+// fail, a moderation service for prod that now and then hangs past its deadline (staging's
+// messages are allowed from config), mirrored to a candidate that denies more often, an
+// async audit sink, and a catch-all.
 func pageConfig(addr, admin, gifts, moderation, candidate, audit string) string {
 	return fmt.Sprintf(`
 server: {listen: %q, admin_listen: %q, shutdown_timeout: 15s}
-tencent: {sdk_app_ids: [1400000001]}
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod}
+    - {sdk_app_id: 1400000002, name: staging}
 defaults:
   breaker: {consecutive_failures: 5, open_for: 2m, half_open_requests: 1}
 upstreams:
@@ -241,11 +256,16 @@ routes:
     fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
   - name: moderation
     commands: ["Group.CallbackBeforeSendMsg", "C2C.CallbackBeforeSendMsg"]
+    apps: [prod]
     upstream: moderation
     deadline: 300ms
     retries: 0
     fallback: {action: allow}
     shadow: {upstream: moderation_v2}
+  - name: staging-moderation
+    commands: ["Group.CallbackBeforeSendMsg", "C2C.CallbackBeforeSendMsg"]
+    apps: [staging]
+    fallback: {action: allow}
   - name: audit
     commands: ["Live.CallbackAfter*", "Mic.*"]
     upstream: audit
@@ -260,8 +280,9 @@ routes:
 var trafficCommands = []string{"Live.CallbackBeforeSendGift", "Group.CallbackBeforeSendMsg", "C2C.CallbackBeforeSendMsg",
 	"Live.CallbackAfterMemberStateChanged", "Mic.CallbackAfterSeatInfoChanged", "Group.CallbackBeforeSendMsg", "State.StateChange"}
 
-// sendTraffic posts callbacks from a few goroutines until the returned stop is called.
-func sendTraffic(base string) (stop func()) {
+// sendTraffic posts callbacks of each app in turn from a few goroutines until the returned
+// stop is called.
+func sendTraffic(base string, apps ...string) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -276,7 +297,8 @@ func sendTraffic(base string) (stop func()) {
 				case <-time.After(15 * time.Millisecond):
 				}
 				cmd := trafficCommands[i%len(trafficCommands)]
-				resp, err := client.Post(base+cmd, "application/json", strings.NewReader(`{"CallbackCommand":"`+cmd+`"}`))
+				url := base + "&SdkAppid=" + apps[i/len(trafficCommands)%len(apps)] + "&CallbackCommand=" + cmd
+				resp, err := client.Post(url, "application/json", strings.NewReader(`{"CallbackCommand":"`+cmd+`"}`))
 				if err == nil {
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// adminStub is a loopback admin listener whose /readyz answers status.
+func adminStub(t *testing.T, status int) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.WriteHeader(status)
+		w.Write([]byte("state\n"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestHealthcheck(t *testing.T) {
+	isolate(t)
+	ready, notReady, down := adminStub(t, http.StatusOK), adminStub(t, http.StatusServiceUnavailable), closedAddr(t)
+	withAdmin := func(addr string) string {
+		return writeConfig(t, "server: {admin_listen: \""+addr+"\"}\n"+noCatchAll)
+	}
+	_, port, _ := net.SplitHostPort(ready)
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{"ready, from the config", []string{"-config", withAdmin(ready)}, ExitOK, ""},
+		{"ready, unspecified host means this one", []string{"-config", withAdmin("0.0.0.0:" + port)}, ExitOK, ""},
+		{"ready, from -url", []string{"-url", "http://" + ready + "/readyz"}, ExitOK, ""},
+		{"not ready", []string{"-config", withAdmin(notReady)}, ExitError, "503"},
+		{"nothing listening", []string{"-config", withAdmin(down)}, ExitError, "connection refused"},
+		{"admin listener disabled", []string{"-config", withAdmin("")}, ExitError, "server.admin_listen is empty"},
+		{"config does not load", []string{"-config", writeConfig(t, "server: {admin_listn: x}\n"+noCatchAll)}, ExitError, "server.admin_listn"},
+		{"bad -url", []string{"-url", "ftp://x"}, ExitError, "not an http(s) URL"},
+		{"stray argument", []string{"extra"}, ExitUsage, "expected 0 argument"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := run(t, append([]string{"healthcheck"}, tc.args...)...)
+			if code != tc.wantCode {
+				t.Errorf("exit code: got %d, want %d (stderr %q)", code, tc.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, tc.wantStderr) {
+				t.Errorf("stderr: got %q, want it to contain %q", stderr, tc.wantStderr)
+			}
+		})
+	}
+}
+
+func TestVersionStamped(t *testing.T) {
+	for _, v := range []*string{&Version, &Commit, &Date} {
+		old := *v
+		t.Cleanup(func() { *v = old })
+	}
+	Version, Commit, Date = "v1.2.3", "0123456789abcdef0123456789abcdef01234567", "2026-11-29T04:33:00Z"
+	code, stdout, _ := run(t, "version")
+	if code != ExitOK {
+		t.Fatalf("exit code: got %d, want %d", code, ExitOK)
+	}
+	want := "callback-router v1.2.3 (commit 0123456789ab, built 2026-11-29T04:33:00Z) go"
+	if !strings.HasPrefix(stdout, want) {
+		t.Errorf("version: got %q, want it to start with %q", stdout, want)
+	}
+}

@@ -1,0 +1,227 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Policy is how a route calls its upstream.
+type Policy struct {
+	// Retries is how many further attempts may follow the first.
+	Retries int
+	// RetryOn lists the statuses retried besides connection errors and attempt timeouts.
+	RetryOn []int
+	// AttemptTimeout bounds one attempt; 0 lets it use what is left of the deadline.
+	AttemptTimeout time.Duration
+}
+
+func (p Policy) key() string {
+	k := strconv.Itoa(p.Retries) + "/" + p.AttemptTimeout.String()
+	on := slices.Clone(p.RetryOn)
+	slices.Sort(on)
+	for _, s := range slices.Compact(on) {
+		k += "/" + strconv.Itoa(s)
+	}
+	return k
+}
+
+// Caller calls one upstream with one policy: its go-retryablehttp client, compiled once.
+// It is safe for concurrent use.
+type Caller struct {
+	up     *Upstream
+	client *retryablehttp.Client
+	// template is the request every call copies (WithContext): method and nothing else.
+	template *http.Request
+}
+
+// Caller returns the Caller of this upstream for policy p. Callers are built once per
+// policy and kept, so a route compiles its own when the table is built and background
+// deliveries find theirs without building anything per call.
+func (u *Upstream) Caller(p Policy) *Caller {
+	key := p.key()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if c := u.callers[key]; c != nil {
+		return c
+	}
+	rules := newRetryRules(p)
+	c := &Caller{
+		up: u,
+		client: &retryablehttp.Client{
+			HTTPClient: &http.Client{
+				Transport: &transport{up: u, attemptTimeout: p.AttemptTimeout},
+				// A redirect is an upstream misconfiguration: report it as the non-200 it is.
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			},
+			RetryMax:       p.Retries,
+			RetryWaitMin:   backoffBase,
+			RetryWaitMax:   rules.waitMax,
+			CheckRetry:     rules.checkRetry,
+			Backoff:        backoff,
+			RequestLogHook: stampAttempt,
+			// Keep the last answer: the default handler drops it and returns only an error
+			// whose text carries the request's URL, and with it Tencent's query.
+			ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		},
+		template: &http.Request{Method: http.MethodPost, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1},
+	}
+	if u.logger != nil {
+		c.client.Logger = u.logger
+	}
+	u.callers[key] = c
+	return c
+}
+
+// Upstream returns the upstream the caller calls.
+func (c *Caller) Upstream() *Upstream { return c.up }
+
+// Call is one callback to forward.
+type Call struct {
+	Body         []byte // Tencent's exact bytes
+	RawQuery     string // Tencent's query string, appended to the upstream URL's own
+	RequestID    string // the same on every attempt, so the upstream can drop duplicates
+	ForwardedFor string
+	// Headers are extra headers sent on every attempt, such as the idempotency key of a
+	// background delivery. They cannot replace the router's own (X-Request-Id,
+	// X-Callback-Attempt, X-Callback-Deadline-Ms, X-Forwarded-For, Content-Type).
+	Headers []Header
+	// StatusOnly accepts any 200 as the answer, whatever its body: TRTC's event callbacks
+	// need HTTP 200 only, and their handlers need not answer Tencent's Chat envelope.
+	StatusOnly bool
+}
+
+// statusOnlyKey marks, in a call's request context, a call whose every 200 is an answer
+// (Call.StatusOnly): the transport judges answers, and one Caller serves both kinds.
+type statusOnlyKey struct{}
+
+// statusOnly reports whether the request belongs to a StatusOnly call.
+func statusOnly(ctx context.Context) bool { return ctx.Value(statusOnlyKey{}) != nil }
+
+// Header is one extra request header.
+type Header struct{ Name, Value string }
+
+// Forward sends the call to the upstream until it gets an answer Tencent accepts, the
+// policy's retries are spent, the breakers refuse, the deadline passes or ctx is cancelled.
+// It returns by the deadline: each attempt's connection carries it, so no goroutine waits
+// per call. ctx says whether anyone still waits for the answer (a client that hung up, a
+// shutdown).
+func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Result {
+	c.up.reportDrops(call)
+	callCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	if call.StatusOnly {
+		callCtx = context.WithValue(callCtx, statusOnlyKey{}, true)
+	}
+	req := c.request(callCtx, call)
+	resp, err := c.client.Do(req)
+	res := Result{Attempts: attemptsOf(req.Header)}
+	if resp != nil {
+		defer resp.Body.Close()
+		res.Status, res.Instance = resp.StatusCode, c.up.instanceName(resp.Request)
+	}
+	switch {
+	case err != nil:
+		var ae *attemptError
+		if errors.As(err, &ae) {
+			res.Instance = ae.instance
+		}
+		switch {
+		case isBreakerRefusal(err):
+			res.Attempts-- // the last attempt was never sent
+		case errors.Is(err, ErrBadEnvelope):
+			res.Status = http.StatusOK
+		}
+		res.Err = cause(err)
+	case resp == nil:
+		res.Err = errNoAnswer
+	case resp.StatusCode != http.StatusOK:
+		res.Err = ErrStatus
+	default: // the transport has checked that a 200 carries Tencent's envelope (unless StatusOnly)
+		if res.Body, res.Err = readBody(resp); res.Err == nil {
+			return res
+		}
+		res.Body = nil
+	}
+	res.Reason = failureReason(ctx, deadline, res.Err)
+	return res
+}
+
+// request builds the call's request: http://<upstream>/?<Tencent's query>, the router's
+// headers and the call's, the body. Its context carries the deadline.
+func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request {
+	o := &outgoing{url: *c.up.url}
+	o.url.RawQuery = call.RawQuery
+	// The router's header values share one array; the attempt's are stamped by stampAttempt
+	// before each attempt.
+	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor}
+	v := o.values[:]
+	h := make(http.Header, len(o.values)+len(call.Headers))
+	h[headerContentType], h[headerRequestID] = v[0:1:1], v[1:2:2]
+	h[headerAttempt], h[headerDeadlineMs] = v[2:3:3], v[3:4:4]
+	if call.ForwardedFor != "" {
+		h[headerForwardedFor] = v[4:5:5]
+	}
+	for _, x := range call.Headers {
+		name := textproto.CanonicalMIMEHeaderKey(x.Name)
+		if _, taken := h[name]; !taken {
+			h[name] = []string{x.Value}
+		}
+	}
+	req := c.template.WithContext(ctx)
+	// req.Host stays empty: net/http would copy the URL to carry it (for cookies).
+	req.URL, req.Header = &o.url, h
+	o.req.Request = req
+	_ = o.req.SetBody(call.Body) // a []byte body cannot fail
+	return &o.req
+}
+
+// outgoing is what one call's request needs, allocated together.
+type outgoing struct {
+	req    retryablehttp.Request
+	url    url.URL
+	values [5]string
+}
+
+// readBody reads an answer's body whole, into memory the caller owns.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 {
+		body := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, body)
+		return body, err
+	}
+	return io.ReadAll(resp.Body)
+}
+
+// cause strips net/http's `Post "<url>": ` wrapping from err: its URL carries Tencent's
+// query (Sign included), and Result.Instance names where the attempt went.
+func cause(err error) error {
+	if uerr, ok := err.(*url.Error); ok {
+		return uerr.Err
+	}
+	return err
+}
+
+// failureReason names why a forward failed, in the order that explains it best to an
+// operator: a deadline beats everything, then breakers, then the upstream's own errors. The
+// deadline is checked on the clock too: the connection's deadline may fire a moment before
+// the context's timer does.
+func failureReason(ctx context.Context, deadline time.Time, err error) Reason {
+	switch {
+	case ctx.Err() != nil:
+		return ReasonClientGone
+	case !time.Now().Before(deadline):
+		return ReasonTimeout
+	case isBreakerRefusal(err):
+		return ReasonBreakerOpen
+	}
+	return ReasonUpstreamError
+}

@@ -1,0 +1,126 @@
+package reload_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callback-router/callback-router/reload"
+)
+
+// appsConfig is a config whose app reads its tokens from tokensFile.
+func appsConfig(tokensFile string) string {
+	return fmt.Sprintf(`
+server: {listen: "127.0.0.1:0", admin_listen: ""}
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod, tokens_file: %q}
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts"}
+routes:
+  - commands: ["*"]
+    upstream: gifts
+`, tokensFile)
+}
+
+func prodTokens(tg *target) string { return strings.Join(tg.Table().Apps[0].Tokens, ",") }
+
+// TestSecretFileChangesReload changes a tokens_file under an unchanged config, in the ways a
+// file is replaced and as the kubelet updates a mounted Secret, and checks that the new
+// tokens are installed without a SIGHUP.
+func TestSecretFileChangesReload(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, path, content string)
+	}{
+		{name: "in-place write", change: writeInPlace},
+		{name: "atomic rename", change: writeRename},
+		{name: "delete and recreate", change: deleteRecreate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tokens := filepath.Join(dir, "secrets", "prod-tokens")
+			if err := os.Mkdir(filepath.Dir(tokens), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, tokens, "old-token\n")
+			file := filepath.Join(dir, "config.yaml")
+			writeFile(t, file, appsConfig(tokens))
+			tg, r, logs := startReloader(t, file, reload.Options{})
+			tt.change(t, tokens, "old-token\nnew-token\n")
+			eventually(t, "the new tokens", func() bool { return prodTokens(tg) == "old-token,new-token" })
+			tt.change(t, tokens, "new-token\n")
+			eventually(t, "the old token rotated out", func() bool { return prodTokens(tg) == "new-token" })
+			time.Sleep(300 * time.Millisecond) // let any stray event play out
+			if got, want := r.Status().Failures, 0; got != want {
+				t.Errorf("refused reloads: got %d, want %d; log:\n%s", got, want, logs)
+			}
+			if strings.Contains(logs.String(), "-token") {
+				t.Errorf("the log reveals a token:\n%s", logs)
+			}
+		})
+	}
+}
+
+func TestSecretSymlinkSwapReloads(t *testing.T) {
+	secret, _ := newConfigMap(t, "first-token\n") // a Secret volume is laid out as a ConfigMap's
+	tokens := filepath.Join(secret.dir, "tokens")
+	if err := os.Symlink(filepath.Join("..data", "config.yaml"), tokens); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, file, appsConfig(tokens))
+	tg, r, logs := startReloader(t, file, reload.Options{})
+	for i, tok := range []string{"second-token", "third-token"} {
+		secret.swap(t, tok+"\n")
+		eventually(t, tok, func() bool { return prodTokens(tg) == tok })
+		if got, want := r.Status().Reloads, i+1; got != want {
+			t.Errorf("reloads after swap %d: got %d, want %d; log:\n%s", i+1, got, want, logs)
+		}
+	}
+}
+
+// TestSecretFileProblemIsRefused empties the tokens file: the reload is refused (the app
+// would be served unsigned), the running tokens stay, and the fixed file is installed.
+func TestSecretFileProblemIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens")
+	writeFile(t, tokens, "kept-token\n")
+	file := filepath.Join(dir, "config.yaml")
+	writeFile(t, file, appsConfig(tokens))
+	tg, r, logs := startReloader(t, file, reload.Options{})
+	writeRename(t, tokens, "# emptied by mistake\n")
+	eventually(t, "the refusal", func() bool { return r.Status().Failures == 1 })
+	if got, want := prodTokens(tg), "kept-token"; got != want {
+		t.Errorf("tokens after a refused reload: got %q, want %q", got, want)
+	}
+	if st := r.Status(); !strings.Contains(st.LastError, "tencent.apps[0].tokens_file") {
+		t.Errorf("last error %q does not name tencent.apps[0].tokens_file", st.LastError)
+	}
+	if strings.Contains(logs.String(), "kept-token") {
+		t.Errorf("the log reveals a token:\n%s", logs)
+	}
+
+	writeInPlace(t, tokens, "fixed-token\n")
+	eventually(t, "the fixed token", func() bool { return prodTokens(tg) == "fixed-token" })
+}
+
+// TestUnchangedSecretIsNotReloaded touches a secret file's directory without changing it.
+func TestUnchangedSecretIsNotReloaded(t *testing.T) {
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens")
+	writeFile(t, tokens, "same-token\n")
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, file, appsConfig(tokens))
+	_, r, logs := startReloader(t, file, reload.Options{})
+	writeRename(t, tokens, "same-token\n")
+	writeFile(t, filepath.Join(dir, "unrelated"), "x")
+	time.Sleep(600 * time.Millisecond) // several debounce periods
+	if got, want := r.Status().Reloads, 0; got != want {
+		t.Errorf("reloads: got %d, want %d; log:\n%s", got, want, logs)
+	}
+}
