@@ -17,6 +17,7 @@ import (
 
 const (
 	groupMsg       = `{"CallbackCommand":"Group.CallbackBeforeSendMsg","GroupId":"@TGS#2J4SZEAEL","Type":"Live","From_Account":"jared","Random":123456,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"red packet"}}],"EventTime":"1670574414123"}`
+	c2cMsg         = `{"CallbackCommand":"C2C.CallbackBeforeSendMsg","From_Account":"jared","To_Account":"John","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"red packet"}}]}`
 	primaryAllows  = `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","CloudCustomData":"from the primary"}`
 	candidateDenys = `{"ActionStatus":"OK","ErrorCode":1,"ErrorInfo":"blocked by the candidate"}`
 )
@@ -96,17 +97,6 @@ type shadowRouteStatus struct {
 	} `json:"shadow_stats"`
 }
 
-func metricValue(t *testing.T, admin, series string) string {
-	t.Helper()
-	_, text := adminGet(t, admin, "/metrics")
-	for _, line := range strings.Split(text, "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 // TestBinaryShadowVerdict: the primary allows, the candidate denies. Tencent gets the
 // primary's bytes; the verdict is counted, listed on /status.json under the request id, and
 // logged.
@@ -122,7 +112,7 @@ func TestBinaryShadowVerdict(t *testing.T) {
 		t.Fatalf("Tencent got %d %q, want the primary's bytes %q", got.status, got.body, primaryAllows)
 	}
 	const verdicts = `callback_router_shadow_total{result="verdict",route="moderation"}`
-	waitFor(t, verdicts, logs, func() bool { return metricValue(t, admin, verdicts) == "1" })
+	waitFor(t, verdicts, logs, func() bool { return metricValue(t, admin, verdicts) == 1 })
 
 	_, body := adminGet(t, admin, "/status.json")
 	var st shadowStatus
@@ -167,14 +157,14 @@ func TestBinaryHangingCandidateDoesNotDelayTencent(t *testing.T) {
 	addr, admin := freeAddr(t), freeAddr(t)
 	logs, _, exited, _ := startBinary(t, shadowBinaryConfig(addr, admin, primary.URL, candidate.URL, ""))
 	waitAccepting(t, addr, exited, logs)
-	postCallback(t, addr, "C2C.CallbackBeforeSendMsg", groupMsg) // warm the connections
+	postCallback(t, addr, "C2C.CallbackBeforeSendMsg", c2cMsg) // warm the connections
 	postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg)
 
 	const n = 40 // under max_in_flight (64): every one is mirrored and hangs to the deadline
 	var with, without []time.Duration
 	for range n {
 		a := postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg)
-		b := postCallback(t, addr, "C2C.CallbackBeforeSendMsg", groupMsg)
+		b := postCallback(t, addr, "C2C.CallbackBeforeSendMsg", c2cMsg)
 		if a.body != primaryAllows || b.body != primaryAllows {
 			t.Fatalf("Tencent got %q and %q, want the primary's answer", a.body, b.body)
 		}
@@ -194,7 +184,7 @@ func TestBinaryHangingCandidateDoesNotDelayTencent(t *testing.T) {
 		t.Errorf("slowest answer with the hanging candidate: %s, want far below the 1 s deadline", with[n-1])
 	}
 	const failed = `callback_router_shadow_total{result="shadow_failed",route="moderation"}`
-	waitFor(t, "the mirrors to time out", logs, func() bool { return metricValue(t, admin, failed) == fmt.Sprint(n+1) })
+	waitFor(t, "the mirrors to time out", logs, func() bool { return metricValue(t, admin, failed) == n+1 })
 }
 
 // TestBinaryShadowBehindOpenBreaker: once the candidate's breaker is open, mirrors are
@@ -208,23 +198,23 @@ func TestBinaryShadowBehindOpenBreaker(t *testing.T) {
 	const failed = `callback_router_shadow_total{result="shadow_failed",route="moderation"}`
 	for i := range 3 { // the breaker opens after 3 consecutive failures
 		postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg)
-		waitFor(t, "a failed mirror", logs, func() bool { return metricValue(t, admin, failed) == fmt.Sprint(i+1) })
+		waitFor(t, "a failed mirror", logs, func() bool { return metricValue(t, admin, failed) == float64(i+1) })
 	}
 	waitFor(t, "the candidate's breaker to open", logs, func() bool {
-		return metricValue(t, admin, `callback_router_breaker_state{instance="`+candidate.URL+`/v2",upstream="moderation_v2"}`) == "2"
+		return metricValue(t, admin, `callback_router_breaker_state{instance="`+candidate.URL+`/v2",upstream="moderation_v2"}`) == 2
 	})
 	hits := candidate.Hits()
 	for i := range 5 {
 		if got := postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg); got.body != primaryAllows {
 			t.Fatalf("Tencent got %q, want the primary's answer", got.body)
 		}
-		waitFor(t, "a failed mirror", logs, func() bool { return metricValue(t, admin, failed) == fmt.Sprint(4+i) })
+		waitFor(t, "a failed mirror", logs, func() bool { return metricValue(t, admin, failed) == float64(4+i) })
 	}
 	if got := candidate.Hits() - hits; got != 0 {
 		t.Errorf("calls to the candidate behind its open breaker: got %d, want 0", got)
 	}
-	if got := metricValue(t, admin, `callback_router_breaker_state{instance="`+primary.URL+`/moderation",upstream="moderation"}`); got != "0" {
-		t.Errorf("the primary's breaker: got state %s, want 0 (closed)", got)
+	if got := metricValue(t, admin, `callback_router_breaker_state{instance="`+primary.URL+`/moderation",upstream="moderation"}`); got != 0 {
+		t.Errorf("the primary's breaker: got state %v, want 0 (closed)", got)
 	}
 }
 
@@ -241,7 +231,7 @@ func TestBinaryShadowMaxInFlight(t *testing.T) {
 		postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg)
 	}
 	const skipped = `callback_router_shadow_total{result="skipped",route="moderation"}`
-	waitFor(t, "3 skipped mirrors", logs, func() bool { return metricValue(t, admin, skipped) == "3" })
+	waitFor(t, "3 skipped mirrors", logs, func() bool { return metricValue(t, admin, skipped) == 3 })
 	if got := candidate.Hits(); got != 2 {
 		t.Errorf("calls to the candidate: got %d, want 2 (max_in_flight)", got)
 	}

@@ -58,6 +58,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		m.WatchTracing(tracer.Counts)
 	}
 	opts := compileOptions(log, m, live)
+	opts.Tracer = tracer
 	table, err := router.Compile(cfg, opts)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot build the route table")
@@ -65,7 +66,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	warnOpenDoors(log, table)
 	warnExposedAdmin(log, cfg.Server)
-	queue, err := openQueue(cfg, log, m.Delivered)
+	queue, err := openQueue(cfg, log, m.Delivered, tracer)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot open the delivery store")
 		return ExitError

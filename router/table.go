@@ -8,6 +8,7 @@ import (
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/proxy"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Table is an immutable snapshot of a compiled config: what the request path needs and
@@ -51,6 +52,8 @@ type Options struct {
 	OnQueryParamDropped proxy.QueryDropFunc
 	// RetryLogger, if set, receives go-retryablehttp's logs (debugging only).
 	RetryLogger proxy.Logger
+	// Tracer, if set, traces every upstream attempt; nil when tracing is off.
+	Tracer *tracing.Tracer
 	// Previous is the table being replaced, if any: an upstream whose spec did not change is
 	// taken over from it whole, breakers and connection pools included (see reuse).
 	Previous *Table
@@ -79,6 +82,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			OnStateChange:       opts.OnBreakerChange,
 			OnQueryParamDropped: opts.OnQueryParamDropped,
 			Logger:              opts.RetryLogger,
+			Tracer:              opts.Tracer,
 		}
 		up := reuse(opts.Previous, spec)
 		if up == nil {

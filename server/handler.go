@@ -365,7 +365,7 @@ func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inboun
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
 		Headers: forwardHeaders(in, o), StatusOnly: o.trtc,
 		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
-		Verdict: o.decision, Reason: string(o.reason)}
+		Verdict: o.decision, Reason: string(o.reason), TraceParent: h.traceParent(ctx)}
 	ctx, cancel := storeContext(ctx, r, in)
 	defer cancel()
 	if !h.queue.Enqueue(ctx, j) {

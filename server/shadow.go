@@ -54,8 +54,9 @@ func (h *Handler) startMirror(ctx context.Context, r *router.Route, in *Inbound,
 	mctx := context.Background()
 	var span trace.Span
 	if h.tracer != nil {
-		_, span = h.tracer.StartShadow(ctx, r.Name, sh.Upstream.Name())
-		mctx = trace.ContextWithSpan(mctx, span)
+		var sctx context.Context
+		sctx, span = h.tracer.StartShadow(ctx, r.Name, sh.Upstream.Name())
+		mctx = tracing.Detach(sctx)
 	}
 	h.mirrors.Add(1)
 	go func() {

@@ -9,25 +9,36 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// boundedQueue is the span processor every span ends in. It hands sampled spans to the
-// batcher (next) through a queue of fixed size, and drops — counting — what does not fit:
-// a span ending on a callback's path never waits for the collector.
+// handEvery is how often the queued spans are handed to the batcher. Handing them over in
+// bursts, rather than waking a goroutine for every span that ends, keeps a traced callback
+// from paying for goroutine wake-ups on a busy machine.
+const handEvery = 100 * time.Millisecond
+
+// boundedQueue is the span processor every span ends in. It keeps sampled spans in a buffer
+// of fixed size, which its own goroutine hands to the batcher (next) every handEvery or when
+// it is half full, and drops — counting — what does not fit: a span ending on a callback's
+// path takes a short lock and never waits for the collector.
 type boundedQueue struct {
 	next    sdktrace.SpanProcessor
-	spans   chan sdktrace.ReadOnlySpan
+	size    int
+	mu      sync.Mutex
+	buf     []sdktrace.ReadOnlySpan // filled by OnEnd
+	spare   []sdktrace.ReadOnlySpan // the buffer being handed over
 	dropped atomic.Uint64
+	wake    chan struct{} // buffer half full
+	flushes chan chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
-	// flushes asks the forwarder to hand over what is queued and then say so.
-	flushes chan chan struct{}
 }
 
 var _ sdktrace.SpanProcessor = (*boundedQueue)(nil)
 
 func newBoundedQueue(size int, next sdktrace.SpanProcessor) *boundedQueue {
-	q := &boundedQueue{next: next, spans: make(chan sdktrace.ReadOnlySpan, size),
-		stop: make(chan struct{}), done: make(chan struct{}), flushes: make(chan chan struct{})}
+	q := &boundedQueue{next: next, size: size,
+		buf: make([]sdktrace.ReadOnlySpan, 0, size), spare: make([]sdktrace.ReadOnlySpan, 0, size),
+		wake: make(chan struct{}, 1), flushes: make(chan chan struct{}),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go q.forward()
 	return q
 }
@@ -35,45 +46,59 @@ func newBoundedQueue(size int, next sdktrace.SpanProcessor) *boundedQueue {
 // OnStart does nothing: spans are only exported once ended.
 func (*boundedQueue) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
-// OnEnd queues a sampled span, or drops it when the queue is full.
+// OnEnd queues a sampled span, or drops it when the buffer is full.
 func (q *boundedQueue) OnEnd(s sdktrace.ReadOnlySpan) {
 	if !s.SpanContext().IsSampled() {
 		return
 	}
-	select {
-	case q.spans <- s:
-	default:
+	q.mu.Lock()
+	if len(q.buf) >= q.size {
+		q.mu.Unlock()
 		q.dropped.Add(1)
+		return
+	}
+	q.buf = append(q.buf, s)
+	n := len(q.buf)
+	q.mu.Unlock()
+	if n == q.size/2 {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
-// forward hands queued spans to the batcher, which may block while an export is slow: only
-// this goroutine waits then.
+// forward hands the buffer to the batcher, which may block while an export is slow: only
+// this goroutine waits then, and OnEnd drops once the buffer is full.
 func (q *boundedQueue) forward() {
 	defer close(q.done)
+	tick := time.NewTicker(handEvery)
+	defer tick.Stop()
 	for {
 		select {
-		case s := <-q.spans:
-			q.next.OnEnd(s)
+		case <-tick.C:
+			q.hand()
+		case <-q.wake:
+			q.hand()
 		case ack := <-q.flushes:
-			q.drain()
+			q.hand()
 			close(ack)
 		case <-q.stop:
-			q.drain()
+			q.hand()
 			return
 		}
 	}
 }
 
-// drain hands over what is queued now.
-func (q *boundedQueue) drain() {
-	for {
-		select {
-		case s := <-q.spans:
-			q.next.OnEnd(s)
-		default:
-			return
-		}
+// hand swaps the buffers and hands over what was queued.
+func (q *boundedQueue) hand() {
+	q.mu.Lock()
+	batch := q.buf
+	q.buf, q.spare = q.spare[:0], batch
+	q.mu.Unlock()
+	for i, s := range batch {
+		q.next.OnEnd(s)
+		batch[i] = nil // let the span go once handed over
 	}
 }
 

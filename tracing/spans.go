@@ -2,6 +2,9 @@ package tracing
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"math/rand/v2"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -56,13 +59,46 @@ func (in *Incoming) Set(key, value string) {
 func (*Incoming) Keys() []string { return []string{"traceparent", "tracestate"} }
 
 // StartCallback starts the span of one callback, received at at, continuing the trace of
-// an incoming traceparent (whose sampled flag then decides), or starting one.
+// an incoming traceparent (whose sampled flag then decides), or starting one that is sampled
+// at the tracer's ratio. An unsampled callback gets a span context and nothing more: no SDK
+// span, nothing recorded, so tracing costs little more than its traceparent.
 func (t *Tracer) StartCallback(ctx context.Context, in Incoming, at time.Time) (context.Context, trace.Span) {
+	var parent trace.SpanContext
 	if in.TraceParent != "" {
 		ctx = propagator.Extract(ctx, &in)
+		parent = trace.SpanContextFromContext(ctx)
+	}
+	if parent.IsValid() && !parent.IsSampled() || !parent.IsValid() && !t.sample() {
+		return unsampled(ctx, parent)
 	}
 	return t.tracer.Start(ctx, "callback", trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(at))
 }
+
+// sample decides whether a trace that starts here is recorded.
+func (t *Tracer) sample() bool {
+	return t.ratio >= 1 || t.ratio > 0 && rand.Float64() < t.ratio
+}
+
+// unsampled puts a span context in ctx that continues parent's trace (or starts one), flagged
+// not sampled, and returns it with its non-recording span.
+func unsampled(ctx context.Context, parent trace.SpanContext) (context.Context, trace.Span) {
+	tid := parent.TraceID()
+	if !tid.IsValid() {
+		binary.NativeEndian.PutUint64(tid[:8], rand.Uint64())
+		binary.NativeEndian.PutUint64(tid[8:], rand.Uint64()|1) // never all zero
+	}
+	var sid trace.SpanID
+	binary.NativeEndian.PutUint64(sid[:], rand.Uint64()|1)
+	ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: tid, SpanID: sid, TraceState: parent.TraceState()}))
+	return ctx, trace.SpanFromContext(ctx)
+}
+
+// noSpan is what the child spans of an unsampled callback are: nothing.
+var noSpan = trace.SpanFromContext(context.Background())
+
+// recorded reports whether the span in ctx is being recorded: its children are worth a span.
+func recorded(ctx context.Context) bool { return trace.SpanFromContext(ctx).IsRecording() }
 
 // Callback is what a callback's span says when it ends, as its log line does.
 type Callback struct {
@@ -78,12 +114,16 @@ func EndCallback(span trace.Span, c Callback) {
 		if c.Route != "" {
 			span.SetName("callback " + c.Route)
 		}
-		span.SetAttributes(KeyRequestID.String(c.RequestID), KeyCommand.String(c.Command), KeyApp.String(c.App),
-			KeyRoute.String(c.Route), KeyDecision.String(c.Decision), KeyStatus.Int(c.Status))
-		if c.FallbackReason != "" {
-			span.SetAttributes(KeyFallbackReason.String(c.FallbackReason))
+		attrs := []attribute.KeyValue{KeyRequestID.String(c.RequestID), KeyCommand.String(c.Command), KeyApp.String(c.App),
+			KeyRoute.String(c.Route), KeyDecision.String(c.Decision), KeyStatus.Int(c.Status), KeyFallbackReason.String(c.FallbackReason)}
+		if c.FallbackReason == "" {
+			attrs = attrs[:len(attrs)-1]
+		}
+		span.SetAttributes(attrs...) // once: each call may grow the span's list
+		switch {
+		case c.FallbackReason != "":
 			span.SetStatus(codes.Error, c.FallbackReason)
-		} else if c.Status >= 400 {
+		case c.Status >= 400:
 			span.SetStatus(codes.Error, c.Decision)
 		}
 	}
@@ -91,8 +131,12 @@ func EndCallback(span trace.Span, c Callback) {
 }
 
 // StartAttempt starts the span of one HTTP attempt to an upstream, a child of the span in
-// ctx (the callback's, a shadow call's or a delivery's).
+// ctx (the callback's, a shadow call's or a delivery's). Under an unsampled span it starts
+// nothing: ctx is returned as it is, and the upstream is told the unsampled parent.
 func (t *Tracer) StartAttempt(ctx context.Context, upstream string, attempt int) (context.Context, trace.Span) {
+	if !recorded(ctx) {
+		return ctx, noSpan
+	}
 	return t.tracer.Start(ctx, "upstream "+upstream, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(KeyUpstream.String(upstream), KeyAttempt.Int(attempt)))
 }
@@ -110,10 +154,11 @@ type Attempt struct {
 // EndAttempt sets the attempt's outcome and ends its span.
 func EndAttempt(span trace.Span, a Attempt) {
 	if span.IsRecording() {
-		span.SetAttributes(KeyInstance.String(a.Instance), KeyBreaker.String(a.Breaker))
-		if a.Status != 0 {
-			span.SetAttributes(KeyStatus.Int(a.Status))
+		attrs := []attribute.KeyValue{KeyInstance.String(a.Instance), KeyBreaker.String(a.Breaker), KeyStatus.Int(a.Status)}
+		if a.Status == 0 {
+			attrs = attrs[:2] // no answer came back
 		}
+		span.SetAttributes(attrs...)
 		if a.Err != nil {
 			span.SetStatus(codes.Error, a.Err.Error())
 		}
@@ -123,8 +168,11 @@ func EndAttempt(span trace.Span, a Attempt) {
 
 // StartShadow starts the span of a callback's mirror to a candidate upstream, a child of the
 // callback's span in ctx. It may outlive the callback's span: the mirror's answer is
-// awaited after Tencent's.
+// awaited after Tencent's. Under an unsampled callback it starts nothing.
 func (t *Tracer) StartShadow(ctx context.Context, route, upstream string) (context.Context, trace.Span) {
+	if !recorded(ctx) {
+		return ctx, noSpan
+	}
 	return t.tracer.Start(ctx, "shadow "+upstream, trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(KeyRoute.String(route), KeyUpstream.String(upstream)))
 }
@@ -138,9 +186,13 @@ func EndShadow(span trace.Span, result string) {
 }
 
 // StartDelivery starts the span of one background delivery. It belongs to a trace of its
-// own, linked to the callback that queued it (queuedBy is that callback's traceparent, ""
-// when unknown): a delivery may run hours later, long after the callback's trace ended.
+// own, sampled at the tracer's ratio, linked to the callback that queued it (queuedBy is that
+// callback's traceparent, "" when unknown): a delivery may run hours later, long after the
+// callback's trace ended.
 func (t *Tracer) StartDelivery(ctx context.Context, queuedBy, upstream, eventID string, delivery int) (context.Context, trace.Span) {
+	if !t.sample() {
+		return unsampled(ctx, trace.SpanContext{})
+	}
 	opts := []trace.SpanStartOption{trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(KeyUpstream.String(upstream), KeyEventID.String(eventID), KeyDelivery.Int(delivery))}
 	if queuedBy != "" {
@@ -160,23 +212,54 @@ func EndDelivery(span trace.Span, err error) {
 	span.End()
 }
 
+// Header names of W3C trace context, as net/http spells them (header names are
+// case-insensitive on the wire).
+const (
+	HeaderTraceParent = "Traceparent"
+	HeaderTraceState  = "Tracestate"
+)
+
 // Inject writes the traceparent (and tracestate) of the span in ctx with set, as headers to
-// an upstream: unsampled spans are propagated too, so the upstream knows not to sample.
+// an upstream: unsampled spans are propagated too, so the upstream knows not to sample. It
+// writes nothing when ctx has no span.
 func Inject(ctx context.Context, set func(name, value string)) {
-	propagator.Inject(ctx, setter(set))
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return
+	}
+	set(HeaderTraceParent, traceParent(sc))
+	if ts := sc.TraceState(); ts.Len() > 0 {
+		set(HeaderTraceState, ts.String())
+	}
 }
 
 // TraceParent returns the traceparent of the span in ctx, "" when there is none: a queued
 // delivery keeps it to link its own span to the callback's.
 func TraceParent(ctx context.Context) string {
-	var in Incoming
-	propagator.Inject(ctx, &in)
-	return in.TraceParent
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return ""
+	}
+	return traceParent(sc)
 }
 
-// setter adapts a header-setting function to propagation.TextMapCarrier.
-type setter func(name, value string)
+// Detach returns a context that carries ctx's span and nothing else: no deadline, no
+// cancellation, no value of a request that may be over (and its memory reused) by the time
+// the work it is given to runs.
+func Detach(ctx context.Context) context.Context {
+	return trace.ContextWithSpan(context.Background(), trace.SpanFromContext(ctx))
+}
 
-func (setter) Get(string) string        { return "" }
-func (s setter) Set(name, value string) { s(name, value) }
-func (setter) Keys() []string           { return nil }
+// traceParent spells a span context as a version 00 traceparent:
+// 00-<trace id>-<span id>-<flags>, in one allocation.
+func traceParent(sc trace.SpanContext) string {
+	var b [55]byte
+	tid, sid := sc.TraceID(), sc.SpanID()
+	copy(b[:3], "00-")
+	hex.Encode(b[3:35], tid[:])
+	b[35] = '-'
+	hex.Encode(b[36:52], sid[:])
+	b[52] = '-'
+	hex.Encode(b[53:55], []byte{byte(sc.TraceFlags())})
+	return string(b[:])
+}

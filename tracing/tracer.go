@@ -62,6 +62,9 @@ func (s Settings) Enabled() bool {
 // Tracer starts the router's spans and exports them. A nil *Tracer means tracing is off;
 // its methods must not be called then.
 type Tracer struct {
+	// ratio is the share of traces started here that are recorded (sample decides); the
+	// SDK's sampler follows the parent, so it records exactly the spans decided so.
+	ratio    float64
 	tracer   trace.Tracer
 	provider *sdktrace.TracerProvider
 	queue    *boundedQueue
@@ -108,10 +111,11 @@ func New(s Settings) (*Tracer, error) {
 		// The bounded queue in front drops; the batcher behind it may wait.
 		sdktrace.WithBlocking()))
 	provider := sdktrace.NewTracerProvider(
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(s.SampleRatio))),
+		// Roots reach the SDK only when sample has decided to record them.
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
 		sdktrace.WithResource(res),
 		sdktrace.WithSpanProcessor(queue))
-	return &Tracer{tracer: provider.Tracer(instrumentation), provider: provider, queue: queue, exporter: counted}, nil
+	return &Tracer{ratio: s.SampleRatio, tracer: provider.Tracer(instrumentation), provider: provider, queue: queue, exporter: counted}, nil
 }
 
 // tracesURL turns a collector's base URL into its traces endpoint, as the OTLP exporter
@@ -158,5 +162,5 @@ func (t *Tracer) Counts() Counts {
 	return Counts{Exported: t.exporter.exported.Load(), QueueFull: t.queue.dropped.Load(), ExportFailed: t.exporter.failed.Load()}
 }
 
-// propagator reads and writes W3C traceparent and tracestate.
+// propagator reads W3C traceparent and tracestate (Inject writes them itself).
 var propagator = propagation.TraceContext{}

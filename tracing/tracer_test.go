@@ -113,10 +113,10 @@ func TestCallbackAndAttemptSpansReachTheCollector(t *testing.T) {
 		t.Errorf("service.name: got %q, want %q", got, want)
 	}
 	// The upstream is told the attempt's span, in the callback's trace, with its tracestate.
-	if got, want := headers["traceparent"], "00-"+cb.TraceID+"-"+at.SpanID+"-01"; got != want {
+	if got, want := headers[tracing.HeaderTraceParent], "00-"+cb.TraceID+"-"+at.SpanID+"-01"; got != want {
 		t.Errorf("injected traceparent: got %q, want %q", got, want)
 	}
-	if got, want := headers["tracestate"], "vendor=x"; got != want {
+	if got, want := headers[tracing.HeaderTraceState], "vendor=x"; got != want {
 		t.Errorf("injected tracestate: got %q, want %q", got, want)
 	}
 	if c := tr.Counts(); c.Exported < 2 || c.QueueFull != 0 || c.ExportFailed != 0 {
