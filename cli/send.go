@@ -221,7 +221,7 @@ func routerURL(flagURL string, cfg *config.Config, trtc bool) (*url.URL, error) 
 		if trtc && cfg.Server.TRTCPath != "" {
 			path = cfg.Server.TRTCPath
 		}
-		if cfg.Server.TLS.CertFile != "" {
+		if cfg.Server.TLS.Enabled() {
 			scheme = "https"
 		}
 	}

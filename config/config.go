@@ -78,11 +78,16 @@ type Server struct {
 	AdminHosts []string `mapstructure:"admin_hosts"`
 }
 
-// TLS turns on https when both files are set (edge mode).
+// TLS turns on https (edge mode): with a certificate from files (both set), or with one
+// the router obtains and renews itself through ACME.
 type TLS struct {
 	CertFile string `mapstructure:"cert_file"`
 	KeyFile  string `mapstructure:"key_file"`
+	ACME     ACME   `mapstructure:"acme"`
 }
+
+// Enabled tells whether the callback listener serves https.
+func (t TLS) Enabled() bool { return t.CertFile != "" || t.ACME.Enabled() }
 
 // Tencent describes the sender: which apps are served and how their callbacks are signed.
 // Apps is the several-apps form; SdkAppIDs with AuthToken and AuthTokens is the single-app

@@ -110,6 +110,7 @@ func (c *Config) validateServer(p *problems) {
 	if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {
 		p.add("server.tls", "set both cert_file and key_file to serve https, or neither")
 	}
+	c.validateACME(p)
 	if s.DrainGrace < 0 {
 		p.add("server.drain_grace", "must not be negative (0 closes idle connections at once on shutdown)")
 	}

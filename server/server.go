@@ -27,6 +27,7 @@ type Server struct {
 	lim     *limitListener // ln, or what it wraps: counts connections for the limits and drains
 	log     zerolog.Logger
 	tls     bool
+	acme    *acmeCerts // the certificate manager when server.tls.acme is set
 	obs     Observer
 	tracer  *tracing.Tracer
 }
@@ -123,7 +124,16 @@ func (s *Server) Listen() error {
 			return fmt.Errorf("server.tls: %w", err)
 		}
 		s.tls = true
-		ln = tls.NewListener(ln, newTLSConfig(certs))
+		ln = tls.NewListener(ln, newTLSConfig(certs.get, false))
+	} else if t.ACME.Enabled() {
+		cfg := s.table.Load().Config
+		certs, err := newACMECerts(t.ACME, t.ACME.CacheDir(cfg.Delivery.Dir), ln.Addr().String(), s.log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		s.tls, s.acme = true, certs
+		ln = tls.NewListener(ln, newTLSConfig(certs.getCertificate, true))
 	}
 	cfg := s.table.Load().Config.Server
 	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log, s.handler.observeRefusal)
@@ -149,6 +159,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		errc <- s.engine.serve(s.ln)
 	}()
 	s.log.Info().Str("listen", s.ln.Addr().String()).Bool("tls", s.tls).Str("engine", cfg.Engine).Msg("serving callbacks")
+	if s.acme != nil {
+		// Now that the listener serves, it can answer the CA's challenge.
+		if err := s.acme.start(); err != nil {
+			s.log.Error().Err(err).Msg("cannot manage the certificate")
+		}
+		defer s.acme.stop()
+	}
 
 	select {
 	case err := <-errc:
