@@ -90,9 +90,15 @@ type Call struct {
 	RawQuery     string // Tencent's query string, appended to the upstream URL's own
 	RequestID    string // the same on every attempt, so the upstream can drop duplicates
 	ForwardedFor string
+	// Command and App go out as X-Callback-Command and X-Callback-App: the command the
+	// router routed by and the name of the callback's app, so an upstream serving several
+	// commands or apps need not parse the query for them. Each is left out when empty.
+	Command string
+	App     string
 	// Headers are extra headers sent on every attempt, such as the idempotency key of a
 	// background delivery. They cannot replace the router's own (X-Request-Id,
-	// X-Callback-Attempt, X-Callback-Deadline-Ms, X-Forwarded-For, Content-Type).
+	// X-Callback-Attempt, X-Callback-Deadline-Ms, X-Forwarded-For, X-Callback-Command,
+	// X-Callback-App, Content-Type).
 	Headers []Header
 	// StatusOnly accepts any 200 as the answer, whatever its body: TRTC's event callbacks
 	// need HTTP 200 only, and their handlers need not answer Tencent's Chat envelope.
@@ -162,13 +168,19 @@ func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request
 	o.url.RawQuery = call.RawQuery
 	// The router's header values share one array; the attempt's are stamped by stampAttempt
 	// before each attempt.
-	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor}
+	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor, call.Command, call.App}
 	v := o.values[:]
 	h := make(http.Header, len(o.values)+len(call.Headers))
 	h[headerContentType], h[headerRequestID] = v[0:1:1], v[1:2:2]
 	h[headerAttempt], h[headerDeadlineMs] = v[2:3:3], v[3:4:4]
 	if call.ForwardedFor != "" {
 		h[headerForwardedFor] = v[4:5:5]
+	}
+	if call.Command != "" {
+		h[headerCommand] = v[5:6:6]
+	}
+	if call.App != "" {
+		h[headerApp] = v[6:7:7]
 	}
 	for _, x := range call.Headers {
 		name := textproto.CanonicalMIMEHeaderKey(x.Name)
@@ -188,7 +200,7 @@ func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request
 type outgoing struct {
 	req    retryablehttp.Request
 	url    url.URL
-	values [5]string
+	values [7]string
 }
 
 // readBody reads an answer's body whole, into memory the caller owns.
