@@ -182,9 +182,15 @@ func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request
 	if call.App != "" {
 		h[headerApp] = v[6:7:7]
 	}
-	for _, x := range call.Headers {
+	for i, x := range call.Headers {
 		name := textproto.CanonicalMIMEHeaderKey(x.Name)
-		if _, taken := h[name]; !taken {
+		if _, taken := h[name]; taken {
+			continue
+		}
+		if i < len(o.extra) {
+			o.extra[i] = x.Value
+			h[name] = o.extra[i : i+1 : i+1]
+		} else {
 			h[name] = []string{x.Value}
 		}
 	}
@@ -201,6 +207,9 @@ type outgoing struct {
 	req    retryablehttp.Request
 	url    url.URL
 	values [7]string
+	// extra holds the values of the call's own headers (a TRTC event's SdkAppId and Sign, a
+	// delivery's ids and journal verdict), so they cost no allocation.
+	extra [6]string
 }
 
 // readBody reads an answer's body whole, into memory the caller owns.
