@@ -255,7 +255,7 @@ func deliveryCall(r *Record) *proxy.Call {
 	}
 	h = append(h, r.Headers...)
 	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID, ForwardedFor: r.ForwardedFor,
-		Headers: h, StatusOnly: r.StatusOnly}
+		Command: r.Command, App: r.App, Headers: h, StatusOnly: r.StatusOnly}
 }
 
 // deliveryPolicy is how one delivery attempt calls the upstream: a quick retry inside the

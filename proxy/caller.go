@@ -90,9 +90,15 @@ type Call struct {
 	RawQuery     string // Tencent's query string, appended to the upstream URL's own
 	RequestID    string // the same on every attempt, so the upstream can drop duplicates
 	ForwardedFor string
+	// Command and App go out as X-Callback-Command and X-Callback-App: the command the
+	// router routed by and the name of the callback's app, so an upstream serving several
+	// commands or apps need not parse the query for them. Each is left out when empty.
+	Command string
+	App     string
 	// Headers are extra headers sent on every attempt, such as the idempotency key of a
 	// background delivery. They cannot replace the router's own (X-Request-Id,
-	// X-Callback-Attempt, X-Callback-Deadline-Ms, X-Forwarded-For, Content-Type).
+	// X-Callback-Attempt, X-Callback-Deadline-Ms, X-Forwarded-For, X-Callback-Command,
+	// X-Callback-App, Content-Type).
 	Headers []Header
 	// StatusOnly accepts any 200 as the answer, whatever its body: TRTC's event callbacks
 	// need HTTP 200 only, and their handlers need not answer Tencent's Chat envelope.
@@ -162,7 +168,7 @@ func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request
 	o.url.RawQuery = call.RawQuery
 	// The router's header values share one array; the attempt's are stamped by stampAttempt
 	// before each attempt.
-	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor}
+	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor, call.Command, call.App}
 	v := o.values[:]
 	h := make(http.Header, len(o.values)+len(call.Headers))
 	h[headerContentType], h[headerRequestID] = v[0:1:1], v[1:2:2]
@@ -170,9 +176,21 @@ func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request
 	if call.ForwardedFor != "" {
 		h[headerForwardedFor] = v[4:5:5]
 	}
-	for _, x := range call.Headers {
+	if call.Command != "" {
+		h[headerCommand] = v[5:6:6]
+	}
+	if call.App != "" {
+		h[headerApp] = v[6:7:7]
+	}
+	for i, x := range call.Headers {
 		name := textproto.CanonicalMIMEHeaderKey(x.Name)
-		if _, taken := h[name]; !taken {
+		if _, taken := h[name]; taken {
+			continue
+		}
+		if i < len(o.extra) {
+			o.extra[i] = x.Value
+			h[name] = o.extra[i : i+1 : i+1]
+		} else {
 			h[name] = []string{x.Value}
 		}
 	}
@@ -188,7 +206,10 @@ func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request
 type outgoing struct {
 	req    retryablehttp.Request
 	url    url.URL
-	values [5]string
+	values [7]string
+	// extra holds the values of the call's own headers (a TRTC event's SdkAppId and Sign, a
+	// delivery's ids and journal verdict), so they cost no allocation.
+	extra [6]string
 }
 
 // readBody reads an answer's body whole, into memory the caller owns.

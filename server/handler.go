@@ -177,6 +177,8 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 		RawQuery:     in.RawQuery,
 		RequestID:    out.RequestID,
 		ForwardedFor: forwardedFor(in),
+		Command:      o.command,
+		App:          o.appName(),
 		Headers:      forwardHeaders(in, o),
 		StatusOnly:   o.trtc,
 	})
@@ -388,29 +390,20 @@ func (h *Handler) logCallback(in *Inbound, out *Outbound, o *outcome) {
 	e.Float64("latency_ms", float64(o.latency.Microseconds())/1000).Msg("callback")
 }
 
-// Headers naming the callback on every forward, Chat, Live and TRTC alike.
-const (
-	headerCommand = "X-Callback-Command"
-	headerApp     = "X-Callback-App"
-)
-
-// forwardHeaders are the headers a callback carries to its upstream besides the router's
-// own: its command and app, and a TRTC event's SdkAppId and Sign as received, so that a
-// TRTC handler behind the router verifies the event as it would unproxied.
+// forwardHeaders are the headers a callback carries to its upstream besides the router's own
+// (which name its command and app, see proxy.Call): a TRTC event's SdkAppId and Sign as
+// received, so that a TRTC handler behind the router verifies the event as it would
+// unproxied. Chat and Live callbacks carry none, and allocate nothing for them.
 func forwardHeaders(in *Inbound, o *outcome) []proxy.Header {
-	n := 2
-	if o.trtc {
-		n = 4
+	if !o.trtc {
+		return nil
 	}
-	h := make([]proxy.Header, 0, n)
-	h = append(h, proxy.Header{Name: headerCommand, Value: o.command}, proxy.Header{Name: headerApp, Value: o.appName()})
-	if o.trtc {
-		if in.TRTCAppID != "" {
-			h = append(h, proxy.Header{Name: headerSdkAppID, Value: in.TRTCAppID})
-		}
-		if in.TRTCSign != "" {
-			h = append(h, proxy.Header{Name: headerSign, Value: in.TRTCSign})
-		}
+	h := make([]proxy.Header, 0, 2)
+	if in.TRTCAppID != "" {
+		h = append(h, proxy.Header{Name: headerSdkAppID, Value: in.TRTCAppID})
+	}
+	if in.TRTCSign != "" {
+		h = append(h, proxy.Header{Name: headerSign, Value: in.TRTCSign})
 	}
 	return h
 }
