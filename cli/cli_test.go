@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -630,6 +631,43 @@ func TestSendFailures(t *testing.T) {
 			}
 			if !strings.Contains(stderr, tt.want) {
 				t.Errorf("stderr %q does not contain %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+// TestSendFailureShowsNoSign: when the router cannot be reached, send's error names the URL
+// it tried; net/http's text quotes that URL whole, and its query carries the Sign (good for
+// any body within the clock skew) and the -url's userinfo. The error shows neither.
+func TestSendFailureShowsNoSign(t *testing.T) {
+	isolate(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: the connection is refused
+	for _, tc := range []struct{ name, url, timeout string }{
+		{"connection refused", "http://user:PASSWORD@" + addr + "/", "5s"},
+		{"timeout", "http://user:PASSWORD@" + addr + "/", "1ns"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			code, stdout, stderr := run(t, "send", "-token", "tok", "-timeout", tc.timeout, "-url", tc.url, giftFile)
+			if code != ExitError || !strings.Contains(stderr, "send:") {
+				t.Fatalf("exit code %d, stderr %q: want %d and the error", code, stderr, ExitError)
+			}
+			// The Sign is sha256(token + RequestTime): one of the seconds the call spanned.
+			for s := start.Unix() - 1; s <= time.Now().Unix()+1; s++ {
+				if sign := tencent.Sign("tok", strconv.FormatInt(s, 10)); strings.Contains(stdout+stderr, sign) {
+					t.Errorf("output shows the Sign:\n%s%s", stdout, stderr)
+				}
+			}
+			if strings.Contains(stdout+stderr, "PASSWORD") {
+				t.Errorf("output shows the URL's password:\n%s%s", stdout, stderr)
+			}
+			if !strings.Contains(stderr, "Sign=…") {
+				t.Errorf("error does not name the URL with its Sign masked: %q", stderr)
 			}
 		})
 	}

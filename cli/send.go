@@ -94,6 +94,9 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
+		if uerr, ok := errors.AsType[*url.Error](err); ok {
+			uerr.URL = redactSign(u) // net/http quotes the URL whole, Sign included
+		}
 		fmt.Fprintln(stderr, "send:", err)
 		return ExitError
 	}

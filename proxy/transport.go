@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -198,8 +199,26 @@ func attemptFailure(ctx context.Context, err error, cut bool, deadline time.Time
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return ErrTooLarge
 	}
-	return err
+	return unquoted{err}
 }
+
+// unquoted is a failure told without what its text quotes. fasthttp quotes the bytes it
+// read when it cannot parse an answer ("invalid response status code %q: response %q",
+// "contents: %q"), and an upstream that echoes its request (a TCP echo on the wrong port, a
+// debugging stub) sends back Tencent's query, Sign included, the URL's own api_key and the
+// body: the router logs this text. Only the words before the first quote are kept; errors.Is
+// and errors.As still see the cause.
+type unquoted struct{ err error }
+
+func (e unquoted) Error() string {
+	text, _, quoted := strings.Cut(e.err.Error(), `"`)
+	if !quoted {
+		return text
+	}
+	return strings.TrimRight(text, " :") + " (what it quoted is left out)"
+}
+
+func (e unquoted) Unwrap() error { return e.err }
 
 // attemptError is an attempt that got no answer from an instance. Its text is the cause's:
 // the instance is named in Result.Instance, and an error text never names a URL.
