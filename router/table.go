@@ -8,6 +8,7 @@ import (
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/proxy"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Table is an immutable snapshot of a compiled config: what the request path needs and
@@ -51,6 +52,8 @@ type Options struct {
 	OnQueryParamDropped proxy.QueryDropFunc
 	// RetryLogger, if set, receives go-retryablehttp's logs (debugging only).
 	RetryLogger proxy.Logger
+	// Tracer, if set, traces every upstream attempt; nil when tracing is off.
+	Tracer *tracing.Tracer
 	// Previous is the table being replaced, if any: an upstream whose spec did not change is
 	// taken over from it whole, breakers and connection pools included (see reuse).
 	Previous *Table
@@ -79,6 +82,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			OnStateChange:       opts.OnBreakerChange,
 			OnQueryParamDropped: opts.OnQueryParamDropped,
 			Logger:              opts.RetryLogger,
+			Tracer:              opts.Tracer,
 		}
 		up := reuse(opts.Previous, spec)
 		if up == nil {
@@ -132,6 +136,14 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	}
 	if !r.Async && len(r.Upstreams) > 0 {
 		r.Caller = r.Upstreams[0].Caller(proxy.Policy{Retries: r.Retries, RetryOn: r.RetryOn, AttemptTimeout: r.AttemptTimeout})
+	}
+	if s := rc.Shadow; s != nil {
+		up, ok := t.Upstreams[lower(s.Upstream)]
+		if !ok {
+			return nil, fmt.Errorf("routes[%d].shadow.upstream: %q is not defined", i, s.Upstream)
+		}
+		r.Shadow = &Shadow{Upstream: up, Caller: up.Caller(proxy.Policy{Retries: 0}),
+			Percent: s.ShadowPercent(), MaxInFlight: int64(s.ShadowMaxInFlight())}
 	}
 	return r, nil
 }
