@@ -21,6 +21,8 @@ type routerParams struct {
 	OpenFor     time.Duration // breaker open_for (scenario 4 keeps it open for the whole run)
 	MaxInFlight int
 	Engine      string // server.engine; "" leaves the router's default
+	// TraceEndpoint, when set, turns tracing on at the default sample ratio, exporting there.
+	TraceEndpoint string
 }
 
 // routerConfigTemplate is the router's bench config: the one place that knows the router's
@@ -59,6 +61,12 @@ routes:
     fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
   - commands: ["*"]
     fallback: {action: allow}
+
+{{- if .TraceEndpoint}}
+
+tracing:
+  endpoint: "{{.TraceEndpoint}}"  # sample_ratio and the rest at their defaults
+{{- end}}
 
 log:
   level: info                     # one line per callback, like nginx's access_log

@@ -47,8 +47,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printProblems(stderr, "flags", err)
 		return ExitUsage
 	}
+	tracer, stopTracing, err := startTracing(cfg.Tracing, log)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start tracing")
+		return ExitError
+	}
+	defer stopTracing() // after the server has drained: the last spans are its callbacks'
 	m, live := metrics.New(), stats.New()
+	if tracer != nil {
+		m.WatchTracing(tracer.Counts)
+	}
 	opts := compileOptions(log, m, live)
+	opts.Tracer = tracer
 	table, err := router.Compile(cfg, opts)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot build the route table")
@@ -56,12 +66,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	warnOpenDoors(log, table)
 	warnExposedAdmin(log, cfg.Server)
-	queue, err := openQueue(cfg, log, m.Delivered)
+	queue, err := openQueue(cfg, log, m.Delivered, tracer)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot open the delivery store")
 		return ExitError
 	}
-	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)), server.WithQueue(queue))
+	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)), server.WithQueue(queue),
+		server.WithTracer(tracer))
 	installed := func(t *router.Table) { m.Install(t); live.Install(t) }
 	installed(table)
 	m.Watch(srv.Table, srv.Queue())

@@ -15,6 +15,7 @@ type Config struct {
 	Upstreams map[string]Upstream `mapstructure:"upstreams"`
 	Routes    []Route             `mapstructure:"routes"`
 	Delivery  Delivery            `mapstructure:"delivery"`
+	Tracing   Tracing             `mapstructure:"tracing"`
 	Log       Log                 `mapstructure:"log"`
 }
 
@@ -197,7 +198,10 @@ type Route struct {
 	// Journal delivers every fallback verdict of this (synchronous) route to its upstream
 	// later, with the original callback, so the app can reconcile what it did not decide.
 	Journal bool `mapstructure:"journal"`
-	Policy  `mapstructure:",squash"`
+	// Shadow, when set, mirrors the route's callbacks to a candidate upstream whose answers
+	// are compared with Tencent's, never sent to Tencent.
+	Shadow *Shadow `mapstructure:"shadow"`
+	Policy `mapstructure:",squash"`
 }
 
 // TRTCOnly reports whether every command of the route is a TRTC event name or pattern

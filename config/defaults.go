@@ -68,6 +68,10 @@ var defaultValues = map[string]any{
 	"delivery.jetstream.replicas":     1,
 	"delivery.jetstream.timeout":      "5s",
 
+	"tracing.endpoint":     "",
+	"tracing.sample_ratio": 0.05,
+	"tracing.service_name": "callback-router",
+
 	"log.level":  "info",
 	"log.format": "json",
 }

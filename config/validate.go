@@ -61,6 +61,7 @@ func (c *Config) validate(p *problems) {
 	c.validateRoutes(p)
 	c.validateDelivery(p)
 	c.validateTRTC(p)
+	c.validateTracing(p)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		p.add("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
 	}
@@ -438,6 +439,9 @@ func (c *Config) validateRoutes(p *problems) {
 		}
 		if r.Async && r.Retries != nil {
 			p.add(key+".retries", "async routes retry until delivery.max_age; remove retries")
+		}
+		if r.Shadow != nil {
+			c.validateShadow(p, key, r)
 		}
 		c.validatePolicy(p, key, r.Policy, r.Commands)
 		if r.Fallback == nil && c.Defaults.Fallback != nil && c.Defaults.Fallback.Action == "deny" {

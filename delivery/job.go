@@ -37,6 +37,9 @@ type Job struct {
 	// fallback verdict (allow or deny) for Reason, and tells the upstream so.
 	Verdict string
 	Reason  string
+	// TraceParent is the traceparent of the callback that queued the job, "" when it was
+	// not traced: the delivery's span links to it.
+	TraceParent string
 }
 
 // Queue accepts jobs for background delivery.

@@ -32,7 +32,10 @@ type Record struct {
 	OrderKey   string         `json:"order_key,omitempty"`
 	Verdict    string         `json:"verdict,omitempty"`
 	Reason     string         `json:"reason,omitempty"`
-	Received   time.Time      `json:"received"`
+	// TraceParent is the traceparent of the callback that queued the record: its
+	// deliveries' spans link to it.
+	TraceParent string    `json:"traceparent,omitempty"`
+	Received    time.Time `json:"received"`
 	// Replayed restarts the max_age clock of a record an operator replayed.
 	Replayed  time.Time `json:"replayed,omitzero"`
 	Attempts  int       `json:"attempts"`
@@ -49,7 +52,7 @@ func recordFromJob(j *Job) *Record {
 		Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID, ForwardedFor: j.ForwardedFor,
 		Headers: j.Headers, StatusOnly: j.StatusOnly,
 		RetryOn: j.RetryOn, OrderKey: j.OrderKey, Verdict: j.Verdict, Reason: j.Reason,
-		Received: j.Received,
+		TraceParent: j.TraceParent, Received: j.Received,
 	}
 }
 

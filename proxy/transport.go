@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/callback-router/callback-router/tencent"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // transport is the http.RoundTripper under go-retryablehttp: one RoundTrip is one attempt.
@@ -50,6 +51,34 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, ErrBreakerOpen
 	}
+	if t.up.tracer != nil {
+		return t.tracedAttempt(req, inst)
+	}
+	return t.attempt(req, inst)
+}
+
+// tracedAttempt runs the attempt in a span of its own, a child of the span in the request's
+// context, and tells the instance that span in traceparent (and tracestate). Under an
+// unsampled callback there is no attempt span: the instance is told the callback's.
+func (t *transport) tracedAttempt(req *http.Request, inst *instance) (*http.Response, error) {
+	ctx, span := t.up.tracer.StartAttempt(req.Context(), t.up.name, attemptsOf(req.Header))
+	tracing.Inject(ctx, req.Header.Set)
+	resp, err := t.attempt(req, inst)
+	if span.IsRecording() { // an unsampled callback's attempts cost no breaker lock
+		a := tracing.Attempt{Instance: inst.name, Breaker: inst.breaker.State().String(), Err: err}
+		if resp != nil {
+			a.Status = resp.StatusCode
+			if a.Status != http.StatusOK {
+				a.Err = ErrStatus
+			}
+		}
+		tracing.EndAttempt(span, a)
+	}
+	return resp, err
+}
+
+// attempt runs one attempt through the instance's breaker.
+func (t *transport) attempt(req *http.Request, inst *instance) (*http.Response, error) {
 	resp, err := inst.breaker.Execute(func() (*http.Response, error) {
 		resp, body, err := inst.attempt(req, t.attemptTimeout)
 		switch {

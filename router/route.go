@@ -27,6 +27,8 @@ type Route struct {
 	Ordered bool
 	// Journal delivers the route's fallback verdicts to its upstream later.
 	Journal bool
+	// Shadow mirrors the route's callbacks to a candidate upstream; nil when it has none.
+	Shadow *Shadow
 
 	Deadline time.Duration
 	// Window is how long the sender waits for the route's answer: tencent.trtc_window for a

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/proxy"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Table is an immutable snapshot of a compiled config: what the request path needs and
@@ -51,6 +52,8 @@ type Options struct {
 	OnQueryParamDropped proxy.QueryDropFunc
 	// RetryLogger, if set, receives go-retryablehttp's logs (debugging only).
 	RetryLogger proxy.Logger
+	// Tracer, if set, traces every upstream attempt; nil when tracing is off.
+	Tracer *tracing.Tracer
 	// Previous is the table being replaced, if any: an upstream whose spec did not change is
 	// taken over from it whole, breakers and connection pools included (see reuse).
 	Previous *Table
@@ -79,6 +82,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			OnStateChange:       opts.OnBreakerChange,
 			OnQueryParamDropped: opts.OnQueryParamDropped,
 			Logger:              opts.RetryLogger,
+			Tracer:              opts.Tracer,
 		}
 		up := reuse(opts.Previous, spec)
 		if up == nil {
@@ -105,9 +109,9 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			}
 		}
 	}
-	t.matcher = newMatcher(common)
-	t.compileApps(cfg, patterns)
 	t.NoRoute = t.policyRoute("no_route", cfg.Defaults, cfg.Defaults)
+	t.matcher = newMatcher(common, t.NoRoute)
+	t.compileApps(cfg, patterns)
 	return t, nil
 }
 
@@ -132,6 +136,14 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	}
 	if !r.Async && len(r.Upstreams) > 0 {
 		r.Caller = r.Upstreams[0].Caller(proxy.Policy{Retries: r.Retries, RetryOn: r.RetryOn, AttemptTimeout: r.AttemptTimeout})
+	}
+	if s := rc.Shadow; s != nil {
+		up, ok := t.Upstreams[lower(s.Upstream)]
+		if !ok {
+			return nil, fmt.Errorf("routes[%d].shadow.upstream: %q is not defined", i, s.Upstream)
+		}
+		r.Shadow = &Shadow{Upstream: up, Caller: up.Caller(proxy.Policy{Retries: 0}),
+			Percent: s.ShadowPercent(), MaxInFlight: int64(s.ShadowMaxInFlight())}
 	}
 	return r, nil
 }
@@ -184,16 +196,13 @@ func breakerSettings(def, own *config.Breaker) proxy.BreakerSettings {
 // Lookup returns the route a command of the app takes and why: among the routes that admit
 // the app, the most specific command wins, and at equal specificity the route naming the app.
 // A nil app (not known) sees only the routes for every app.
+// It is small enough to inline, so the Match is built once, in the caller's frame.
 func (t *Table) Lookup(app *App, command string) Match {
 	mt := &t.matcher
 	if app != nil {
 		mt = &app.matcher
 	}
-	m := mt.lookup(command)
-	if m.Route == nil {
-		m.Route = t.NoRoute
-	}
-	return m
+	return mt.lookup(command)
 }
 
 func lower(s string) string { return strings.ToLower(s) }

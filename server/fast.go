@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // fastEngine serves callbacks with fasthttp: pooled request contexts and buffers, no
@@ -92,6 +93,10 @@ func forwardedForFast(h *fasthttp.RequestHeader) string {
 func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
 	in := inbound(ctx)
 	in.Body = ctx.PostBody() // valid until handle returns; whoever keeps it copies it
+	if e.h.tracer != nil {
+		h := &ctx.Request.Header
+		in.Trace = tracing.Incoming{TraceParent: string(h.Peek("traceparent")), TraceState: string(h.Peek("tracestate"))}
+	}
 	var out Outbound
 	e.h.Handle(context.Background(), &in, &out)
 	// Tencent sends a Content-Length. A chunked request may also have carried one, which

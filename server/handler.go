@@ -5,16 +5,19 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/tencent"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Decisions, as logged: who gave Tencent its answer.
@@ -49,11 +52,26 @@ type Handler struct {
 	sources sourceCache
 	// draining is set when shutdown begins: every answer then closes its connection.
 	draining atomic.Bool
+	// shadowObs is told how mirrored callbacks compared; mirrors counts those in flight.
+	shadowObs ShadowObserver
+	mirrors   sync.WaitGroup
+	// tracer traces callbacks; nil when tracing is off, and then nothing else is done.
+	tracer *tracing.Tracer
 }
 
 // NewHandler returns a Handler routing with the table in t and queueing async callbacks on q.
 func NewHandler(t *atomic.Pointer[router.Table], q delivery.Queue, log zerolog.Logger) *Handler {
-	return &Handler{table: t, queue: q, log: log, ids: newRequestIDs(), now: time.Now, obs: nopObserver{}}
+	return &Handler{table: t, queue: q, log: log, ids: newRequestIDs(), now: time.Now, obs: nopObserver{},
+		shadowObs: nopShadowObserver{}}
+}
+
+// observeWith has the Handler report callbacks to obs, and comparisons too when obs is a
+// ShadowObserver.
+func (h *Handler) observeWith(obs Observer) {
+	h.obs = obs
+	if s, ok := obs.(ShadowObserver); ok {
+		h.shadowObs = s
+	}
 }
 
 // outcome is what the log line of a callback says.
@@ -78,6 +96,8 @@ type outcome struct {
 	// trtc marks one of TRTC's event callbacks: passed on with its SdkAppId and Sign
 	// headers, and answered {"code":0} whenever the router answers.
 	trtc bool
+	// mirror is the callback's call to its route's shadow, nil when there is none.
+	mirror *mirror
 }
 
 // appName is the app label of the callback: "none" until its app is known.
@@ -92,15 +112,26 @@ func (o *outcome) appName() string {
 func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	t := h.table.Load() // one snapshot for the whole callback, whatever reloads meanwhile
 	out.RequestID = h.ids.next()
+	var span trace.Span
+	if h.tracer != nil {
+		ctx, span = h.tracer.StartCallback(ctx, in.Trace, in.Received)
+	}
 	o := outcome{tokenSlot: -1}
 	h.serve(ctx, t, in, out, &o)
 	out.Close = out.Close || h.draining.Load()
 	if o.journal != nil {
 		h.recordVerdict(ctx, t, in, out, &o)
 	}
+	if o.mirror != nil {
+		o.mirror.finish(out, o.reason)
+	}
 	o.latency = h.now().Sub(in.Received)
 	h.logCallback(in, out, &o)
 	h.observe(in, out, &o)
+	if span != nil {
+		tracing.EndCallback(span, tracing.Callback{RequestID: out.RequestID, Command: o.command, App: o.appName(),
+			Route: o.route, Decision: o.decision, FallbackReason: string(o.reason), Status: out.Status})
+	}
 }
 
 // observe tells the observer (metrics, status page) what the log line says.
@@ -149,6 +180,7 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	m := t.Lookup(o.app, o.command)
 	r := m.Route
 	o.route = r.Name
+	o.mirror = h.startMirror(ctx, r, in, out, o) // beside the primary, whatever answers Tencent
 	if m.By == router.ByNone || len(r.Upstreams) == 0 {
 		h.fallback(out, o, r, ReasonNoRoute)
 		return
@@ -305,9 +337,14 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
 	}
 	o.upstream = r.Upstreams[0].Name()
-	ctx, cancel := storeContext(ctx, r, in)
+	if tp := h.traceParent(ctx); tp != "" {
+		for i := range jobs {
+			jobs[i].TraceParent = tp
+		}
+	}
+	sctx, cancel := storeContext(ctx, r, in)
 	defer cancel()
-	if !h.queue.Enqueue(ctx, jobs...) {
+	if !h.queue.Enqueue(sctx, jobs...) {
 		h.fallback(out, o, r, ReasonOverloaded)
 		return
 	}
@@ -316,6 +353,7 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	if o.trtc {
 		out.Body = tencent.TRTCAnswer
 	}
+	h.enqueueShadowCopy(r, jobs[0], out.RequestID)
 }
 
 // recordVerdict stores the fallback verdict Tencent was given, with the original callback,
@@ -329,7 +367,7 @@ func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inboun
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
 		Headers: forwardHeaders(in, o), StatusOnly: o.trtc,
 		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
-		Verdict: o.decision, Reason: string(o.reason)}
+		Verdict: o.decision, Reason: string(o.reason), TraceParent: h.traceParent(ctx)}
 	ctx, cancel := storeContext(ctx, r, in)
 	defer cancel()
 	if !h.queue.Enqueue(ctx, j) {
@@ -339,6 +377,15 @@ func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inboun
 
 // errJournalRefused marks, in the log line, a verdict the delivery store could not take.
 var errJournalRefused = errors.New("fallback verdict not journaled: the delivery store refused it (full or failing)")
+
+// traceParent is the traceparent of the callback's span, for the deliveries it queues to
+// link to; "" when tracing is off.
+func (h *Handler) traceParent(ctx context.Context) string {
+	if h.tracer == nil {
+		return ""
+	}
+	return tracing.TraceParent(ctx)
+}
 
 // forwardedFor appends the peer's address to the X-Forwarded-For it sent, as a proxy does.
 func forwardedFor(in *Inbound) string {

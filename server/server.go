@@ -14,6 +14,7 @@ import (
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Server is the callback listener with its handler, route table and delivery queue.
@@ -28,6 +29,7 @@ type Server struct {
 	tls     bool
 	acme    *acmeCerts // the certificate manager when server.tls.acme is set
 	obs     Observer
+	tracer  *tracing.Tracer
 }
 
 // Option configures a Server at New.
@@ -41,6 +43,11 @@ func WithObserver(o Observer) Option {
 			s.obs = o
 		}
 	}
+}
+
+// WithTracer has callbacks traced by t; nil (tracing off) is the default.
+func WithTracer(t *tracing.Tracer) Option {
+	return func(s *Server) { s.tracer = t }
 }
 
 // WithQueue has async callbacks and journaled verdicts delivered by q, which the Server
@@ -69,7 +76,8 @@ func New(t *router.Table, log zerolog.Logger, opts ...Option) *Server {
 	}
 	s.queue.Start(s.upstream)
 	s.handler = NewHandler(&s.table, s.queue, log)
-	s.handler.obs = s.obs
+	s.handler.observeWith(s.obs)
+	s.handler.tracer = s.tracer
 	s.engine = newEngine(cfg.Server, s.handler, log)
 	return s
 }
@@ -169,6 +177,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err := s.drain(sctx, min(cfg.DrainGrace, cfg.ShutdownTimeout/2))
+	s.handler.waitMirrors(sctx) // each ends by its route's deadline
 	if left := s.queue.Close(sctx); left > 0 {
 		s.log.Warn().Int64("left", left).Msg("async callbacks not delivered before shutdown")
 	}
