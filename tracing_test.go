@@ -225,3 +225,35 @@ func TestBinaryTracingCollectorDown(t *testing.T) {
 		})
 	}
 }
+
+// TestBinaryUnsampledCallbacksPropagate: at sample_ratio 0 nothing is exported, and the
+// upstream is still told the trace, flagged not sampled, so it does not sample either.
+func TestBinaryUnsampledCallbacksPropagate(t *testing.T) {
+	rcv := otlptest.Start(t)
+	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, primaryAllows))
+	addr, admin := freeAddr(t), freeAddr(t)
+	cfg := strings.Replace(tracedConfig(addr, admin, rcv.URL, up.URL, up.URL, up.URL, up.URL), "sample_ratio: 1", "sample_ratio: 0", 1)
+	logs, _, exited, _ := startBinary(t, cfg)
+	waitAccepting(t, addr, exited, logs)
+	for range 20 {
+		if a := postTraced(t, addr, "Live.CallbackBeforeSendGift", `{"CallbackCommand":"Live.CallbackBeforeSendGift"}`, ""); a.body != primaryAllows {
+			t.Fatalf("Tencent got %q, want the upstream's answer", a.body)
+		}
+	}
+	traces := map[string]bool{}
+	for _, r := range up.Requests() {
+		tp := r.Header.Get("traceparent")
+		trace, span := traceIDOf(tp)
+		if trace == "" || span == "" || !strings.HasSuffix(tp, "-00") {
+			t.Fatalf("upstream traceparent %q, want one flagged not sampled", tp)
+		}
+		traces[trace] = true
+	}
+	if len(traces) != 20 {
+		t.Errorf("distinct trace ids: got %d, want one per callback (20)", len(traces))
+	}
+	time.Sleep(1500 * time.Millisecond) // past the batcher's 1 s timer
+	if got := rcv.Spans(); len(got) != 0 {
+		t.Errorf("exported %d spans at sample_ratio 0, want none", len(got))
+	}
+}
