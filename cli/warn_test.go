@@ -11,28 +11,40 @@ import (
 	"github.com/callback-router/callback-router/router"
 )
 
-// TestWarnTRTCKeys: when the config routes TRTC events on their own, the start warns of each
-// app that will refuse them (signed Chat callbacks, no TRTC key), and of no other.
-func TestWarnTRTCKeys(t *testing.T) {
-	const apps = `
-tencent:
-  apps:
-    - {sdk_app_id: 1400000001, name: prod, tokens: [t1], trtc_key: Key1}
-    - {sdk_app_id: 1400000002, name: staging, tokens: [t2]}
-    - {sdk_app_id: 1400000003, name: open}
-upstreams: {rooms: {url: "http://127.0.0.1:9001/trtc"}}
+// TestWarnOpenDoorsNamesUnsignedApps: every app served without a token is warned about at
+// start, by name, and an app with a token is not.
+func TestWarnOpenDoorsNamesUnsignedApps(t *testing.T) {
+	const routes = `
+upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
+routes: [{commands: ["*"], upstream: gifts}]
 `
 	tests := []struct {
-		name, yaml string
-		want       []string // apps warned of
+		name     string
+		tencent  string
+		want     []string // substrings of the log
+		dontWant []string
 	}{
-		{name: "a TRTC route", yaml: apps + `routes: [{commands: ["TRTC.*"], upstream: rooms}, {commands: ["*"]}]`, want: []string{"staging"}},
-		{name: "trtc_path", yaml: "server: {trtc_path: /trtc}\n" + apps + `routes: [{commands: ["*"]}]`, want: []string{"staging"}},
-		{name: "no TRTC route", yaml: apps + `routes: [{commands: ["*"], upstream: rooms}]`},
+		{name: "apps, one without a token", tencent: `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod, tokens: [t]}
+    - {sdk_app_id: 1400000002, name: staging}`,
+			want: []string{`"app":"staging"`, "not authenticated"}, dontWant: []string{`"app":"prod"`}},
+		{name: "apps, all signed", tencent: `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod, tokens: [t]}`,
+			dontWant: []string{"not authenticated"}},
+		{name: "single-app form without a token", tencent: `
+tencent: {sdk_app_ids: [1400000001]}`,
+			want: []string{"tencent.auth_token is not set"}},
+		{name: "single-app form with a token", tencent: `
+tencent: {sdk_app_ids: [1400000001], auth_token: t}`,
+			dontWant: []string{"not authenticated"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := config.Parse(strings.NewReader(tt.yaml))
+			cfg, err := config.Parse(strings.NewReader(tt.tencent + routes))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,14 +52,16 @@ upstreams: {rooms: {url: "http://127.0.0.1:9001/trtc"}}
 			if err != nil {
 				t.Fatal(err)
 			}
-			var logs bytes.Buffer
-			warnTRTCKeys(zerolog.New(&logs), table)
-			if got, want := strings.Count(logs.String(), "no TRTC key"), len(tt.want); got != want {
-				t.Errorf("warned %d times, want %d:\n%s", got, want, &logs)
+			var buf bytes.Buffer
+			warnOpenDoors(zerolog.New(&buf), table)
+			for _, w := range tt.want {
+				if !strings.Contains(buf.String(), w) {
+					t.Errorf("log %q lacks %q", buf.String(), w)
+				}
 			}
-			for _, app := range tt.want {
-				if !strings.Contains(logs.String(), `"app":"`+app+`"`) {
-					t.Errorf("no warning for app %s:\n%s", app, &logs)
+			for _, w := range tt.dontWant {
+				if strings.Contains(buf.String(), w) {
+					t.Errorf("log %q has %q", buf.String(), w)
 				}
 			}
 		})
