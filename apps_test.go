@@ -153,6 +153,20 @@ func TestBinaryServesSeveralApps(t *testing.T) {
 	if got, want := len(stagingUp.received()), 1; got != want {
 		t.Errorf("staging's upstream got %d callbacks, want %d", got, want)
 	}
+	// Each forward names its command and app.
+	for _, c := range []struct {
+		up  *recordingUpstream
+		app string
+	}{{prodUp, "prod"}, {stagingUp, "staging"}} {
+		for _, h := range c.up.received() {
+			if got, want := h.Get("X-Callback-App"), c.app; got != want {
+				t.Errorf("X-Callback-App: got %q, want %q", got, want)
+			}
+			if got, want := h.Get("X-Callback-Command"), "Live.CallbackBeforeSendGift"; got != want {
+				t.Errorf("X-Callback-Command: got %q, want %q", got, want)
+			}
+		}
+	}
 	for series, want := range map[string]float64{
 		`callback_router_sign_verified_total{app="prod",token="0"}`:            1,
 		`callback_router_sign_verified_total{app="prod",token="1"}`:            1,

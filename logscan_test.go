@@ -30,6 +30,7 @@ const (
 	scanBody       = "LOGSCAN-BODY-MARKER-4e6c"
 	scanQuery      = "LOGSCAN-QUERY-MARKER-a0f1"
 	scanHeader     = "LOGSCAN-HEADER-MARKER-3c7e"
+	scanTRTCKey    = "LOGSCANtrtcKey9e41" // TRTC's console keys are letters and digits
 )
 
 // scanSigns collects every Sign the scan sends: each is valid for its RequestTime.
@@ -132,6 +133,7 @@ upstreams:
   truncated: {url: "%[12]s/truncated%[5]s"}
   big: {url: "%[13]s/big%[5]s"}
   bigchunked: {url: "%[14]s/bigchunked%[5]s"}
+  rawecho: {url: "%[17]s/rawecho%[5]s"}
   dns: {url: "http://callback-router-logscan.invalid:9001/x%[5]s"}
   fragile:
     url: "http://%[8]s/fragile%[5]s"
@@ -148,6 +150,8 @@ routes:
   - {commands: ["Test.Truncated"], upstream: truncated}
   - {commands: ["Test.Big"], upstream: big}
   - {commands: ["Test.BigChunked"], upstream: bigchunked}
+  - {commands: ["Test.RawEcho"], upstream: rawecho}
+  - {commands: ["TRTC.*"], upstream: err500}
   - {commands: ["Test.DNS"], upstream: dns}
   - {commands: ["Test.Breaker"], upstream: fragile, retries: 0}
   - {commands: ["Test.Overload"], upstream: hang, max_in_flight: 1}
@@ -161,7 +165,7 @@ delivery:
   dir: %[16]q
   backoff: {initial: 50ms, max: 200ms}
 `, addr, admin, engine, up["ok"], key, up["echo"], up["err500"], up["dead"], up["reset"], up["hang"], up["drip"],
-		up["truncated"], up["big"], up["bigchunked"], extraUpstream, dir)
+		up["truncated"], up["big"], up["bigchunked"], extraUpstream, dir, up["rawecho"])
 }
 
 // TestNoSecretInLogsStatusOrMetrics drives the real binary through every refusal and
@@ -208,6 +212,14 @@ func runLogScan(t *testing.T, engine string) {
 			io.WriteString(w, big)
 		}).URL,
 		"bigchunked": upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, big)).URL,
+		// Not HTTP at all: the bytes it got, sent back, as a TCP echo on the wrong port does.
+		"rawecho": scanRawUpstream(t, func(c net.Conn) {
+			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			buf := make([]byte, 64<<10)
+			if n, _ := c.Read(buf); n > 0 {
+				c.Write(buf[:n])
+			}
+		}),
 	}
 	addr, admin := freeAddr(t), freeAddr(t)
 	dir := t.TempDir()
@@ -217,7 +229,8 @@ func runLogScan(t *testing.T, engine string) {
 		t.Fatal(err)
 	}
 	logs, _, exited, proc := startServe(t, cfgPath, []string{"-log-level", "debug"},
-		[]string{"CALLBACK_ROUTER_TENCENT_AUTH_TOKEN=" + scanToken, "CALLBACK_ROUTER_SERVER_ADMIN_TOKEN=" + scanAdminToken})
+		[]string{"CALLBACK_ROUTER_TENCENT_AUTH_TOKEN=" + scanToken, "CALLBACK_ROUTER_SERVER_ADMIN_TOKEN=" + scanAdminToken,
+			"CALLBACK_ROUTER_TENCENT_TRTC_KEY=" + scanTRTCKey})
 	waitAccepting(t, addr, exited, logs)
 	waitAccepting(t, admin, exited, logs)
 
@@ -243,7 +256,7 @@ func runLogScan(t *testing.T, engine string) {
 
 	// Every way an upstream fails, and a success, each signed.
 	for _, c := range []string{"Test.OK", "Test.Echo", "Test.Err500", "Test.Dead", "Test.Reset", "Test.Hang",
-		"Test.Drip", "Test.Truncated", "Test.Big", "Test.BigChunked", "Test.DNS", "Test.Async", "Test.Unrouted"} {
+		"Test.Drip", "Test.Truncated", "Test.Big", "Test.BigChunked", "Test.RawEcho", "Test.DNS", "Test.Async", "Test.Unrouted"} {
 		parallel(func() { post(http.MethodPost, "/", signs.query(c), scanBodyFor(c), nil) })
 	}
 	parallel(func() { // breaker: the first failure opens it, the second call finds it open
@@ -297,6 +310,23 @@ func runLogScan(t *testing.T, engine string) {
 		{http.MethodPost, "/other/" + scanQuery, signs.query(gift), scanBodyFor(gift)},                                                           // not_found
 	} {
 		parallel(func() { post(r.method, r.path, r.query, r.body, nil) })
+	}
+	// TRTC events: their Sign is a header, an HMAC of the body with the app's TRTC key.
+	trtcEvent := func(eventType string) string {
+		return `{"EventGroupId":1,"EventType":` + eventType + `,"CallbackTs":1615554923704,"EventInfo":{"RoomId":12345,"UserId":"` + scanBody + `"}}`
+	}
+	for _, ev := range []struct{ body, key string }{
+		{trtcEvent("103"), scanTRTCKey},        // upstream_error: the upstream answers 500
+		{trtcEvent("104"), "LOGSCANnotTheKey"}, // bad_signature
+		{strings.Replace(trtcEvent("105"), `"EventGroupId":1,`, `"EventGroupId":1,"eventtype":106,`, 1), scanTRTCKey}, // ambiguous_command
+	} {
+		sign := tencent.SignTRTC(ev.key, []byte(ev.body))
+		signs.mu.Lock()
+		signs.signs = append(signs.signs, sign)
+		signs.mu.Unlock()
+		parallel(func() {
+			post(http.MethodPost, "/", "Marker="+scanQuery, ev.body, http.Header{"Sdkappid": {"1400000001"}, "Sign": {sign}})
+		})
 	}
 	parallel(func() { // body_too_large, chunked
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/?"+signs.query(gift), io.MultiReader(strings.NewReader(oversized)))
@@ -393,7 +423,7 @@ func runLogScan(t *testing.T, engine string) {
 	time.Sleep(300 * time.Millisecond) // log lines reach stdout in blocks at most 100 ms old
 
 	status, metrics, out := adminGetAuth("/status.json"), adminGetAuth("/metrics"), logs.String()
-	secrets := []string{scanToken, scanAdminToken, scanWrongAdmin, scanAPIKey, scanUser, scanPassword, scanBody, scanQuery, scanHeader}
+	secrets := []string{scanToken, scanAdminToken, scanWrongAdmin, scanAPIKey, scanUser, scanPassword, scanBody, scanQuery, scanHeader, scanTRTCKey}
 	signs.mu.Lock()
 	secrets = append(secrets, signs.signs...)
 	signs.mu.Unlock()
@@ -410,10 +440,10 @@ func runLogScan(t *testing.T, engine string) {
 		`"reject_code":"bad_signature"`, `"reject_code":"app_not_served"`, `"reject_code":"method_not_allowed"`,
 		`"reject_code":"body_too_large"`, `"reject_code":"ambiguous_query"`, `"reject_code":"ambiguous_command"`,
 		`"reject_code":"body_not_utf8"`, `"reject_code":"body_too_deep"`, `"reject_code":"no_command"`,
-		`"reject_code":"not_found"`, `"reject_code":"read_timeout"`,
+		`"reject_code":"not_found"`, `"reject_code":"read_timeout"`, `"command":"TRTC.1.103"`,
 		`"fallback_reason":"timeout"`, `"fallback_reason":"upstream_error"`, `"fallback_reason":"breaker_open"`,
 		`"fallback_reason":"overloaded"`, `"fallback_reason":"no_route"`, `"decision":"upstream"`, `"decision":"queued"`,
-		"delivery failed", "config reload refused", "leaky",
+		"delivery failed", "config reload refused", "leaky", "invalid response status code",
 	}
 	if engine == "fasthttp" { // net/http answers these itself, without a log line
 		traces = append(traces, `"reject_code":"malformed_request"`, `"reject_code":"header_too_large"`)

@@ -257,7 +257,7 @@ func TestRoutesShowsTheApps(t *testing.T) {
 	s := startStack(t, `
 tencent:
   apps:
-    - {sdk_app_id: 1400000001, name: prod, tokens: [prod-secret-1, prod-secret-2], trtc_key: trtc-secret}
+    - {sdk_app_id: 1400000001, name: prod, tokens: [prod-secret-1, prod-secret-2], trtc_key: trtcSecret0}
     - {sdk_app_id: 1400000002, name: staging}
 upstreams:
   gifts: {url: "`+up.URL+`"}
@@ -271,7 +271,7 @@ routes:
 `)
 	for _, path := range []string{"/routes", "/status.json"} {
 		_, _, body := get(t, s.admin+path)
-		for _, secret := range []string{"prod-secret", "trtc-secret"} {
+		for _, secret := range []string{"prod-secret", "trtcSecret0"} {
 			if strings.Contains(body, secret) {
 				t.Errorf("%s shows %q:\n%s", path, secret, body)
 			}

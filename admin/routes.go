@@ -28,6 +28,15 @@ type routeView struct {
 	MaxInFlight      int64        `json:"max_in_flight"`
 	InFlight         int64        `json:"in_flight"`
 	Fallback         fallbackView `json:"fallback"`
+	Shadow           *shadowView  `json:"shadow,omitempty"`
+}
+
+// shadowView is a route's shadow: the candidate, its share and its mirrors in flight.
+type shadowView struct {
+	Upstream    string  `json:"upstream"`
+	Percent     float64 `json:"percent"`
+	MaxInFlight int64   `json:"max_in_flight,omitempty"` // synchronous routes only
+	InFlight    int64   `json:"in_flight"`
 }
 
 type fallbackView struct {
@@ -83,6 +92,12 @@ func viewRoute(r *router.Route) routeView {
 	}
 	for _, up := range r.Upstreams {
 		v.Upstreams = append(v.Upstreams, up.Name())
+	}
+	if sh := r.Shadow; sh != nil {
+		v.Shadow = &shadowView{Upstream: sh.Upstream.Name(), Percent: sh.Percent, InFlight: sh.InFlight()}
+		if !r.Async {
+			v.Shadow.MaxInFlight = sh.MaxInFlight
+		}
 	}
 	return v
 }

@@ -31,10 +31,12 @@ type statusView struct {
 	Transitions []stats.Transition `json:"breaker_transitions"`
 }
 
-// routeStatus is a route with its live numbers.
+// routeStatus is a route with its live numbers and, when it shadows a synchronous route,
+// its shadow panel.
 type routeStatus struct {
 	routeView
-	Stats stats.RouteStats `json:"stats"`
+	Stats       stats.RouteStats   `json:"stats"`
+	ShadowStats *stats.ShadowStats `json:"shadow_stats,omitempty"`
 }
 
 type queueView struct {
@@ -70,6 +72,10 @@ func (s *Server) status() statusView {
 		rs := routeStatus{routeView: viewRoute(r)}
 		if live != nil {
 			rs.Stats = live.Route(r.Name)
+			if r.Shadow != nil && !r.Async {
+				st := live.Shadow(r.Name)
+				rs.ShadowStats = &st
+			}
 		}
 		v.Routes = append(v.Routes, rs)
 	}

@@ -30,10 +30,11 @@ const (
 	targetBare   = "bare" // a bare fasthttp proxy: the floor of the router's design (bare.go)
 	targetRouter = "router"
 	targetBefore = "before" // another router binary (-before), measured in the same rounds
+	targetTraced = "traced" // the router with tracing on at the default sample ratio, exporting to the stub
 )
 
 // allTargets in the order every round runs them.
-var allTargets = []string{targetDirect, targetNginx, targetBare, targetBefore, targetRouter}
+var allTargets = []string{targetDirect, targetNginx, targetBare, targetBefore, targetRouter, targetTraced}
 
 type options struct {
 	duration, warmup time.Duration
@@ -79,7 +80,7 @@ func parseOptions(args []string) (options, error) {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "load before each measured run (0 = none)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds per scenario; each round runs every target once (direct, nginx, router) and the tables show medians")
 	scen := fs.String("scenarios", "1,2,3,4", "scenarios to run: 1 saturation, 2 fixed rate, 3 hung upstream, 4 breaker open")
-	targets := fs.String("targets", "direct,nginx,bare,router", "targets to run, of direct, nginx, bare, before, router (each scenario runs those that apply; before needs -before)")
+	targets := fs.String("targets", "direct,nginx,bare,router", "targets to run, of direct, nginx, bare, before, router, traced (each scenario runs those that apply; before needs -before; traced is the router with tracing on)")
 	fs.IntVar(&o.conns, "conns", 64, "connections for scenarios 1 and 4 (wrk -c)")
 	fs.Float64Var(&o.rate, "rate", 2000, "callbacks per second in scenario 2")
 	fs.IntVar(&o.rateConns, "rate-conns", 32, "connections for scenario 2")
@@ -116,7 +117,7 @@ func parseOptions(args []string) (options, error) {
 	for t := range strings.SplitSeq(*targets, ",") {
 		t = strings.TrimSpace(t)
 		if !slices.Contains(allTargets, t) {
-			return o, fmt.Errorf("-targets: %q is not direct, nginx, bare, before or router", t)
+			return o, fmt.Errorf("-targets: %q is not direct, nginx, bare, before, router or traced", t)
 		}
 		if !slices.Contains(o.targets, t) {
 			o.targets = append(o.targets, t)
@@ -363,10 +364,11 @@ func (b *bench) scenario(id int) scenario {
 		s.title = "upstream down, breaker open"
 		// Nothing answers directly, and the bare proxy has no breaker: it would measure
 		// connection refusals, not what an open breaker costs.
-		all = slices.DeleteFunc(all, func(t string) bool { return t == targetDirect || t == targetBare })
+		// Nor is there a stub for the traced router to export to.
+		all = slices.DeleteFunc(all, func(t string) bool { return t == targetDirect || t == targetBare || t == targetTraced })
 	}
 	for _, t := range all {
-		if !slices.Contains(b.opts.targets, t) || (t == targetNginx && b.nginx == "") || (t == targetRouter && b.routerBin == "") ||
+		if !slices.Contains(b.opts.targets, t) || (t == targetNginx && b.nginx == "") || ((t == targetRouter || t == targetTraced) && b.routerBin == "") ||
 			(t == targetBefore && b.beforeBin == "") {
 			continue
 		}
@@ -375,13 +377,16 @@ func (b *bench) scenario(id int) scenario {
 	return s
 }
 
-// run runs every scenario, alternating the targets round after round.
+// run runs every scenario, alternating the targets round after round. Each round starts one
+// target further along the list, so that no target always runs first or last (on a shared
+// machine the position in a round shows in the numbers).
 func (b *bench) run(ctx context.Context) {
 	for _, id := range b.opts.scenarios {
 		s := b.scenario(id)
 		logf("scenario %d: %s — %d round(s) of %s", id, s.title, b.opts.rounds, strings.Join(s.targets, ", "))
 		for round := 1; round <= b.opts.rounds; round++ {
-			for _, t := range s.targets {
+			k := (round - 1) % len(s.targets)
+			for _, t := range append(slices.Clone(s.targets[k:]), s.targets[:k]...) {
 				if ctx.Err() != nil {
 					return
 				}
@@ -454,7 +459,7 @@ func (b *bench) up(ctx context.Context, s scenario, target string, round int) (*
 	case targetBare:
 		e.proxy, e.addr, err = b.startBare(ctx, dir, upstream, path, deadline)
 		e.path, e.measured = "/", e.proxy
-	case targetRouter, targetBefore:
+	case targetRouter, targetBefore, targetTraced:
 		bin, pipeline := b.routerBin, b.opts.pipeline
 		if target == targetBefore {
 			bin = b.beforeBin
@@ -462,9 +467,11 @@ func (b *bench) up(ctx context.Context, s scenario, target string, round int) (*
 				pipeline = b.opts.beforePipeline
 			}
 		}
-		e.proxy, e.addr, err = b.startRouter(ctx, dir, bin, routerParams{
-			UpstreamURL: "http://" + upstream + path, Deadline: deadline, OpenFor: openFor, MaxInFlight: 8192, Pipeline: pipeline,
-		})
+		p := routerParams{UpstreamURL: "http://" + upstream + path, Deadline: deadline, OpenFor: openFor, MaxInFlight: 8192, Pipeline: pipeline}
+		if target == targetTraced {
+			p.TraceEndpoint = "http://" + upstream // the stub takes the spans, as a collector would
+		}
+		e.proxy, e.addr, err = b.startRouter(ctx, dir, bin, p)
 		e.path, e.measured = "/", e.proxy
 	}
 	if err != nil {
@@ -501,7 +508,7 @@ func (b *bench) runOne(ctx context.Context, s scenario, target string, round int
 		switch target {
 		case targetDirect:
 			r.Fallbacks = 0
-		case targetRouter, targetBefore:
+		case targetRouter, targetBefore, targetTraced:
 			r.Fallbacks, _ = routerFallbacks(filepath.Join(e.dir, "router.log"))
 		case targetBare:
 			r.Fallbacks, _ = bareFallbacks(filepath.Join(e.dir, "bare.log"))
@@ -581,7 +588,7 @@ func (b *bench) runBreakerOpen(ctx context.Context, e *env, r *runResult) error 
 	// attempts, nginx marks both server entries down for fail_timeout.
 	sample(ctx, e.addr, e.path, 20, expectFallback)
 	exp := expectFallback
-	if e.target == targetRouter || e.target == targetBefore {
+	if e.target == targetRouter || e.target == targetBefore || e.target == targetTraced {
 		exp.fallback = "breaker_open"
 	}
 	c := newClient(e.addr, e.path)

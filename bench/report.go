@@ -460,8 +460,8 @@ func (b *bench) targetsTable() string {
 // less its scenario 4 CPU per callback (the same work without the upstream call).
 func upstreamSide(s1, s4 []runResult) float64 { return med(s1, fCPU) - med(s4, fCPU) }
 
-// ratioLines compares every proxy target with nginx, and the router with the bare proxy and
-// with the build measured before.
+// ratioLines compares every proxy target with nginx, the router with the bare proxy and with
+// the build measured before, and the traced router with the router.
 func (b *bench) ratioLines(sb *strings.Builder, id int) {
 	nginx := b.runsOf(id, targetNginx)
 	line := func(name string, runs, base []runResult) {
@@ -478,6 +478,7 @@ func (b *bench) ratioLines(sb *strings.Builder, id int) {
 	line("before/nginx", b.runsOf(id, targetBefore), nginx)
 	line("router/bare", router, b.runsOf(id, targetBare))
 	line("router/before", router, b.runsOf(id, targetBefore))
+	line("traced/router", b.runsOf(id, targetTraced), router)
 }
 
 func (b *bench) summaryRow(runs []runResult, target string, extra ...string) []string {

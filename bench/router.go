@@ -22,6 +22,8 @@ type routerParams struct {
 	MaxInFlight int
 	Engine      string // server.engine; "" leaves the router's default
 	Pipeline    int    // upstreams.gifts.pipeline; 0 leaves it off
+	// TraceEndpoint, when set, turns tracing on at the default sample ratio, exporting there.
+	TraceEndpoint string
 }
 
 // routerConfigTemplate is the router's bench config: the one place that knows the router's
@@ -63,6 +65,12 @@ routes:
     fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
   - commands: ["*"]
     fallback: {action: allow}
+
+{{- if .TraceEndpoint}}
+
+tracing:
+  endpoint: "{{.TraceEndpoint}}"  # sample_ratio and the rest at their defaults
+{{- end}}
 
 log:
   level: info                     # one line per callback, like nginx's access_log

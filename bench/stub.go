@@ -21,15 +21,21 @@ import (
 // machine with the proxy under test: fasthttp, no Date header, one preallocated answer.
 //
 //	POST <any path but /hang>  → 200 {"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""} at once
+//	POST /v1/traces            → 200 with an empty body: an OTLP/HTTP collector taking the
+//	                             traced router's spans (an empty protobuf is a full success)
 //	any  /hang                 → no answer, ever; the connection is held until the client
 //	                             closes it or the stub stops
 //	anything else              → 405
 
-const hangPath = "/hang"
+const (
+	hangPath       = "/hang"
+	otlpTracesPath = "/v1/traces"
+)
 
 var (
 	stubAllow       = []byte(allowEnvelope)
 	stubContentType = []byte("application/json")
+	otlpContentType = []byte("application/x-protobuf")
 )
 
 func stubMain(args []string) int {
@@ -79,6 +85,10 @@ func stubHandler(ctx *fasthttp.RequestCtx) {
 	}
 	if !ctx.IsPost() {
 		ctx.SetStatusCode(fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	if string(ctx.Path()) == otlpTracesPath {
+		ctx.Response.Header.SetContentTypeBytes(otlpContentType)
 		return
 	}
 	ctx.Response.Header.SetContentTypeBytes(stubContentType)

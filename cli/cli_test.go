@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/tencent"
 )
 
@@ -206,6 +208,17 @@ func TestRoutesCommand(t *testing.T) {
 	isolate(t)
 	withCatchAll := writeConfig(t, goodConfig)
 	without := writeConfig(t, noCatchAll)
+	trtc := writeConfig(t, `
+upstreams: {rooms: {url: "http://127.0.0.1:9001/trtc"}, recordings: {url: "http://127.0.0.1:9002/rec"}}
+routes:
+  - commands: ["TRTC.1.103"]
+    upstream: rooms
+    deadline: 4s
+  - commands: ["TRTC.3.*"]
+    upstream: recordings
+    async: true
+  - commands: ["*"]
+`)
 	tests := []struct {
 		name    string
 		config  string
@@ -224,6 +237,12 @@ func TestRoutesCommand(t *testing.T) {
 			want: []string{"route everything-else", "catch-all"}},
 		{name: "no route", config: without, command: "Group.CallbackBeforeSendMsg",
 			want: []string{"Group.CallbackBeforeSendMsg (app any) -> no route", "defaults' fallback allow", "no_route"}},
+		{name: "a TRTC room event", config: trtc, command: "TRTC.1.103",
+			want: []string{"route TRTC.1.103", `exact match on "TRTC.1.103"`, "sync rooms=", "deadline 4s", `a TRTC event: the router's own answers (async, fallbacks) are {"code":0}, within 5s`}},
+		{name: "a TRTC recording event", config: trtc, command: "TRTC.3.311",
+			want: []string{"route TRTC.3.*", `longest matching pattern "TRTC.3.*"`, "async recordings=", `{"code":0}`}},
+		{name: "a TRTC event on the catch-all", config: trtc, command: "TRTC.2.201",
+			want: []string{"route *", "catch-all", `{"code":0}, within 2s`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -341,6 +360,7 @@ type recorded struct {
 	Method string
 	Path   string
 	Query  url.Values
+	Header http.Header
 	Body   []byte
 }
 
@@ -358,7 +378,7 @@ func startFakeRouter(t *testing.T, status int, header http.Header, body string) 
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
-		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: b})
+		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: b})
 		f.mu.Unlock()
 		for k, v := range header {
 			w.Header()[k] = v
@@ -614,4 +634,144 @@ func TestSendFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSendFailureShowsNoSign: when the router cannot be reached, send's error names the URL
+// it tried; net/http's text quotes that URL whole, and its query carries the Sign (good for
+// any body within the clock skew) and the -url's userinfo. The error shows neither.
+func TestSendFailureShowsNoSign(t *testing.T) {
+	isolate(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: the connection is refused
+	for _, tc := range []struct{ name, url, timeout string }{
+		{"connection refused", "http://user:PASSWORD@" + addr + "/", "5s"},
+		{"timeout", "http://user:PASSWORD@" + addr + "/", "1ns"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			code, stdout, stderr := run(t, "send", "-token", "tok", "-timeout", tc.timeout, "-url", tc.url, giftFile)
+			if code != ExitError || !strings.Contains(stderr, "send:") {
+				t.Fatalf("exit code %d, stderr %q: want %d and the error", code, stderr, ExitError)
+			}
+			// The Sign is sha256(token + RequestTime): one of the seconds the call spanned.
+			for s := start.Unix() - 1; s <= time.Now().Unix()+1; s++ {
+				if sign := tencent.Sign("tok", strconv.FormatInt(s, 10)); strings.Contains(stdout+stderr, sign) {
+					t.Errorf("output shows the Sign:\n%s%s", stdout, stderr)
+				}
+			}
+			if strings.Contains(stdout+stderr, "PASSWORD") {
+				t.Errorf("output shows the URL's password:\n%s%s", stdout, stderr)
+			}
+			if !strings.Contains(stderr, "Sign=…") {
+				t.Errorf("error does not name the URL with its Sign masked: %q", stderr)
+			}
+		})
+	}
+}
+
+const trtcFile = "../examples/callbacks/TRTC.1.103.json"
+
+// TestSendTRTC: send -trtc posts a TRTC event as TRTC does: the file's bytes, no query, the
+// app in SdkAppId and the body's HMAC in Sign, made with the app's trtc_key (or -key). The
+// Sign is never printed.
+func TestSendTRTC(t *testing.T) {
+	isolate(t)
+	apps := writeConfig(t, `
+server: {trtc_path: /trtc}
+tencent:
+  apps:
+    - {sdk_app_id: 1400000011, name: prod, tokens: ["prod-token"], trtc_key: ProdKey1}
+    - {sdk_app_id: 1400000012, name: staging, trtc_key: StagingKey2}
+upstreams: {rooms: {url: "http://127.0.0.1:9001/trtc"}}
+routes: [{commands: ["*"]}]
+`)
+	open := writeConfig(t, "tencent: {sdk_app_ids: [1400000001]}\nupstreams: {rooms: {url: \"http://127.0.0.1:9001/trtc\"}}\nroutes: [{commands: [\"*\"]}]\n")
+	tests := []struct {
+		name      string
+		args      []string // before the file
+		arg       string   // the file, or a sample's name
+		sample    string   // the file whose bytes must be sent, from the repository's root
+		wantKey   string   // "" means unsigned
+		wantAppID string
+		wantCmd   string
+	}{
+		{name: "unsigned", arg: trtcFile, sample: "examples/callbacks/TRTC.1.103.json", wantAppID: "1400000001", wantCmd: "TRTC.1.103"},
+		{name: "-key", args: []string{"-key", "FlagKey9"}, arg: trtcFile, sample: "examples/callbacks/TRTC.1.103.json",
+			wantKey: "FlagKey9", wantAppID: "1400000001", wantCmd: "TRTC.1.103"},
+		{name: "the first app's key from the config", args: []string{"-config", apps}, arg: trtcFile, sample: "examples/callbacks/TRTC.1.103.json",
+			wantKey: "ProdKey1", wantAppID: "1400000011", wantCmd: "TRTC.1.103"},
+		{name: "-sdkappid picks the app's own key", args: []string{"-config", apps, "-sdkappid", "1400000012"}, arg: trtcFile,
+			sample: "examples/callbacks/TRTC.1.103.json", wantKey: "StagingKey2", wantAppID: "1400000012", wantCmd: "TRTC.1.103"},
+		{name: "a sample by its name", args: []string{"-config", open}, arg: "TRTC.3.311", sample: "examples/callbacks/TRTC.3.311.json", wantAppID: "1400000001", wantCmd: "TRTC.3.311"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("..", tt.sample))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := startFakeRouter(t, http.StatusOK, nil, `{"code":0}`)
+			if !strings.HasPrefix(tt.arg, "../") {
+				t.Chdir("..") // a sample is found by name under examples/callbacks
+			}
+			args := append(append([]string{"send", "-trtc"}, tt.args...), "-url", f.URL+"/trtc", tt.arg)
+			code, stdout, stderr := run(t, args...)
+			if code != ExitOK {
+				t.Fatalf("exit code %d, want %d (stderr %q)", code, ExitOK, stderr)
+			}
+			req := f.only(t)
+			if !bytes.Equal(req.Body, want) {
+				t.Errorf("body %q, want the file's bytes %q", req.Body, want)
+			}
+			if len(req.Query) != 0 || req.Path != "/trtc" {
+				t.Errorf("posted to %s?%s, want /trtc with no query", req.Path, req.Query.Encode())
+			}
+			if got := req.Header.Get("SdkAppId"); got != tt.wantAppID {
+				t.Errorf("SdkAppId %q, want %q", got, tt.wantAppID)
+			}
+			wantSign := ""
+			if tt.wantKey != "" {
+				wantSign = tencent.SignTRTC(tt.wantKey, want)
+			}
+			if got := req.Header.Get("Sign"); got != wantSign {
+				t.Errorf("Sign %q, want %q", got, wantSign)
+			}
+			if wantSign != "" && strings.Contains(stdout+stderr, wantSign) {
+				t.Errorf("the Sign was printed:\n%s", stdout)
+			}
+			if !strings.Contains(stdout, tt.wantCmd) || !strings.Contains(stdout, `{"code":0}`) {
+				t.Errorf("output does not name %s and show the answer:\n%s", tt.wantCmd, stdout)
+			}
+		})
+	}
+
+	t.Run("a body that is not a TRTC event", func(t *testing.T) {
+		f := startFakeRouter(t, http.StatusOK, nil, `{"code":0}`)
+		code, _, stderr := run(t, "send", "-trtc", "-url", f.URL+"/", giftFile)
+		if code != ExitError || !strings.Contains(stderr, "not a TRTC event") {
+			t.Errorf("exit %d, stderr %q; want an error saying it is not a TRTC event", code, stderr)
+		}
+	})
+	t.Run("a name without a sample is a minimal event", func(t *testing.T) {
+		f := startFakeRouter(t, http.StatusOK, nil, `{"code":0}`)
+		if code, _, stderr := run(t, "send", "-trtc", "-url", f.URL+"/", "TRTC.2.206"); code != ExitOK {
+			t.Fatalf("exit %d (stderr %q)", code, stderr)
+		}
+		if ev, err := tencent.ParseTRTCEvent(f.only(t).Body); err != nil || ev.Command() != "TRTC.2.206" {
+			t.Errorf("sent %q: %v, want a TRTC.2.206 event", f.only(t).Body, err)
+		}
+	})
+	t.Run("the config's trtc_path", func(t *testing.T) {
+		cfg, err := config.LoadFile(apps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u, err := routerURL("", cfg, true); err != nil || u.String() != "http://127.0.0.1:8080/trtc" {
+			t.Errorf("routerURL = %v, %v; want http://127.0.0.1:8080/trtc", u, err)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // storeOpenTimeout bounds the wait for the store's file lock: a second router (or a queue
@@ -16,12 +17,12 @@ const storeOpenTimeout = 2 * time.Second
 
 // openQueue opens the delivery backend the config names. onDone, if set, is told of every
 // delivery that leaves the queue.
-func openQueue(cfg *config.Config, log zerolog.Logger, onDone func(route, upstream string, age time.Duration, ok bool)) (delivery.Engine, error) {
+func openQueue(cfg *config.Config, log zerolog.Logger, onDone func(route, upstream string, age time.Duration, ok bool), tracer *tracing.Tracer) (delivery.Engine, error) {
 	d := cfg.Delivery
 	opts := delivery.DurableOptions{
 		Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
 		Backoff: delivery.Backoff{Initial: d.Backoff.Initial, Max: d.Backoff.Max},
-		Logger:  log.With().Str("component", "delivery").Logger(), OnDone: onDone,
+		Logger:  log.With().Str("component", "delivery").Logger(), OnDone: onDone, Tracer: tracer,
 	}
 	switch d.Backend {
 	case config.BackendBolt:

@@ -156,7 +156,7 @@ func printRecords(out io.Writer, state string, recs []*delivery.Record) {
 func queueManager(cfg *config.Config) (delivery.Manager, func(), error) {
 	if cfg.Delivery.Backend == config.BackendJetStream {
 		// The streams are shared: manage them directly, without pulling deliveries.
-		q, err := openQueue(cfg, zerolog.Nop(), nil)
+		q, err := openQueue(cfg, zerolog.Nop(), nil, nil)
 		if err != nil {
 			return nil, nil, err
 		}

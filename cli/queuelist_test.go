@@ -25,7 +25,7 @@ const (
 // delivery engine cfg configures, without delivering it.
 func seedSignedRecord(t *testing.T, cfg *config.Config) {
 	t.Helper()
-	q, err := openQueue(cfg, zerolog.Nop(), nil)
+	q, err := openQueue(cfg, zerolog.Nop(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

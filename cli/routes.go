@@ -8,6 +8,7 @@ import (
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/router"
+	"github.com/callback-router/callback-router/tencent"
 )
 
 // routes prints the route table, or with -command the route a command takes and why.
@@ -69,8 +70,17 @@ func findApp(t *router.Table, nameOrID string) *router.App {
 	return t.App(nameOrID)
 }
 
-// explain says which route a command of the app takes and why.
+// explain says which route a command of the app takes and why; for a TRTC event, also how
+// the router answers it.
 func explain(t *router.Table, app *router.App, command string) string {
+	s := explainRoute(t, app, command)
+	if tencent.IsTRTCCommand(command) {
+		s += fmt.Sprintf("; a TRTC event: the router's own answers (async, fallbacks) are %s, within %s", tencent.TRTCAnswer, t.Lookup(app, command).Route.Window)
+	}
+	return s
+}
+
+func explainRoute(t *router.Table, app *router.App, command string) string {
 	m := t.Lookup(app, command)
 	var why string
 	switch m.By {

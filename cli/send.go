@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/callback-router/callback-router/config"
@@ -37,9 +38,12 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sdkAppID := fset.Uint64("sdkappid", 0, "SdkAppid (default: the first app of tencent.apps or tencent.sdk_app_ids, else 1400000001)")
 	timeout := fset.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	insecure := fset.Bool("insecure", false, "accept any TLS certificate (a test router with a self-signed certificate)")
+	trtc := fset.Bool("trtc", false, "send a TRTC event (room, media, recording) as TRTC does: SdkAppId and Sign headers, no query")
+	key := fset.String("key", "", "with -trtc, the TRTC key to sign with (default: the app's trtc_key in the config)")
 	fset.Usage = func() {
 		fmt.Fprintf(fset.Output(), "usage: callback-router send [flags] FILE|COMMAND\n"+
-			"FILE is a JSON callback body; COMMAND sends %s/COMMAND.json if it exists, else {\"CallbackCommand\":COMMAND}.\n", examplesDir)
+			"FILE is a JSON callback body; COMMAND sends %s/COMMAND.json if it exists, else {\"CallbackCommand\":COMMAND}.\n"+
+			"With -trtc, FILE is a TRTC event body and COMMAND a name such as TRTC.1.103.\n", examplesDir)
 		fset.PrintDefaults()
 	}
 	if code, ok := parseFlags(fset, args, 1); !ok {
@@ -50,18 +54,24 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printProblems(stderr, config.ResolvePath(*path), err)
 		return ExitError
 	}
-	body, command, err := callbackBody(fset.Arg(0))
+	read := callbackBody
+	if *trtc {
+		read = trtcBody
+	}
+	body, command, err := read(fset.Arg(0))
 	if err != nil {
 		fmt.Fprintln(stderr, "send:", err)
 		return ExitError
 	}
-	u, err := routerURL(*target, cfg)
+	u, err := routerURL(*target, cfg, *trtc)
 	if err != nil {
 		fmt.Fprintln(stderr, "send:", err)
 		return ExitError
 	}
 	appID := pickAppID(*sdkAppID, cfg)
-	u.RawQuery = tencentQuery(u.RawQuery, command, appID, pickToken(*token, appID, cfg), time.Now())
+	if !*trtc {
+		u.RawQuery = tencentQuery(u.RawQuery, command, appID, pickToken(*token, appID, cfg), time.Now())
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -70,12 +80,23 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "send:", err)
 		return ExitError
 	}
+	req.Header.Set("Content-Type", "application/json")
+	if *trtc {
+		// As TRTC sends its events: the app and the body's signature in headers.
+		req.Header.Set("SdkAppId", strconv.FormatUint(appID, 10))
+		if k := pickTRTCKey(*key, appID, cfg); k != "" {
+			req.Header.Set("Sign", tencent.SignTRTC(k, body))
+		}
+	}
 	client := &http.Client{Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: *insecure}, //nolint:gosec // opt-in, for self-signed test routers
 	}}
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
+		if uerr, ok := errors.AsType[*url.Error](err); ok {
+			uerr.URL = redactSign(u) // net/http quotes the URL whole, Sign included
+		}
 		fmt.Fprintln(stderr, "send:", err)
 		return ExitError
 	}
@@ -87,6 +108,13 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	fmt.Fprintf(stdout, "POST %s\n", redactSign(u))
+	if *trtc {
+		signed := "unsigned"
+		if req.Header.Get("Sign") != "" {
+			signed = "signed"
+		}
+		fmt.Fprintf(stdout, "%s, SdkAppId %d, %s\n", command, appID, signed)
+	}
 	fmt.Fprintf(stdout, "%s in %s\n", resp.Status, elapsed.Round(time.Microsecond))
 	for _, h := range []string{"X-Request-Id", "X-Callback-Fallback"} {
 		if v := resp.Header.Get(h); v != "" {
@@ -132,7 +160,57 @@ func callbackBody(arg string) (body []byte, command string, err error) {
 	return body, command, nil
 }
 
-func routerURL(flagURL string, cfg *config.Config) (*url.URL, error) {
+// trtcBody reads a TRTC event to send: a file, a sample named after the event, or for a
+// name such as TRTC.1.103 without a sample, a minimal event of that group and type.
+func trtcBody(arg string) (body []byte, command string, err error) {
+	body, err = os.ReadFile(arg)
+	if errors.Is(err, fs.ErrNotExist) {
+		body, err = os.ReadFile(filepath.Join(examplesDir, arg+".json"))
+		if errors.Is(err, fs.ErrNotExist) {
+			body, err = minimalTRTCEvent(arg)
+		}
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ev, err := tencent.ParseTRTCEvent(body)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", arg, err)
+	}
+	return body, ev.Command(), nil
+}
+
+// minimalTRTCEvent builds the event a name such as TRTC.1.103 stands for.
+func minimalTRTCEvent(name string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(name, tencent.TRTCCommandPrefix)
+	g, ty, ok2 := strings.Cut(rest, ".")
+	group, err1 := strconv.ParseUint(g, 10, 32)
+	typ, err2 := strconv.ParseUint(ty, 10, 32)
+	if !ok || !ok2 || err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("%s is neither a file, a sample in %s, nor a TRTC event name such as TRTC.1.103", name, examplesDir)
+	}
+	now := time.Now()
+	return fmt.Appendf(nil, `{"EventGroupId":%d,"EventType":%d,"CallbackTs":%d,"EventInfo":{"RoomId":"room","EventTs":%d,"EventMsTs":%d,"UserId":"user"}}`,
+		group, typ, now.UnixMilli(), now.Unix(), now.UnixMilli()), nil
+}
+
+// pickTRTCKey signs with the flag's key, else with the TRTC key of the app the event is
+// sent for (of the app serving every SdkAppid, in a single-app config without ids).
+func pickTRTCKey(flagKey string, sdkAppID uint64, cfg *config.Config) string {
+	if flagKey != "" || cfg == nil {
+		return flagKey
+	}
+	for _, a := range cfg.Tencent.ServedApps() {
+		if k := a.Key(); (a.SdkAppID == sdkAppID || a.SdkAppID == 0) && k != "" {
+			return k
+		}
+	}
+	return ""
+}
+
+// routerURL is -url, else the router's own address from the config: server.path, or for a
+// TRTC event server.trtc_path when set (the URL a TRTC console would be given).
+func routerURL(flagURL string, cfg *config.Config, trtc bool) (*url.URL, error) {
 	if flagURL != "" {
 		u, err := url.Parse(flagURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -143,7 +221,10 @@ func routerURL(flagURL string, cfg *config.Config) (*url.URL, error) {
 	listen, path, scheme := ":8080", "/", "http"
 	if cfg != nil {
 		listen, path = cfg.Server.Listen, cfg.Server.Path
-		if cfg.Server.TLS.CertFile != "" {
+		if trtc && cfg.Server.TRTCPath != "" {
+			path = cfg.Server.TRTCPath
+		}
+		if cfg.Server.TLS.Enabled() {
 			scheme = "https"
 		}
 	}

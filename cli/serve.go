@@ -49,8 +49,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printProblems(stderr, "flags", err)
 		return ExitUsage
 	}
+	tracer, stopTracing, err := startTracing(cfg.Tracing, log)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start tracing")
+		return ExitError
+	}
+	defer stopTracing() // after the server has drained: the last spans are its callbacks'
 	m, live := metrics.New(), stats.New()
+	if tracer != nil {
+		m.WatchTracing(tracer.Counts)
+	}
 	opts := compileOptions(log, m, live)
+	opts.Tracer = tracer
 	table, err := router.Compile(cfg, opts)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot build the route table")
@@ -58,12 +68,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	warnOpenDoors(log, table)
 	warnExposedAdmin(log, cfg.Server)
-	queue, err := openQueue(cfg, log, m.Delivered)
+	queue, err := openQueue(cfg, log, m.Delivered, tracer)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot open the delivery store")
 		return ExitError
 	}
-	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)), server.WithQueue(queue))
+	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)), server.WithQueue(queue),
+		server.WithTracer(tracer))
 	installed := func(t *router.Table) { m.Install(t); live.Install(t) }
 	installed(table)
 	m.Watch(srv.Table, srv.Queue())
@@ -160,6 +171,7 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	if t.ServesAnyApp() {
 		log.Warn().Msg("tencent.sdk_app_ids is empty: callbacks of any SdkAppid are served")
 	}
+	warnTRTCKeys(log, t)
 	if len(t.Config.Tencent.Apps) == 0 {
 		if len(t.Apps[0].Tokens) == 0 {
 			log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
@@ -169,6 +181,20 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 	for _, a := range t.Apps {
 		if len(a.Tokens) == 0 {
 			log.Warn().Str("app", a.Name).Msg("this app has no token in tencent.apps: its callbacks are not authenticated (set tokens or tokens_file, and the same token in Tencent's console)")
+		}
+	}
+}
+
+// warnTRTCKeys says at start which apps refuse the TRTC events the config routes: an app
+// whose Chat and Live callbacks are signed takes TRTC events only with a TRTC key, so that
+// unsigned events are not a way around its tokens.
+func warnTRTCKeys(log zerolog.Logger, t *router.Table) {
+	if t.TRTCPath == "" && !slices.ContainsFunc(t.Config.Routes, config.Route.TRTCOnly) {
+		return // no TRTC event is routed on its own; one reaching a catch-all is refused the same way
+	}
+	for _, a := range t.Apps {
+		if a.TRTCKey == "" && len(a.Tokens) > 0 {
+			log.Warn().Str("app", a.Name).Msg("this app's callbacks are signed but it has no TRTC key: its TRTC events are refused with 401 (set trtc_key or trtc_key_file, and the same key in TRTC's console)")
 		}
 	}
 }

@@ -58,20 +58,20 @@ const NoAppName = "none"
 const MaxTokenLen = 128
 
 // ServedApps returns the apps the router serves. The single-app form (tencent.sdk_app_ids with
-// auth_token and auth_tokens) is compiled into the same shape: one app per listed SdkAppid,
-// named by its decimal value, all sharing the tokens; with no SdkAppid listed, one app named
-// "any" (SdkAppID 0) that serves every SdkAppid.
+// auth_token, auth_tokens and trtc_key) is compiled into the same shape: one app per listed
+// SdkAppid, named by its decimal value, all sharing the tokens and the TRTC key; with no
+// SdkAppid listed, one app named "any" (SdkAppID 0) that serves every SdkAppid.
 func (t Tencent) ServedApps() []App {
 	if len(t.Apps) > 0 {
 		return t.Apps
 	}
 	tokens := t.Tokens()
 	if len(t.SdkAppIDs) == 0 {
-		return []App{{Name: AnyAppName, Tokens: tokens}}
+		return []App{{Name: AnyAppName, Tokens: tokens, TRTCKey: t.TRTCKey}}
 	}
 	apps := make([]App, 0, len(t.SdkAppIDs))
 	for _, id := range t.SdkAppIDs {
-		apps = append(apps, App{SdkAppID: id, Name: strconv.FormatUint(id, 10), Tokens: tokens})
+		apps = append(apps, App{SdkAppID: id, Name: strconv.FormatUint(id, 10), Tokens: tokens, TRTCKey: t.TRTCKey})
 	}
 	return apps
 }
@@ -107,6 +107,7 @@ func (c *Config) validateApps(p *problems) {
 		{"tencent.sdk_app_ids", len(t.SdkAppIDs) > 0},
 		{"tencent.auth_token", t.AuthToken != ""},
 		{"tencent.auth_tokens", len(t.AuthTokens) > 0},
+		{"tencent.trtc_key", t.TRTCKey != ""},
 	} {
 		if single.set {
 			p.add("tencent.apps", "cannot be combined with %s (the single-app form, which may also come from %s_%s): move its ids and tokens into tencent.apps, or remove tencent.apps",

@@ -31,7 +31,7 @@ func writeSecret(t *testing.T, dir, name, content string) string {
 func TestParseApps(t *testing.T) {
 	dir := t.TempDir()
 	tokens := writeSecret(t, dir, "prod-tokens", "# rotated 2024-05\n\n  file-one  \r\nfile-two\n#old-token\n")
-	key := writeSecret(t, dir, "trtc-key", "trtc-secret\n")
+	key := writeSecret(t, dir, "trtc-key", "trtcSecret1\n")
 	cfg, err := config.Parse(strings.NewReader(`
 tencent:
   apps:
@@ -41,7 +41,7 @@ tencent:
       tokens_file: ` + tokens + `
       trtc_key_file: ` + key + `
     - sdk_app_id: 1400000002
-      trtc_key: inline-key
+      trtc_key: inlineKey2
 ` + routeAll))
 	if err != nil {
 		t.Fatalf("Parse() = %v", err)
@@ -56,10 +56,10 @@ tencent:
 	}{
 		{"apps[0].name", apps[0].Name, "prod"},
 		{"apps[0] tokens", strings.Join(apps[0].AllTokens(), ","), "console-one,file-one,file-two"},
-		{"apps[0] key", apps[0].Key(), "trtc-secret"},
+		{"apps[0] key", apps[0].Key(), "trtcSecret1"},
 		{"apps[1].name defaults to the id", apps[1].Name, "1400000002"},
 		{"apps[1] tokens", strings.Join(apps[1].AllTokens(), ","), ""},
-		{"apps[1] key", apps[1].Key(), "inline-key"},
+		{"apps[1] key", apps[1].Key(), "inlineKey2"},
 		{"secret files", strings.Join(cfg.SecretFiles(), ","), tokens + "," + key},
 	} {
 		if c.got != c.want {

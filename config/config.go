@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/callback-router/callback-router/tencent"
+)
 
 // Config is the whole configuration file. A Config is a plain value: it is decoded fresh on
 // every load and never mutated by the running router.
@@ -11,6 +15,7 @@ type Config struct {
 	Upstreams map[string]Upstream `mapstructure:"upstreams"`
 	Routes    []Route             `mapstructure:"routes"`
 	Delivery  Delivery            `mapstructure:"delivery"`
+	Tracing   Tracing             `mapstructure:"tracing"`
 	Log       Log                 `mapstructure:"log"`
 }
 
@@ -19,6 +24,10 @@ type Server struct {
 	Listen      string `mapstructure:"listen"`       // callbacks; default ":8080"
 	AdminListen string `mapstructure:"admin_listen"` // admin surface; default loopback only
 	Path        string `mapstructure:"path"`         // the path Tencent posts to; default "/"
+	// TRTCPath, when set, is a second path that takes TRTC's event callbacks (room, media,
+	// cloud recording) only, for a TRTC console URL of its own. They are recognised on Path
+	// too, by their body.
+	TRTCPath string `mapstructure:"trtc_path"`
 	// Engine is the HTTP server implementation: "fasthttp" (the default, about a third more
 	// throughput) or "net/http" (notices a client that hangs up mid-callback, so its upstream
 	// call is not held against a breaker).
@@ -69,11 +78,16 @@ type Server struct {
 	AdminHosts []string `mapstructure:"admin_hosts"`
 }
 
-// TLS turns on https when both files are set (edge mode).
+// TLS turns on https (edge mode): with a certificate from files (both set), or with one
+// the router obtains and renews itself through ACME.
 type TLS struct {
 	CertFile string `mapstructure:"cert_file"`
 	KeyFile  string `mapstructure:"key_file"`
+	ACME     ACME   `mapstructure:"acme"`
 }
+
+// Enabled tells whether the callback listener serves https.
+func (t TLS) Enabled() bool { return t.CertFile != "" || t.ACME.Enabled() }
 
 // Tencent describes the sender: which apps are served and how their callbacks are signed.
 // Apps is the several-apps form; SdkAppIDs with AuthToken and AuthTokens is the single-app
@@ -87,10 +101,16 @@ type Tencent struct {
 	AuthToken string `mapstructure:"auth_token"`
 	// AuthTokens are further accepted tokens: Live and Chat have separate consoles and may be
 	// given different tokens, and a rotation needs the old and new token at once.
-	AuthTokens   []string      `mapstructure:"auth_tokens"`
+	AuthTokens []string `mapstructure:"auth_tokens"`
+	// TRTCKey is the TRTC console's callback key of the single-app form: it verifies the
+	// TRTC room, media and recording events of every listed SdkAppid.
+	TRTCKey      string        `mapstructure:"trtc_key"`
 	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
 	// Window is how long Tencent waits for an answer; every deadline must be shorter.
 	Window time.Duration `mapstructure:"window"`
+	// TRTCWindow is how long TRTC waits for the answer to an event callback (5 s): it bounds
+	// the deadlines of the routes that serve only TRTC events, as Window bounds the others.
+	TRTCWindow time.Duration `mapstructure:"trtc_window"`
 	// AllowedCIDRs, when not empty, are the only source addresses served (Tencent publishes
 	// its callback egress list); any other source gets 403. The source is the peer, or the
 	// X-Forwarded-For address a server.trusted_proxies peer reports.
@@ -184,7 +204,25 @@ type Route struct {
 	// Journal delivers every fallback verdict of this (synchronous) route to its upstream
 	// later, with the original callback, so the app can reconcile what it did not decide.
 	Journal bool `mapstructure:"journal"`
-	Policy  `mapstructure:",squash"`
+	// Shadow, when set, mirrors the route's callbacks to a candidate upstream whose answers
+	// are compared with Tencent's, never sent to Tencent.
+	Shadow *Shadow `mapstructure:"shadow"`
+	Policy `mapstructure:",squash"`
+}
+
+// TRTCOnly reports whether every command of the route is a TRTC event name or pattern
+// ("TRTC.1.103", "TRTC.3.*"): such a route never sees a Chat or Live callback, so its
+// deadline is bounded by tencent.trtc_window and a deny verdict would mean nothing.
+func (r Route) TRTCOnly() bool {
+	if len(r.Commands) == 0 {
+		return false
+	}
+	for _, c := range r.Commands {
+		if !tencent.IsTRTCCommand(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // UpstreamNames returns every upstream the route names.

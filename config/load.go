@@ -242,6 +242,9 @@ func decodeProblems(err error) []error {
 // docKey spells mapstructure's name of an upstream's key, "upstreams[gifts].url", as Validate
 // and the docs do: "upstreams.gifts.url".
 func docKey(key string) string {
+	if key == rootName {
+		return "" // mapstructure 2.5 names the top level by its Go type
+	}
 	return mapKey.ReplaceAllString(key, "upstreams.$1")
 }
 
@@ -249,6 +252,9 @@ func docKey(key string) string {
 var renamedKeys = map[string]string{
 	"delivery.queue_size": "the delivery store is bounded by delivery.max_items and delivery.max_bytes",
 }
+
+// rootName is how mapstructure (from 2.5) spells the top level of the file in its errors.
+var rootName = reflect.TypeFor[Config]().String()
 
 // mapstructureLine matches mapstructure's "'key' message" error lines.
 var mapstructureLine = regexp.MustCompile(`^'([^']*)' (.*)$`)

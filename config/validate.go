@@ -60,6 +60,8 @@ func (c *Config) validate(p *problems) {
 	c.validateUpstreams(p)
 	c.validateRoutes(p)
 	c.validateDelivery(p)
+	c.validateTRTC(p)
+	c.validateTracing(p)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		p.add("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
 	}
@@ -102,10 +104,13 @@ func (c *Config) validateServer(p *problems) {
 	}
 	if s.WriteTimeout <= c.Tencent.Window {
 		p.add("server.write_timeout", "%s must be longer than tencent.window (%s), or a late fallback would be cut", s.WriteTimeout, c.Tencent.Window)
+	} else if s.WriteTimeout <= c.Tencent.TRTCWindow && slices.ContainsFunc(c.Routes, Route.TRTCOnly) {
+		p.add("server.write_timeout", "%s must be longer than tencent.trtc_window (%s), which bounds the routes serving only TRTC events, or a late answer to one would be cut", s.WriteTimeout, c.Tencent.TRTCWindow)
 	}
 	if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {
 		p.add("server.tls", "set both cert_file and key_file to serve https, or neither")
 	}
+	c.validateACME(p)
 	if s.DrainGrace < 0 {
 		p.add("server.drain_grace", "must not be negative (0 closes idle connections at once on shutdown)")
 	}
@@ -197,11 +202,12 @@ func (c *Config) validateTencent(p *problems) {
 // against which a deny code is checked.
 func (c *Config) validatePolicy(p *problems, key string, pol Policy, commands []string) {
 	if d := pol.Deadline; d != nil {
+		windowKey, window := c.windowFor(commands)
 		switch {
 		case *d < MinDeadline:
 			p.add(key+".deadline", "%s is too short; use at least %s", *d, MinDeadline)
-		case c.Tencent.Window > 0 && *d >= c.Tencent.Window:
-			p.add(key+".deadline", "%s is not shorter than tencent.window (%s): Tencent would give up before the router answers", *d, c.Tencent.Window)
+		case window > 0 && *d >= window:
+			p.add(key+".deadline", "%s is not shorter than %s (%s): Tencent would give up before the router answers", *d, windowKey, window)
 		}
 	}
 	if r := pol.Retries; r != nil && (*r < 0 || *r > MaxRetries) {
@@ -436,6 +442,9 @@ func (c *Config) validateRoutes(p *problems) {
 		}
 		if r.Async && r.Retries != nil {
 			p.add(key+".retries", "async routes retry until delivery.max_age; remove retries")
+		}
+		if r.Shadow != nil {
+			c.validateShadow(p, key, r)
 		}
 		c.validatePolicy(p, key, r.Policy, r.Commands)
 		if r.Fallback == nil && c.Defaults.Fallback != nil && c.Defaults.Fallback.Action == "deny" {

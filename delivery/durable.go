@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/proxy"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Headers of a background delivery.
@@ -39,6 +40,8 @@ type DurableOptions struct {
 	// OnDone, if set, is told when a record leaves the pending ones: delivered, or moved to
 	// the dead letters. It runs on a worker and must not block.
 	OnDone func(route, upstream string, age time.Duration, delivered bool)
+	// Tracer, if set, traces every delivery in a span linked to the callback that queued it.
+	Tracer *tracing.Tracer
 }
 
 // Durable delivers the records of a Bolt store: it schedules them in memory (without their
@@ -212,7 +215,7 @@ func (d *Durable) attempt(it *item) {
 		d.retryLater(it, rec, fmt.Errorf("upstream %q is not in the running config", rec.Upstream))
 		return
 	}
-	res := up.Caller(deliveryPolicy(rec.RetryOn)).Forward(d.attemptCtx, time.Now().Add(d.opts.AttemptDeadline), deliveryCall(rec))
+	res := deliver(d.attemptCtx, d.opts.Tracer, up, time.Now().Add(d.opts.AttemptDeadline), rec)
 	if res.OK() {
 		d.delivered.Add(1)
 		d.done(rec, true)
@@ -246,13 +249,34 @@ func failure(res proxy.Result) error {
 	return fmt.Errorf("%s: %w", res.Reason, err)
 }
 
+// deliver makes one delivery of a record, whichever store holds it. Traced, it runs in a
+// span of its own (a delivery may come hours after its callback) linked to the callback
+// that queued it, and the upstream gets that span in traceparent.
+func deliver(ctx context.Context, tr *tracing.Tracer, up *proxy.Upstream, deadline time.Time, r *Record) proxy.Result {
+	caller := up.Caller(deliveryPolicy(r.RetryOn))
+	if tr == nil {
+		return caller.Forward(ctx, deadline, deliveryCall(r))
+	}
+	ctx, span := tr.StartDelivery(ctx, r.TraceParent, r.Upstream, r.EventID, r.Attempts+1)
+	res := caller.Forward(ctx, deadline, deliveryCall(r))
+	var err error
+	if !res.OK() {
+		err = failure(res)
+	}
+	tracing.EndDelivery(span, err)
+	return res
+}
+
 // deliveryCall builds the upstream call for a record, whichever store holds it.
 func deliveryCall(r *Record) *proxy.Call {
-	h := []proxy.Header{{Name: HeaderEventID, Value: r.EventID}, {Name: HeaderDelivery, Value: fmt.Sprint(r.Attempts + 1)}}
+	h := make([]proxy.Header, 0, 4+len(r.Headers))
+	h = append(h, proxy.Header{Name: HeaderEventID, Value: r.EventID}, proxy.Header{Name: HeaderDelivery, Value: fmt.Sprint(r.Attempts + 1)})
 	if r.Verdict != "" {
 		h = append(h, proxy.Header{Name: HeaderVerdict, Value: r.Verdict}, proxy.Header{Name: HeaderReason, Value: r.Reason})
 	}
-	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID, ForwardedFor: r.ForwardedFor, Headers: h}
+	h = append(h, r.Headers...)
+	return &proxy.Call{Body: r.Body, RawQuery: r.RawQuery, RequestID: r.RequestID, ForwardedFor: r.ForwardedFor,
+		Command: r.Command, App: r.App, Headers: h, StatusOnly: r.StatusOnly}
 }
 
 // deliveryPolicy is how one delivery attempt calls the upstream: a quick retry inside the

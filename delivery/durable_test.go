@@ -189,3 +189,53 @@ func TestDurableJournalHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestDurableKeepsTRTCHeaders: a TRTC event waits in the store with its own headers (SdkAppId,
+// Sign) and the router's naming ones; after a restart it is delivered with all of them, and
+// the upstream's {"code":0} counts as delivered (StatusOnly). Listing the waiting record
+// never shows its Sign, in the headers or in the query.
+func TestDurableKeepsTRTCHeaders(t *testing.T) {
+	dir := t.TempDir()
+	down := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "down"))
+	e := startEngine(t, dir, time.Hour, map[string]string{"rooms": down.URL})
+	body := "{\n\t\"EventGroupId\":\t1,\n\t\"EventType\":\t103\n}"
+	const sign = "vL1pEK4pwrasaRnaUxcjToIbLfPabQdrW68AX3LSWeY="
+	j := Job{Upstream: e.ups["rooms"], Route: "rooms", Command: "TRTC.1.103", Body: []byte(body),
+		RawQuery: "token=abc&Sign=querysign", RequestID: "rid-trtc", Received: time.Now(),
+		EventID: EventID("TRTC.1.103", "", []byte(body)), StatusOnly: true,
+		Headers: []proxy.Header{{Name: "SdkAppId", Value: "1400000001"}, {Name: "Sign", Value: sign},
+			{Name: "X-Callback-Command", Value: "TRTC.1.103"}, {Name: "X-Callback-App", Value: "prod"}}}
+	if !e.Enqueue(context.Background(), j) {
+		t.Fatal("Enqueue refused the event")
+	}
+	waitUntil(t, "a failed attempt", func() bool { return down.Hits() > 0 })
+	listed, err := e.List(StatePending, Filter{})
+	if err != nil || len(listed) != 1 {
+		t.Fatalf("List = %v, %v; want the waiting event", listed, err)
+	}
+	shown := fmt.Sprintf("%+v", *listed[0])
+	if strings.Contains(shown, sign) || strings.Contains(shown, "querysign") {
+		t.Errorf("the listing shows a Sign: %s", shown)
+	}
+	if left := e.Close(context.Background()); left != 1 {
+		t.Fatalf("Close left %d pending, want 1", left)
+	}
+
+	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, `{"code":0}`))
+	e2 := startEngine(t, dir, time.Hour, map[string]string{"rooms": up.URL})
+	waitUntil(t, "the delivery after restart", func() bool { return e2.Delivered() == 1 })
+	got := up.Requests()[0]
+	if string(got.Body) != body {
+		t.Errorf("body = %q, want %q byte for byte", got.Body, body)
+	}
+	for name, want := range map[string]string{"SdkAppId": "1400000001", "Sign": sign, "X-Callback-Command": "TRTC.1.103",
+		"X-Callback-App": "prod", HeaderEventID: j.EventID} {
+		if got := got.Header.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // a failure would be retried within the backoff
+	if n := up.Hits(); n != 1 {
+		t.Errorf("upstream got %d deliveries, want 1: {\"code\":0} is a delivered TRTC event", n)
+	}
+}

@@ -224,7 +224,7 @@ func (q *JetStream) attempt(msg jetstream.Msg) {
 	if up := q.resolve(r.Upstream); up == nil {
 		cause = fmt.Errorf("upstream %q is not in the running config", r.Upstream)
 	} else {
-		res := up.Caller(deliveryPolicy(r.RetryOn)).Forward(q.attemptCtx, time.Now().Add(q.opts.Delivery.AttemptDeadline), deliveryCall(r))
+		res := deliver(q.attemptCtx, q.opts.Delivery.Tracer, up, time.Now().Add(q.opts.Delivery.AttemptDeadline), r)
 		if res.OK() {
 			if err := msg.Ack(); err != nil {
 				q.log.Warn().Err(err).Msg("delivered, but the ack was lost: it will be delivered again")

@@ -19,8 +19,14 @@ type Job struct {
 	RequestID string
 	// ForwardedFor is passed on as X-Forwarded-For.
 	ForwardedFor string
-	RetryOn      []int
-	Received     time.Time
+	// Headers are the callback's own headers passed on (a TRTC event's SdkAppId and Sign)
+	// and the router's naming ones (X-Callback-Command, X-Callback-App).
+	Headers []proxy.Header
+	// StatusOnly accepts any 200 from the upstream (TRTC's events), not only Tencent's
+	// envelope.
+	StatusOnly bool
+	RetryOn    []int
+	Received   time.Time
 	// EventID identifies the callback across retries, restarts and instances; it is sent as
 	// X-Callback-Event-Id (see EventID). Durable engines need it; MemoryQueue ignores it.
 	EventID string
@@ -31,6 +37,9 @@ type Job struct {
 	// fallback verdict (allow or deny) for Reason, and tells the upstream so.
 	Verdict string
 	Reason  string
+	// TraceParent is the traceparent of the callback that queued the job, "" when it was
+	// not traced: the delivery's span links to it.
+	TraceParent string
 }
 
 // Queue accepts jobs for background delivery.

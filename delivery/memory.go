@@ -137,7 +137,8 @@ func (q *MemoryQueue) work() {
 func (q *MemoryQueue) deliver(j Job) bool {
 	log := q.opts.Logger.With().Str("request_id", j.RequestID).Str("app", j.App).Str("command", j.Command).
 		Str("route", j.Route).Str("upstream", j.Upstream.Name()).Logger()
-	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID, ForwardedFor: j.ForwardedFor}
+	call := &proxy.Call{Body: j.Body, RawQuery: j.RawQuery, RequestID: j.RequestID, ForwardedFor: j.ForwardedFor,
+		Command: j.Command, App: j.App, Headers: j.Headers, StatusOnly: j.StatusOnly}
 	caller := j.Upstream.Caller(deliveryPolicy(j.RetryOn))
 	for n := 0; ; n++ {
 		res := caller.Forward(q.ctx, time.Now().Add(q.opts.AttemptDeadline), call)

@@ -58,10 +58,12 @@ func TestExamplesUseExportedMetrics(t *testing.T) {
 	}{
 		{file: "grafana-dashboard.json", decode: json.Unmarshal, mustName: []string{
 			"callback_router_callbacks_total", "callback_router_fallbacks_total", "callback_router_breaker_state",
-			"callback_router_callback_duration_seconds_bucket"}},
+			"callback_router_callback_duration_seconds_bucket", "callback_router_shadow_total",
+			"callback_router_shadow_duration_seconds_bucket", "callback_router_trace_spans_dropped_total"}},
 		{file: "prometheus-alerts.yaml", decode: yaml.Unmarshal, mustName: []string{
 			"callback_router_breaker_state", "callback_router_fallbacks_total",
-			"callback_router_callback_duration_seconds_bucket", "callback_router_route_deadline_seconds"}},
+			"callback_router_callback_duration_seconds_bucket", "callback_router_route_deadline_seconds",
+			"callback_router_shadow_total", "callback_router_trace_spans_dropped_total"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

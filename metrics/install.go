@@ -50,6 +50,19 @@ func (m *Metrics) Install(t *router.Table) {
 		}
 	}
 	m.installTokenSlots(t.Apps)
+	// Shadow series are not cached per route: drop those of every route that no longer
+	// shadows (renamed, removed, or its shadow taken out).
+	shadowed := map[string]bool{}
+	for _, r := range t.Routes {
+		shadowed[r.Name] = r.Shadow != nil
+	}
+	for _, name := range m.shadowedRoutes() {
+		if !shadowed[name] {
+			m.deleteSeries(prometheus.Labels{"route": name}, m.shadow.results)
+			m.shadow.duration.DeletePartialMatch(prometheus.Labels{"route": name})
+			m.shadow.routes.Delete(name)
+		}
+	}
 	for name := range m.upstreams {
 		if _, ok := t.Upstreams[name]; !ok {
 			delete(m.upstreams, name)

@@ -44,6 +44,8 @@ type Metrics struct {
 	reloadFailures     prometheus.Counter
 	lastReloadOK       prometheus.Gauge
 	asyncAge           *prometheus.HistogramVec // result
+	shadow             shadowMetrics
+	traces             *traceCollector
 	live               *liveCollector
 
 	mu        sync.RWMutex
@@ -112,9 +114,12 @@ func New() *Metrics {
 	m.asyncAge = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "async_delivery_age_seconds",
 		Help: "Age of async callbacks when they left the queue, by result (delivered, dropped).", Buckets: ageBuckets},
 		[]string{"result"})
+	m.shadow = newShadowMetrics()
+	m.traces = newTraceCollector()
 	m.live = newLiveCollector()
 	m.own = []prometheus.Collector{m.callbacks, m.duration, m.fallbacks, m.rejections, m.signVerified, m.attempts, m.responses,
-		m.retries, m.queryDropped, m.breakerTransitions, m.reloads, m.reloadFailures, m.lastReloadOK, m.asyncAge, m.live}
+		m.retries, m.queryDropped, m.breakerTransitions, m.reloads, m.reloadFailures, m.lastReloadOK, m.asyncAge,
+		m.shadow.results, m.shadow.duration, m.traces, m.live}
 	m.reg.MustRegister(m.own...)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -36,11 +36,13 @@ func (p Policy) key() string {
 	return k
 }
 
-// Caller calls one upstream with one policy: its go-retryablehttp client, compiled once.
-// It is safe for concurrent use.
+// Caller calls one upstream with one policy: its go-retryablehttp clients, compiled once —
+// one for Tencent's callbacks, whose answer must be Tencent's envelope, and one for TRTC's
+// events, which need the status only (Call.StatusOnly). It is safe for concurrent use.
 type Caller struct {
-	up     *Upstream
-	client *retryablehttp.Client
+	up         *Upstream
+	client     *retryablehttp.Client
+	statusOnly *retryablehttp.Client
 	// template is the request every call copies (WithContext): method and nothing else.
 	template *http.Request
 }
@@ -57,29 +59,37 @@ func (u *Upstream) Caller(p Policy) *Caller {
 	}
 	rules := newRetryRules(p)
 	c := &Caller{
-		up: u,
-		client: &retryablehttp.Client{
-			HTTPClient: &http.Client{
-				Transport: &transport{up: u, attemptTimeout: p.AttemptTimeout},
-				// A redirect is an upstream misconfiguration: report it as the non-200 it is.
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			},
-			RetryMax:       p.Retries,
-			RetryWaitMin:   backoffBase,
-			RetryWaitMax:   rules.waitMax,
-			CheckRetry:     rules.checkRetry,
-			Backoff:        backoff,
-			RequestLogHook: stampAttempt,
-			// Keep the last answer: the default handler drops it and returns only an error
-			// whose text carries the request's URL, and with it Tencent's query.
-			ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		},
-		template: &http.Request{Method: http.MethodPost, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1},
-	}
-	if u.logger != nil {
-		c.client.Logger = u.logger
+		up:         u,
+		client:     u.retryClient(p, rules, false),
+		statusOnly: u.retryClient(p, rules, true),
+		template:   &http.Request{Method: http.MethodPost, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1},
 	}
 	u.callers[key] = c
+	return c
+}
+
+// retryClient is go-retryablehttp's client for policy p over a transport of this upstream's
+// instances; statusOnly takes any 200 as the answer.
+func (u *Upstream) retryClient(p Policy, rules *retryRules, statusOnly bool) *retryablehttp.Client {
+	c := &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Transport: &transport{up: u, attemptTimeout: p.AttemptTimeout, statusOnly: statusOnly},
+			// A redirect is an upstream misconfiguration: report it as the non-200 it is.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		RetryMax:       p.Retries,
+		RetryWaitMin:   backoffBase,
+		RetryWaitMax:   rules.waitMax,
+		CheckRetry:     rules.checkRetry,
+		Backoff:        backoff,
+		RequestLogHook: stampAttempt,
+		// Keep the last answer: the default handler drops it and returns only an error
+		// whose text carries the request's URL, and with it Tencent's query.
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	if u.logger != nil {
+		c.Logger = u.logger
+	}
 	return c
 }
 
@@ -92,10 +102,19 @@ type Call struct {
 	RawQuery     string // Tencent's query string, appended to the upstream URL's own
 	RequestID    string // the same on every attempt, so the upstream can drop duplicates
 	ForwardedFor string
+	// Command and App go out as X-Callback-Command and X-Callback-App: the command the
+	// router routed by and the name of the callback's app, so an upstream serving several
+	// commands or apps need not parse the query for them. Each is left out when empty.
+	Command string
+	App     string
 	// Headers are extra headers sent on every attempt, such as the idempotency key of a
 	// background delivery. They cannot replace the router's own (X-Request-Id,
-	// X-Callback-Attempt, X-Callback-Deadline-Ms, X-Forwarded-For, Content-Type).
+	// X-Callback-Attempt, X-Callback-Deadline-Ms, X-Forwarded-For, X-Callback-Command,
+	// X-Callback-App, Content-Type).
 	Headers []Header
+	// StatusOnly accepts any 200 as the answer, whatever its body: TRTC's event callbacks
+	// need HTTP 200 only, and their handlers need not answer Tencent's Chat envelope.
+	StatusOnly bool
 }
 
 // Header is one extra request header.
@@ -112,7 +131,11 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 	defer release()
 	o := newOutgoing(c, callCtx, call)
 	defer o.release()
-	resp, err := c.client.Do(&o.req)
+	client := c.client
+	if call.StatusOnly {
+		client = c.statusOnly
+	}
+	resp, err := client.Do(&o.req)
 	res := Result{Attempts: attemptsOf(o.header)}
 	if resp != nil {
 		defer closeAnswer(resp)
@@ -135,7 +158,7 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 		res.Err = errNoAnswer
 	case resp.StatusCode != http.StatusOK:
 		res.Err = ErrStatus
-	default: // the transport has checked that a 200 carries Tencent's envelope
+	default: // the transport has checked that a 200 carries Tencent's envelope (unless StatusOnly)
 		if res.Body, res.Err = readBody(resp); res.Err == nil {
 			return res
 		}
@@ -152,7 +175,7 @@ type outgoing struct {
 	req    retryablehttp.Request
 	url    url.URL
 	header http.Header
-	values [5]string // the router's header values; the attempt's are stamped by stampAttempt
+	values [7]string // the router's header values; the attempt's are stamped by stampAttempt
 	extra  []string  // the call's header values
 	body   callBody
 	rewind retryablehttp.ReaderFunc // o.body's, bound once
@@ -168,12 +191,18 @@ func newOutgoing(c *Caller, ctx context.Context, call *Call) *outgoing {
 	o := outgoingPool.Get().(*outgoing)
 	o.url = *c.up.url
 	o.url.RawQuery = call.RawQuery
-	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor}
+	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor, call.Command, call.App}
 	v, h := o.values[:], o.header
 	h[headerContentType], h[headerRequestID] = v[0:1:1], v[1:2:2]
 	h[headerAttempt], h[headerDeadlineMs] = v[2:3:3], v[3:4:4]
 	if call.ForwardedFor != "" {
 		h[headerForwardedFor] = v[4:5:5]
+	}
+	if call.Command != "" {
+		h[headerCommand] = v[5:6:6]
+	}
+	if call.App != "" {
+		h[headerApp] = v[6:7:7]
 	}
 	o.extra = o.extra[:0]
 	for _, x := range call.Headers {
@@ -197,7 +226,7 @@ func newOutgoing(c *Caller, ctx context.Context, call *Call) *outgoing {
 func (o *outgoing) release() {
 	clear(o.header)
 	clear(o.extra)
-	o.req, o.url, o.values, o.body = retryablehttp.Request{}, url.URL{}, [5]string{}, callBody{}
+	o.req, o.url, o.values, o.body = retryablehttp.Request{}, url.URL{}, [7]string{}, callBody{}
 	outgoingPool.Put(o)
 }
 

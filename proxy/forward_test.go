@@ -155,15 +155,17 @@ func retryPolicyCase(t *testing.T, behave upstreamtest.Behavior, policy proxy.Po
 }
 
 // TestAttemptsCarryTheCallback: every attempt posts the exact body with Tencent's query, the
-// same X-Request-Id, its own number, what is left of the deadline, X-Forwarded-For and the
-// call's extra headers — which cannot replace the router's own.
+// same X-Request-Id, its own number, what is left of the deadline, X-Forwarded-For, the
+// command and the app, and the call's extra headers — which cannot replace the router's own.
 func TestAttemptsCarryTheCallback(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.FailFirst(2, 503, upstreamtest.OK()))
 	c := newUpstream(t, []string{up.URL + "/gifts"}, breakerNeverOpens).Caller(proxy.Policy{Retries: 2, RetryOn: []int{503}})
 	const within = 1500 * time.Millisecond
 	res := c.Forward(context.Background(), time.Now().Add(within), &proxy.Call{
 		Body: body, RawQuery: query, RequestID: "req-7", ForwardedFor: "203.0.113.7",
-		Headers: []proxy.Header{{Name: "x-callback-event-id", Value: "ev-1"}, {Name: "X-Request-Id", Value: "forged"}},
+		Command: "Live.CallbackBeforeSendGift", App: "prod",
+		Headers: []proxy.Header{{Name: "x-callback-event-id", Value: "ev-1"}, {Name: "X-Request-Id", Value: "forged"},
+			{Name: "x-callback-app", Value: "forged"}, {Name: "X-Callback-Command", Value: "forged"}},
 	})
 	if !res.OK() {
 		t.Fatalf("forward failed: %s %v", res.Reason, res.Err)
@@ -178,6 +180,7 @@ func TestAttemptsCarryTheCallback(t *testing.T) {
 		for name, want := range map[string]string{
 			"X-Request-Id": "req-7", "X-Callback-Attempt": n, "X-Forwarded-For": "203.0.113.7",
 			"X-Callback-Event-Id": "ev-1", "Content-Type": "application/json",
+			"X-Callback-Command": "Live.CallbackBeforeSendGift", "X-Callback-App": "prod",
 		} {
 			if got := r.Header.Values(name); len(got) != 1 || got[0] != want {
 				t.Errorf("attempt %s: %s = %q, want %q once", n, name, got, want)
@@ -190,6 +193,21 @@ func TestAttemptsCarryTheCallback(t *testing.T) {
 		lastLeft = left
 		if r.Method != http.MethodPost || r.Path != "/gifts" || r.RawQuery != query || string(r.Body) != string(body) {
 			t.Errorf("attempt %s: %s %s?%s %q, want POST /gifts?%s with the callback's bytes", n, r.Method, r.Path, r.RawQuery, r.Body, query)
+		}
+	}
+}
+
+// TestCommandAndAppLeftOutWhenUnknown: a call without command or app (a delivery stored
+// before apps were recorded) sends neither header rather than an empty one.
+func TestCommandAndAppLeftOutWhenUnknown(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.OK())
+	c := newUpstream(t, []string{up.URL}, breakerNeverOpens).Caller(proxy.Policy{})
+	if res := c.Forward(context.Background(), time.Now().Add(time.Second), &proxy.Call{Body: body, RequestID: "req-8"}); !res.OK() {
+		t.Fatalf("forward failed: %s %v", res.Reason, res.Err)
+	}
+	for _, name := range []string{"X-Callback-Command", "X-Callback-App"} {
+		if got := up.Requests()[0].Header.Values(name); got != nil {
+			t.Errorf("%s = %q, want no header", name, got)
 		}
 	}
 }

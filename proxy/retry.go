@@ -28,6 +28,8 @@ const (
 	headerRequestID    = "X-Request-Id"
 	headerForwardedFor = "X-Forwarded-For"
 	headerContentType  = "Content-Type"
+	headerCommand      = "X-Callback-Command"
+	headerApp          = "X-Callback-App"
 )
 
 // retryRules is a policy's retry decision, compiled once per policy.

@@ -7,12 +7,14 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/callback-router/callback-router/tencent"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // transport is the http.RoundTripper under go-retryablehttp: one RoundTrip is one attempt.
@@ -21,10 +23,10 @@ import (
 // request's URL names the upstream, not an instance (http://<upstream>/?<Tencent's query>);
 // the answer's Request is the request as sent, its URL the instance's name.
 //
-// One transport serves one policy: attemptTimeout is the route's attempt_timeout (0: an
-// attempt may use what is left of the request context's deadline). Every transport of an
-// upstream shares its instances, so breakers and connection pools are per instance
-// whatever the route.
+// One transport serves one policy and one kind of callback: attemptTimeout is the route's
+// attempt_timeout (0: an attempt may use what is left of the request context's
+// deadline). Every transport of an upstream shares its instances, so breakers and
+// connection pools are per instance whatever the route.
 //
 // It deliberately does not implement CloseIdleConnections: go-retryablehttp calls that after
 // every failed request, which would tear down the pools every callback shares. A reload
@@ -32,13 +34,15 @@ import (
 //
 // An answer goes up as the *http.Response it is, with one exception: a 200 whose body is not
 // Tencent's envelope (a JSON object with an integer ErrorCode) is malformed for this
-// protocol and comes back as an error, ErrBadEnvelope, so that it is judged once.
+// protocol and comes back as an error, ErrBadEnvelope, so that it is judged once. A TRTC
+// event's call (Call.StatusOnly) takes any 200: TRTC needs the status only.
 //
 // The transport is where a per-attempt concern that needs the answer belongs (a tracing span
 // around the attempt); one that only stamps the request belongs in stampAttempt.
 type transport struct {
 	up             *Upstream
 	attemptTimeout time.Duration
+	statusOnly     bool // any 200 is the answer (TRTC's events), not only Tencent's envelope
 }
 
 var _ http.RoundTripper = (*transport)(nil)
@@ -49,6 +53,34 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, ErrBreakerOpen
 	}
+	if t.up.tracer != nil {
+		return t.tracedAttempt(req, inst)
+	}
+	return t.attempt(req, inst)
+}
+
+// tracedAttempt runs the attempt in a span of its own, a child of the span in the request's
+// context, and tells the instance that span in traceparent (and tracestate). Under an
+// unsampled callback there is no attempt span: the instance is told the callback's.
+func (t *transport) tracedAttempt(req *http.Request, inst *instance) (*http.Response, error) {
+	ctx, span := t.up.tracer.StartAttempt(req.Context(), t.up.name, attemptsOf(req.Header))
+	tracing.Inject(ctx, req.Header.Set)
+	resp, err := t.attempt(req, inst)
+	if span.IsRecording() { // an unsampled callback's attempts cost no breaker lock
+		a := tracing.Attempt{Instance: inst.name, Breaker: inst.breaker.State().String(), Err: err}
+		if resp != nil {
+			a.Status = resp.StatusCode
+			if a.Status != http.StatusOK {
+				a.Err = ErrStatus
+			}
+		}
+		tracing.EndAttempt(span, a)
+	}
+	return resp, err
+}
+
+// attempt runs one attempt through the instance's breaker.
+func (t *transport) attempt(req *http.Request, inst *instance) (*http.Response, error) {
 	resp, err := inst.breaker.Execute(func() (*http.Response, error) {
 		resp, body, err := inst.attempt(req, t.attemptTimeout)
 		switch {
@@ -57,7 +89,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case resp.StatusCode != http.StatusOK:
 			// A failure for the breaker, but still the answer: CheckRetry judges its status.
 			return resp, ErrStatus
-		case !tencent.IsEnvelope(body):
+		case !t.statusOnly && !tencent.IsEnvelope(body):
 			// A 200 that is not Tencent's envelope is a malformed answer for this protocol,
 			// reported as an error like any other malformed response: judged once, here.
 			resp.Body.Close()
@@ -215,8 +247,26 @@ func attemptFailure(ctx context.Context, err error, cut bool, deadline time.Time
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return ErrTooLarge
 	}
-	return err
+	return unquoted{err}
 }
+
+// unquoted is a failure told without what its text quotes. fasthttp quotes the bytes it
+// read when it cannot parse an answer ("invalid response status code %q: response %q",
+// "contents: %q"), and an upstream that echoes its request (a TCP echo on the wrong port, a
+// debugging stub) sends back Tencent's query, Sign included, the URL's own api_key and the
+// body: the router logs this text. Only the words before the first quote are kept; errors.Is
+// and errors.As still see the cause.
+type unquoted struct{ err error }
+
+func (e unquoted) Error() string {
+	text, _, quoted := strings.Cut(e.err.Error(), `"`)
+	if !quoted {
+		return text
+	}
+	return strings.TrimRight(text, " :") + " (what it quoted is left out)"
+}
+
+func (e unquoted) Unwrap() error { return e.err }
 
 // attemptError is an attempt that got no answer from an instance. Its text is the cause's:
 // the instance is named in Result.Instance, and an error text never names a URL.

@@ -10,6 +10,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/callback-router/callback-router/redact"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Spec is what an Upstream is built from.
@@ -37,6 +38,9 @@ type Spec struct {
 	// Logger, if set, receives go-retryablehttp's own lines (one per attempt at debug level,
 	// which costs allocations on the hot path: leave it nil unless debugging).
 	Logger Logger
+	// Tracer, if set, traces every attempt (a span, and traceparent to the instance); nil
+	// when tracing is off.
+	Tracer *tracing.Tracer
 }
 
 // Logger is go-retryablehttp's LeveledLogger, named here so that whoever passes one need not
@@ -64,6 +68,7 @@ type Upstream struct {
 	owns   []ownQuery
 	onDrop func(param, requestID string)
 	logger Logger
+	tracer *tracing.Tracer
 
 	mu      sync.Mutex
 	callers map[string]*Caller // by Policy.key
@@ -78,6 +83,7 @@ func New(s Spec) (*Upstream, error) {
 		name:    s.Name,
 		url:     &url.URL{Scheme: "http", Host: s.Name, Path: "/"},
 		logger:  s.Logger,
+		tracer:  s.Tracer,
 		callers: map[string]*Caller{},
 	}
 	for _, raw := range s.URLs {

@@ -17,12 +17,13 @@ var liveKeys = map[string]bool{
 }
 
 // restartKeys lists the keys whose change a reload cannot apply: the listeners and their
-// limits (server.*), the delivery queue (delivery.*) and the logger (log.*) are built once at
-// start. Every other section lives in the route table and changes at once.
+// limits (server.*), the delivery queue (delivery.*), the trace exporter (tracing.*) and the
+// logger (log.*) are built once at start. Every other section lives in the route table and changes at once.
 func restartKeys(old, next *config.Config) []string {
 	var keys []string
 	diffKeys("server", reflect.ValueOf(old.Server), reflect.ValueOf(next.Server), &keys)
 	diffKeys("delivery", reflect.ValueOf(old.Delivery), reflect.ValueOf(next.Delivery), &keys)
+	diffKeys("tracing", reflect.ValueOf(old.Tracing), reflect.ValueOf(next.Tracing), &keys)
 	diffKeys("log", reflect.ValueOf(old.Log), reflect.ValueOf(next.Log), &keys)
 	return keys
 }

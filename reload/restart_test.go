@@ -31,6 +31,11 @@ func TestRestartKeys(t *testing.T) {
 			want: []string{"server.read_timeout", "delivery.max_items"}},
 		{name: "trusted proxies and json depth apply live", old: `path: "/"}`, new: `path: "/", trusted_proxies: ["10.0.0.0/8"], max_json_depth: 32}`, want: nil},
 		{name: "admin token needs a restart", old: `path: "/"}`, new: `path: "/", admin_token: "s3cret"}`, want: []string{"server.admin_token"}},
+		{name: "tracing needs a restart", old: `path: "/"}`, new: "path: \"/\"}\ntracing: {endpoint: \"http://127.0.0.1:4318\", sample_ratio: 1}",
+			want: []string{"tracing.endpoint", "tracing.sample_ratio"}},
+		{name: "a shadow applies live", old: `{gifts: {url: "http://127.0.0.1:9001/gifts"}}
+routes: [{commands: ["*"], upstream: gifts}]`, new: `{gifts: {url: "http://127.0.0.1:9001/gifts"}, v2: {url: "http://127.0.0.1:9002/gifts"}}
+routes: [{commands: ["*"], upstream: gifts, shadow: {upstream: v2}}]`, want: nil},
 		{name: "routes apply live", old: `commands: ["*"]`, new: `commands: ["Live.*"]`, want: nil},
 	}
 	for _, tt := range tests {

@@ -63,7 +63,7 @@ func (t *Table) compileApps(cfg *config.Config, patterns [][]string) {
 				entries = append(entries, entry{pattern: p, route: r, forApp: len(r.Apps) > 0})
 			}
 		}
-		a.matcher = newMatcher(entries)
+		a.matcher = newMatcher(entries, t.NoRoute)
 		t.Apps = append(t.Apps, a)
 		if a.ID == "" {
 			t.anyApp = a

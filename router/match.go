@@ -53,12 +53,13 @@ type matcher struct {
 	exactAll []*entry // the exact patterns again, for the case-insensitive scan
 	prefixes []*entry // longest first
 	catchAll *entry
+	noRoute  *Route // answers a command no pattern matches (ByNone)
 }
 
 // newMatcher builds the matcher of one app from its routes' patterns. A pattern of a route
 // naming the app replaces the same pattern (ignoring case) of a route for every app; config
 // validation leaves no other repeated pattern.
-func newMatcher(entries []entry) matcher {
+func newMatcher(entries []entry, noRoute *Route) matcher {
 	byPattern := map[string]*entry{}
 	var order []*entry
 	for _, e := range entries {
@@ -77,7 +78,7 @@ func newMatcher(entries []entry) matcher {
 		byPattern[key] = &e
 		order = append(order, &e)
 	}
-	m := matcher{exact: map[string]*entry{}}
+	m := matcher{exact: map[string]*entry{}, noRoute: noRoute}
 	for _, e := range order {
 		switch {
 		case e.pattern == "*":
@@ -111,5 +112,5 @@ func (m *matcher) lookup(command string) Match {
 	if m.catchAll != nil {
 		return m.catchAll.match(ByCatchAll)
 	}
-	return Match{By: ByNone}
+	return Match{Route: m.noRoute, By: ByNone}
 }

@@ -27,8 +27,14 @@ type Route struct {
 	Ordered bool
 	// Journal delivers the route's fallback verdicts to its upstream later.
 	Journal bool
+	// Shadow mirrors the route's callbacks to a candidate upstream; nil when it has none.
+	Shadow *Shadow
 
-	Deadline       time.Duration
+	Deadline time.Duration
+	// Window is how long the sender waits for the route's answer: tencent.trtc_window for a
+	// route that serves only TRTC events, else tencent.window. Storing a callback for it,
+	// which happens before the answer, must end inside it.
+	Window         time.Duration
 	Retries        int
 	AttemptTimeout time.Duration
 	RetryOn        []int

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/proxy"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Table is an immutable snapshot of a compiled config: what the request path needs and
@@ -24,8 +25,9 @@ type Table struct {
 
 	// Apps are the apps served, in config order, each with its secrets and its routes.
 	Apps []*App
-	// Ingress settings.
+	// Ingress settings. TRTCPath, when not empty, is the second path, for TRTC events only.
 	Path         string
+	TRTCPath     string
 	MaxClockSkew time.Duration
 	// Window is how long Tencent waits for an answer (tencent.window): whatever the router
 	// does before answering, storing a callback included, must end inside it.
@@ -52,6 +54,8 @@ type Options struct {
 	RetryLogger proxy.Logger
 	// ConnLog, if set, is told of connection failures a pipelining upstream meets.
 	ConnLog func(format string, args ...any)
+	// Tracer, if set, traces every upstream attempt; nil when tracing is off.
+	Tracer *tracing.Tracer
 	// Previous is the table being replaced, if any: an upstream whose spec did not change is
 	// taken over from it whole, breakers and connection pools included (see reuse).
 	Previous *Table
@@ -63,6 +67,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 		Config:       cfg,
 		Upstreams:    make(map[string]*proxy.Upstream, len(cfg.Upstreams)),
 		Path:         cfg.Server.Path,
+		TRTCPath:     cfg.Server.TRTCPath,
 		Window:       cfg.Tencent.Window,
 		MaxClockSkew: cfg.Tencent.MaxClockSkew,
 		LoadedAt:     time.Now(),
@@ -81,6 +86,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			OnStateChange:       opts.OnBreakerChange,
 			OnQueryParamDropped: opts.OnQueryParamDropped,
 			Logger:              opts.RetryLogger,
+			Tracer:              opts.Tracer,
 		}
 		up := reuse(opts.Previous, spec)
 		if up == nil {
@@ -107,9 +113,9 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			}
 		}
 	}
-	t.matcher = newMatcher(common)
-	t.compileApps(cfg, patterns)
 	t.NoRoute = t.policyRoute("no_route", cfg.Defaults, cfg.Defaults)
+	t.matcher = newMatcher(common, t.NoRoute)
+	t.compileApps(cfg, patterns)
 	return t, nil
 }
 
@@ -122,6 +128,9 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	r.Commands = slices.Clone(rc.Commands)
 	r.Apps = slices.Clone(rc.Apps)
 	r.Async, r.Ordered, r.Journal = rc.Async, rc.Ordered, rc.Journal
+	if rc.TRTCOnly() {
+		r.Window = cfg.Tencent.TRTCWindow
+	}
 	for _, un := range rc.UpstreamNames() {
 		up, ok := t.Upstreams[lower(un)]
 		if !ok {
@@ -132,6 +141,14 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	if !r.Async && len(r.Upstreams) > 0 {
 		r.Caller = r.Upstreams[0].Caller(proxy.Policy{Retries: r.Retries, RetryOn: r.RetryOn, AttemptTimeout: r.AttemptTimeout})
 	}
+	if s := rc.Shadow; s != nil {
+		up, ok := t.Upstreams[lower(s.Upstream)]
+		if !ok {
+			return nil, fmt.Errorf("routes[%d].shadow.upstream: %q is not defined", i, s.Upstream)
+		}
+		r.Shadow = &Shadow{Upstream: up, Caller: up.Caller(proxy.Policy{Retries: 0}),
+			Percent: s.ShadowPercent(), MaxInFlight: int64(s.ShadowMaxInFlight())}
+	}
 	return r, nil
 }
 
@@ -140,6 +157,7 @@ func (t *Table) policyRoute(name string, def, p config.Policy) *Route {
 	return &Route{
 		Name:           name,
 		Deadline:       *pick(p.Deadline, def.Deadline),
+		Window:         t.Window,
 		Retries:        *pick(p.Retries, def.Retries),
 		AttemptTimeout: *pick(p.AttemptTimeout, def.AttemptTimeout),
 		RetryOn:        slices.Clone(cmpOr(p.RetryOn, def.RetryOn)),
@@ -182,16 +200,13 @@ func breakerSettings(def, own *config.Breaker) proxy.BreakerSettings {
 // Lookup returns the route a command of the app takes and why: among the routes that admit
 // the app, the most specific command wins, and at equal specificity the route naming the app.
 // A nil app (not known) sees only the routes for every app.
+// It is small enough to inline, so the Match is built once, in the caller's frame.
 func (t *Table) Lookup(app *App, command string) Match {
 	mt := &t.matcher
 	if app != nil {
 		mt = &app.matcher
 	}
-	m := mt.lookup(command)
-	if m.Route == nil {
-		m.Route = t.NoRoute
-	}
-	return m
+	return mt.lookup(command)
 }
 
 func lower(s string) string { return strings.ToLower(s) }

@@ -97,3 +97,63 @@ func (r *testRouter) logLine(t *testing.T, requestID string) map[string]any {
 	t.Fatalf("no log line for request %q in:\n%s", requestID, r.logs.String())
 	return nil
 }
+
+// TestForwardsNameCommandAndApp: every call an upstream gets — a synchronous forward, an
+// async delivery and a journaled verdict — carries X-Callback-Command and X-Callback-App.
+func TestForwardsNameCommandAndApp(t *testing.T) {
+	gifts := upstreamtest.Start(t, upstreamtest.OK())
+	audit := upstreamtest.Start(t, upstreamtest.OK())
+	moderation := upstreamtest.Start(t, upstreamtest.FailFirst(1, http.StatusInternalServerError, upstreamtest.OK()))
+	r := startRouter(t, `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod}
+    - {sdk_app_id: 1400000002, name: staging}
+upstreams:
+  gifts: {url: "`+gifts.URL+`"}
+  audit: {url: "`+audit.URL+`"}
+  moderation: {url: "`+moderation.URL+`"}
+routes:
+  - commands: ["`+giftCommand+`"]
+    upstream: gifts
+  - commands: ["Live.CallbackAfter*"]
+    upstream: audit
+    async: true
+  - commands: ["Group.CallbackBeforeSendMsg"]
+    apps: [staging]
+    upstream: moderation
+    retries: 0
+    journal: true
+`)
+	send := func(app, command string) answer {
+		return r.do(t, http.MethodPost, r.URL+"?SdkAppid="+app+"&CallbackCommand="+command+"&contenttype=json",
+			`{"CallbackCommand":"`+command+`"}`)
+	}
+	if a := send("1400000001", giftCommand); a.Status != 200 || a.Fallback != "" {
+		t.Fatalf("gift: %d %q, want the upstream's answer", a.Status, a.Fallback)
+	}
+	if a := send("1400000002", "Live.CallbackAfterEnterRoom"); a.Status != 200 {
+		t.Fatalf("async: %d", a.Status)
+	}
+	if a := send("1400000002", "Group.CallbackBeforeSendMsg"); a.Fallback != "upstream_error" {
+		t.Fatalf("moderation: fallback %q, want upstream_error", a.Fallback)
+	}
+	waitFor(t, func() bool { return audit.Hits() == 1 && moderation.Hits() == 2 })
+	for _, c := range []struct {
+		what         string
+		req          upstreamtest.Request
+		command, app string
+	}{
+		{"synchronous forward", gifts.Requests()[0], giftCommand, "prod"},
+		{"async delivery", audit.Requests()[0], "Live.CallbackAfterEnterRoom", "staging"},
+		{"failed forward", moderation.Requests()[0], "Group.CallbackBeforeSendMsg", "staging"},
+		{"journaled verdict", moderation.Requests()[1], "Group.CallbackBeforeSendMsg", "staging"},
+	} {
+		if got := c.req.Header.Get("X-Callback-Command"); got != c.command {
+			t.Errorf("%s: X-Callback-Command %q, want %q", c.what, got, c.command)
+		}
+		if got := c.req.Header.Get("X-Callback-App"); got != c.app {
+			t.Errorf("%s: X-Callback-App %q, want %q", c.what, got, c.app)
+		}
+	}
+}

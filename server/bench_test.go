@@ -15,6 +15,7 @@ import (
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
+	"github.com/callback-router/callback-router/tencent"
 )
 
 // startFastUpstream serves the allow envelope from an in-process fasthttp server, cheap
@@ -66,6 +67,27 @@ func BenchmarkHandleForwarded(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			in := server.Inbound{Received: time.Now(), Method: "POST", Path: "/", RawQuery: query, Body: body, RemoteIP: "127.0.0.1"}
+			var out server.Outbound
+			h.Handle(context.Background(), &in, &out)
+			if out.Status != 200 || out.Fallback != "" {
+				b.Fatalf("got %d fallback %q", out.Status, out.Fallback)
+			}
+		}
+	})
+}
+
+// BenchmarkHandleForwardedTRTC is BenchmarkHandleForwarded for a TRTC event: recognised by its
+// body, its Sign verified with the app's key, forwarded with its headers, any 200 taken.
+func BenchmarkHandleForwardedTRTC(b *testing.B) {
+	const key = "BenchKey123"
+	h := benchHandler(b, configWith("tencent: {sdk_app_ids: [1400000001], trtc_key: "+key+"}", "TRTC.1.*", startFastUpstream(b), ""))
+	body := []byte(trtcEnterRoom)
+	sign := tencent.SignTRTC(key, body)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			in := server.Inbound{Received: time.Now(), Method: "POST", Path: "/", Body: body, RemoteIP: "127.0.0.1",
+				TRTCAppID: "1400000001", TRTCSign: sign}
 			var out server.Outbound
 			h.Handle(context.Background(), &in, &out)
 			if out.Status != 200 || out.Fallback != "" {

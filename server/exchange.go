@@ -1,6 +1,10 @@
 package server
 
-import "time"
+import (
+	"time"
+
+	"github.com/callback-router/callback-router/tracing"
+)
 
 // Inbound is a callback request as the connection layer read it. Body is only valid for the
 // duration of Handle; whatever keeps it longer (the async queue) copies it.
@@ -16,6 +20,11 @@ type Inbound struct {
 	// RemoteIP is the peer's address without port; ForwardedFor is its X-Forwarded-For header.
 	RemoteIP     string
 	ForwardedFor string
+	// TRTCAppID and TRTCSign are the SdkAppId and Sign headers, which TRTC's event
+	// callbacks carry (Chat and Live callbacks carry theirs in the query).
+	TRTCAppID, TRTCSign string
+	// Trace is the W3C traceparent and tracestate the request came with, if any.
+	Trace tracing.Incoming
 }
 
 // Outbound is the answer the connection layer writes. Every answer is JSON.

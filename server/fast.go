@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // fastEngine serves callbacks with fasthttp: pooled request contexts and buffers, no
@@ -32,14 +33,17 @@ func newFastEngine(cfg config.Server, h *Handler, log zerolog.Logger) *fastEngin
 		Name:         "callback-router",
 		// The header read gets read_header_timeout; HeaderReceived extends it to
 		// read_timeout for the body, as net/http's ReadHeaderTimeout and ReadTimeout do.
-		ReadTimeout:           cfg.ReadHeaderTimeout,
-		WriteTimeout:          cfg.WriteTimeout,
-		IdleTimeout:           cfg.IdleTimeout,
-		ReadBufferSize:        cfg.MaxHeaderBytes, // bounds the request line and headers
-		MaxRequestBodySize:    int(cfg.MaxBodyBytes),
-		NoDefaultServerHeader: true,
-		NoDefaultContentType:  true,
-		CloseOnShutdown:       true,
+		ReadTimeout:        cfg.ReadHeaderTimeout,
+		WriteTimeout:       cfg.WriteTimeout,
+		IdleTimeout:        cfg.IdleTimeout,
+		ReadBufferSize:     cfg.MaxHeaderBytes, // bounds the request line and headers
+		MaxRequestBodySize: int(cfg.MaxBodyBytes),
+		// A body is passed on as it came, whatever its Content-Type: a multipart form parsed
+		// here would be handed back written anew from its parts.
+		DisablePreParseMultipartForm: true,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		CloseOnShutdown:              true,
 		// Give the read and write buffers back to their pools between requests, so an idle
 		// keep-alive connection holds about 6 KiB rather than 9 and a callback waiting on a
 		// hung upstream about 29 KiB rather than 37 (go run ./bench -scenarios 3); the
@@ -68,6 +72,8 @@ func inbound(ctx *fasthttp.RequestCtx, received time.Time) Inbound {
 		RawQuery:     string(ctx.URI().QueryString()),
 		RemoteIP:     remoteIP(ctx.RemoteAddr().String()),
 		ForwardedFor: forwardedForFast(&ctx.Request.Header),
+		TRTCAppID:    string(ctx.Request.Header.Peek(headerSdkAppID)),
+		TRTCSign:     string(ctx.Request.Header.Peek(headerSign)),
 	}
 }
 
@@ -88,6 +94,10 @@ func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
 	// fasthttp read the clock once the request was read whole: the callback's arrival.
 	in := inbound(ctx, ctx.Time())
 	in.Body = ctx.PostBody() // valid until handle returns; whoever keeps it copies it
+	if e.h.tracer != nil {
+		h := &ctx.Request.Header
+		in.Trace = tracing.Incoming{TraceParent: string(h.Peek("traceparent")), TraceState: string(h.Peek("tracestate"))}
+	}
 	var out Outbound
 	e.h.Handle(context.Background(), &in, &out)
 	// Tencent sends a Content-Length. A chunked request may also have carried one, which

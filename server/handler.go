@@ -5,16 +5,19 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/tencent"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Decisions, as logged: who gave Tencent its answer.
@@ -49,11 +52,26 @@ type Handler struct {
 	sources sourceCache
 	// draining is set when shutdown begins: every answer then closes its connection.
 	draining atomic.Bool
+	// shadowObs is told how mirrored callbacks compared; mirrors counts those in flight.
+	shadowObs ShadowObserver
+	mirrors   sync.WaitGroup
+	// tracer traces callbacks; nil when tracing is off, and then nothing else is done.
+	tracer *tracing.Tracer
 }
 
 // NewHandler returns a Handler routing with the table in t and queueing async callbacks on q.
 func NewHandler(t *atomic.Pointer[router.Table], q delivery.Queue, log zerolog.Logger) *Handler {
-	return &Handler{table: t, queue: q, log: log, ids: newRequestIDs(), now: time.Now, obs: nopObserver{}}
+	return &Handler{table: t, queue: q, log: log, ids: newRequestIDs(), now: time.Now, obs: nopObserver{},
+		shadowObs: nopShadowObserver{}}
+}
+
+// observeWith has the Handler report callbacks to obs, and comparisons too when obs is a
+// ShadowObserver.
+func (h *Handler) observeWith(obs Observer) {
+	h.obs = obs
+	if s, ok := obs.(ShadowObserver); ok {
+		h.shadowObs = s
+	}
 }
 
 // outcome is what the log line of a callback says.
@@ -75,6 +93,11 @@ type outcome struct {
 	latency         time.Duration
 	// journal is the route whose fallback verdict is to be journaled, nil when none is.
 	journal *router.Route
+	// trtc marks one of TRTC's event callbacks: passed on with its SdkAppId and Sign
+	// headers, and answered {"code":0} whenever the router answers.
+	trtc bool
+	// mirror is the callback's call to its route's shadow, nil when there is none.
+	mirror *mirror
 }
 
 // appName is the app label of the callback: "none" until its app is known.
@@ -89,15 +112,26 @@ func (o *outcome) appName() string {
 func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	t := h.table.Load() // one snapshot for the whole callback, whatever reloads meanwhile
 	out.RequestID = h.ids.next()
+	var span trace.Span
+	if h.tracer != nil {
+		ctx, span = h.tracer.StartCallback(ctx, in.Trace, in.Received)
+	}
 	o := outcome{tokenSlot: -1}
 	h.serve(ctx, t, in, out, &o)
 	out.Close = out.Close || h.draining.Load()
 	if o.journal != nil {
 		h.recordVerdict(ctx, t, in, out, &o)
 	}
+	if o.mirror != nil {
+		o.mirror.finish(out, o.reason)
+	}
 	o.latency = h.now().Sub(in.Received)
 	h.logCallback(in, out, &o)
 	h.observe(in, out, &o)
+	if span != nil {
+		tracing.EndCallback(span, tracing.Callback{RequestID: out.RequestID, Command: o.command, App: o.appName(),
+			Route: o.route, Decision: o.decision, FallbackReason: string(o.reason), Status: out.Status})
+	}
 }
 
 // observe tells the observer (metrics, status page) what the log line says.
@@ -131,8 +165,13 @@ func (h *Handler) observeRefusal(status int, code string) {
 
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
 	// 1. Checks, in the order the design fixes, and the route.
-	r := h.admit(t, in, out, o)
+	r, routed := h.admit(t, in, out, o)
 	if r == nil {
+		return
+	}
+	o.mirror = h.startMirror(ctx, r, in, out, o) // beside the primary, whatever answers Tencent
+	if !routed || len(r.Upstreams) == 0 {
+		h.fallback(out, o, r, ReasonNoRoute)
 		return
 	}
 	if !r.Acquire(o.app) {
@@ -151,39 +190,25 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	h.forward(ctx, in, out, o, r)
 }
 
-// admit runs the checks before any upstream is called and finds the route. It returns nil
-// when out is answered already: a refusal, or a route that answers from config alone. (A
-// function of its own so that what the checks need is off the stack while the upstream is
-// called: a callback waiting on an upstream then fits a goroutine's 8 KiB stack.)
-func (h *Handler) admit(t *router.Table, in *Inbound, out *Outbound, o *outcome) *router.Route {
+// admit runs the checks before any upstream is called and finds the route: nil when out is
+// answered already (a refusal); routed is false when no route matched and r is the
+// defaults'. (A function of its own so that what the checks need is off the stack while
+// the upstream is called: a callback waiting on an upstream then fits a goroutine's 8 KiB
+// stack.)
+func (h *Handler) admit(t *router.Table, in *Inbound, out *Outbound, o *outcome) (r *router.Route, routed bool) {
 	q := tencent.ParseQuery(in.RawQuery)
 	o.sdkAppID = q.SdkAppID
-	if rej := h.check(t, in, &q, o); rej != nil {
+	if rej := h.checkRequest(t, in, &q); rej != nil {
 		h.rejectWith(out, o, rej)
-		return nil
+		return nil, false
 	}
-	if rej := checkBody(t, in.Body); rej != nil {
+	if rej := h.checkCallback(t, in, &q, o); rej != nil {
 		h.rejectWith(out, o, rej)
-		return nil
-	}
-	command, err := q.Command(in.Body)
-	if err != nil {
-		// The router would route by one command and the upstream may act on another.
-		h.rejectWith(out, o, reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil))
-		return nil
-	}
-	if o.command = command; o.command == "" {
-		h.rejectWith(out, o, errNoCommand)
-		return nil
+		return nil, false
 	}
 	m := t.Lookup(o.app, o.command)
-	r := m.Route
-	o.route = r.Name
-	if m.By == router.ByNone || len(r.Upstreams) == 0 {
-		h.fallback(out, o, r, ReasonNoRoute)
-		return nil
-	}
-	return r
+	o.route = m.Route.Name
+	return m.Route, m.By != router.ByNone
 }
 
 // forward calls a synchronous route's upstream and answers with what it said, or with the
@@ -200,6 +225,10 @@ func (h *Handler) forward(ctx context.Context, in *Inbound, out *Outbound, o *ou
 		RawQuery:     in.RawQuery,
 		RequestID:    out.RequestID,
 		ForwardedFor: forwardedFor(in),
+		Command:      o.command,
+		App:          o.appName(),
+		Headers:      forwardHeaders(in, o),
+		StatusOnly:   o.trtc,
 	})
 	o.attempts, o.upstreamStatus, o.instance, o.err = res.Attempts, res.Status, res.Instance, res.Err
 	if !res.OK() {
@@ -208,15 +237,18 @@ func (h *Handler) forward(ctx context.Context, in *Inbound, out *Outbound, o *ou
 	}
 	o.decision = DecisionUpstream
 	out.Status, out.Body = http.StatusOK, res.Body
+	if o.trtc {
+		out.Body = trtcAnswer(res.Body)
+	}
 }
 
-// check runs the ingress checks in order: source, path, method, size, an ambiguous query,
-// app, signature. It sets the callback's app, and the token that verified it, in o.
-func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query, o *outcome) *rejection {
+// checkRequest runs the ingress checks every request passes first, in order: source, path,
+// method, size, an ambiguous query.
+func (h *Handler) checkRequest(t *router.Table, in *Inbound, q *tencent.Query) *rejection {
 	switch {
 	case !h.sources.policy(t).allows(in.RemoteIP, in.ForwardedFor):
 		return errSource
-	case in.Path != t.Path:
+	case in.Path != t.Path && (t.TRTCPath == "" || in.Path != t.TRTCPath):
 		return errNotFound
 	case in.Method != http.MethodPost:
 		return errMethod
@@ -225,6 +257,38 @@ func (h *Handler) check(t *router.Table, in *Inbound, q *tencent.Query, o *outco
 	case q.Conflict != "":
 		return reject(http.StatusBadRequest, "ambiguous_query", q.Conflict+" appears more than once with different values", nil)
 	}
+	return nil
+}
+
+// checkCallback checks what the callback is and who sent it, and names it in o: a TRTC
+// event by its body (checkTRTC), any other callback by its CallbackCommand, after its app
+// and Sign (checkSigned) and its body (checkBody).
+func (h *Handler) checkCallback(t *router.Table, in *Inbound, q *tencent.Query, o *outcome) *rejection {
+	if ev, parseErr, ok := trtcCandidate(t, in, q); ok {
+		return h.checkTRTC(t, in, q, o, ev, parseErr)
+	}
+	if rej := h.checkSigned(t, q, o); rej != nil {
+		return rej
+	}
+	if rej := checkBody(t, in.Body); rej != nil {
+		return rej
+	}
+	command, err := q.Command(in.Body)
+	switch o.command = command; {
+	case err != nil:
+		// The router would route by one command and the upstream may act on another.
+		return reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil)
+	case o.command == "":
+		return errNoCommand
+	case tencent.IsTRTCCommand(o.command):
+		return errTRTCName
+	}
+	return nil
+}
+
+// checkSigned checks the app and the Sign of a Chat or Live callback, in that order. It sets
+// the callback's app, and the token that verified it, in o.
+func (h *Handler) checkSigned(t *router.Table, q *tencent.Query, o *outcome) *rejection {
 	if o.app = t.App(q.SdkAppID); o.app == nil {
 		return reject(http.StatusForbidden, "app_not_served", "SdkAppid is not served here", nil)
 	}
@@ -253,6 +317,10 @@ func (h *Handler) rejectWith(out *Outbound, o *outcome, rej *rejection) {
 func (h *Handler) fallback(out *Outbound, o *outcome, r *router.Route, reason proxy.Reason) {
 	o.decision, o.reason = r.Fallback.Action(), reason
 	out.Status, out.Body, out.Fallback = http.StatusOK, r.Fallback.Envelope, string(reason)
+	if o.trtc {
+		// TRTC takes no verdict: any 200 acknowledges its event.
+		o.decision, out.Body = DecisionAllow, tencent.TRTCAnswer
+	}
 	if r.Journal && len(r.Upstreams) > 0 && reason != ReasonNoRoute {
 		o.journal = r
 	}
@@ -262,14 +330,16 @@ func (h *Handler) fallback(out *Outbound, o *outcome, r *router.Route, reason pr
 const storeMargin = 50 * time.Millisecond
 
 // storeContext bounds a write to the delivery store so that Tencent still gets its answer
-// inside its window when the store stalls (a slow disk, a NATS server reconnecting).
-func storeContext(ctx context.Context, t *router.Table, in *Inbound) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(ctx, in.Received.Add(t.Window-storeMargin))
+// inside the route's window (tencent.window, or trtc_window for a route serving only TRTC
+// events) when the store stalls (a slow disk, a NATS server reconnecting).
+func storeContext(ctx context.Context, r *router.Route, in *Inbound) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, in.Received.Add(r.Window-storeMargin))
 }
 
 func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome, r *router.Route) {
 	body := bytes.Clone(in.Body) // in.Body does not outlive the request
 	ff := forwardedFor(in)
+	headers := forwardHeaders(in, o)
 	id := delivery.EventID(o.command, in.RawQuery, body)
 	var room string
 	if r.Ordered {
@@ -279,17 +349,27 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	for i, up := range r.Upstreams {
 		jobs[i] = delivery.Job{Upstream: up, Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 			RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: ff,
+			Headers: headers, StatusOnly: o.trtc,
 			RetryOn: r.RetryOn, Received: in.Received, EventID: id, OrderKey: room}
 	}
 	o.upstream = r.Upstreams[0].Name()
-	ctx, cancel := storeContext(ctx, t, in)
+	if tp := h.traceParent(ctx); tp != "" {
+		for i := range jobs {
+			jobs[i].TraceParent = tp
+		}
+	}
+	sctx, cancel := storeContext(ctx, r, in)
 	defer cancel()
-	if !h.queue.Enqueue(ctx, jobs...) {
+	if !h.queue.Enqueue(sctx, jobs...) {
 		h.fallback(out, o, r, ReasonOverloaded)
 		return
 	}
 	o.decision = DecisionQueued
 	out.Status, out.Body = http.StatusOK, tencent.AllowEnvelope
+	if o.trtc {
+		out.Body = tencent.TRTCAnswer
+	}
+	h.enqueueShadowCopy(r, jobs[0], out.RequestID)
 }
 
 // recordVerdict stores the fallback verdict Tencent was given, with the original callback,
@@ -301,9 +381,10 @@ func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inboun
 	body := bytes.Clone(in.Body)
 	j := delivery.Job{Upstream: r.Upstreams[0], Route: r.Name, App: o.appName(), Command: o.command, Body: body,
 		RawQuery: in.RawQuery, RequestID: out.RequestID, ForwardedFor: forwardedFor(in),
+		Headers: forwardHeaders(in, o), StatusOnly: o.trtc,
 		RetryOn: r.RetryOn, Received: in.Received, EventID: delivery.JournalEventID(o.command, in.RawQuery, body, out.RequestID),
-		Verdict: o.decision, Reason: string(o.reason)}
-	ctx, cancel := storeContext(ctx, t, in)
+		Verdict: o.decision, Reason: string(o.reason), TraceParent: h.traceParent(ctx)}
+	ctx, cancel := storeContext(ctx, r, in)
 	defer cancel()
 	if !h.queue.Enqueue(ctx, j) {
 		o.err = errors.Join(o.err, errJournalRefused)
@@ -312,6 +393,15 @@ func (h *Handler) recordVerdict(ctx context.Context, t *router.Table, in *Inboun
 
 // errJournalRefused marks, in the log line, a verdict the delivery store could not take.
 var errJournalRefused = errors.New("fallback verdict not journaled: the delivery store refused it (full or failing)")
+
+// traceParent is the traceparent of the callback's span, for the deliveries it queues to
+// link to; "" when tracing is off.
+func (h *Handler) traceParent(ctx context.Context) string {
+	if h.tracer == nil {
+		return ""
+	}
+	return tracing.TraceParent(ctx)
+}
 
 // forwardedFor appends the peer's address to the X-Forwarded-For it sent, as a proxy does.
 func forwardedFor(in *Inbound) string {
@@ -361,4 +451,22 @@ func (h *Handler) logCallback(in *Inbound, out *Outbound, o *outcome) {
 		e.AnErr("error", o.err)
 	}
 	e.Float64("latency_ms", float64(o.latency.Microseconds())/1000).Msg("callback")
+}
+
+// forwardHeaders are the headers a callback carries to its upstream besides the router's own
+// (which name its command and app, see proxy.Call): a TRTC event's SdkAppId and Sign as
+// received, so that a TRTC handler behind the router verifies the event as it would
+// unproxied. Chat and Live callbacks carry none, and allocate nothing for them.
+func forwardHeaders(in *Inbound, o *outcome) []proxy.Header {
+	if !o.trtc {
+		return nil
+	}
+	h := make([]proxy.Header, 0, 2)
+	if in.TRTCAppID != "" {
+		h = append(h, proxy.Header{Name: headerSdkAppID, Value: in.TRTCAppID})
+	}
+	if in.TRTCSign != "" {
+		h = append(h, proxy.Header{Name: headerSign, Value: in.TRTCSign})
+	}
+	return h
 }

@@ -30,9 +30,9 @@ type testRouter struct {
 	logs *syncBuffer
 }
 
-// startRouter serves the YAML config (listen is forced to a free loopback port) until the
-// test ends, and returns once it accepts connections.
-func startRouter(t testing.TB, yaml string) *testRouter {
+// startRouter serves the YAML config (listen is forced to a free loopback port), with opts
+// after its delivery store, until the test ends, and returns once it accepts connections.
+func startRouter(t testing.TB, yaml string, opts ...server.Option) *testRouter {
 	t.Helper()
 	cfg, err := config.Parse(strings.NewReader(yaml))
 	if err != nil {
@@ -45,7 +45,7 @@ func startRouter(t testing.TB, yaml string) *testRouter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(table, log, server.WithQueue(openQueue(t, cfg, log)))
+	srv := server.New(table, log, append([]server.Option{server.WithQueue(openQueue(t, cfg, log))}, opts...)...)
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // netHTTPEngine serves Handler over net/http: it reads the body within the limit and writes
@@ -57,6 +58,11 @@ func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		RawQuery:     r.URL.RawQuery,
 		RemoteIP:     remoteIP(r.RemoteAddr),
 		ForwardedFor: strings.Join(r.Header.Values("X-Forwarded-For"), ", "), // every line, as forwardedForFast
+		TRTCAppID:    r.Header.Get(headerSdkAppID),
+		TRTCSign:     r.Header.Get(headerSign),
+	}
+	if e.h.tracer != nil {
+		in.Trace = tracing.Incoming{TraceParent: r.Header.Get("traceparent"), TraceState: r.Header.Get("tracestate")}
 	}
 	if r.Method == http.MethodPost {
 		body, tooLarge, err := readBody(r, e.maxBody)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/proxy"
+	"github.com/callback-router/callback-router/shadow"
 )
 
 // Observer is told how every callback ended, for metrics and the status page. Observe runs on
@@ -50,8 +51,37 @@ type DeliveryObserver interface {
 	Delivered(route, upstream string, age time.Duration, ok bool)
 }
 
+// ShadowObserver is told how each mirrored callback compared, once both answers are known
+// (or the mirror was skipped). It runs on the mirror's goroutine, never on the request
+// path, but must not block either. An Observer that also implements it is told.
+type ShadowObserver interface {
+	Shadowed(ev ShadowEvent)
+}
+
+// ShadowEvent is one mirrored callback of a synchronous route. It carries what the status
+// page lists, never a body.
+type ShadowEvent struct {
+	// Received is when the callback arrived.
+	Received  time.Time
+	RequestID string
+	// Command is as sent: unbounded, like Event.Command.
+	Command string
+	// App is the callback's SdkAppid.
+	App   string
+	Route string
+	// Upstream is the candidate.
+	Upstream string
+	Result   shadow.Result
+	// Primary is what Tencent got and Candidate what the candidate answered, in a few
+	// words (shadow.Describe).
+	Primary, Candidate string
+	// Duration is how long the candidate took to answer or fail; 0 when it was not called.
+	Duration time.Duration
+}
+
 // Observers returns an Observer that tells each of obs in turn, skipping nil ones. It also
-// passes deliveries on to those that implement DeliveryObserver.
+// passes deliveries and shadow comparisons on to those that implement DeliveryObserver and
+// ShadowObserver.
 func Observers(obs ...Observer) Observer {
 	var out multiObserver
 	for _, o := range obs {
@@ -78,6 +108,14 @@ func (m multiObserver) Delivered(route, upstream string, age time.Duration, ok b
 	}
 }
 
+func (m multiObserver) Shadowed(ev ShadowEvent) {
+	for _, o := range m {
+		if s, is := o.(ShadowObserver); is {
+			s.Shadowed(ev)
+		}
+	}
+}
+
 // nopObserver is the Observer of a Handler that was given none.
 type nopObserver struct{}
 
@@ -86,4 +124,5 @@ func (nopObserver) Observe(Event) {}
 var (
 	_ Observer         = multiObserver(nil)
 	_ DeliveryObserver = multiObserver(nil)
+	_ ShadowObserver   = multiObserver(nil)
 )

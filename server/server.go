@@ -14,6 +14,7 @@ import (
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
+	"github.com/callback-router/callback-router/tracing"
 )
 
 // Server is the callback listener with its handler, route table and delivery queue.
@@ -26,7 +27,9 @@ type Server struct {
 	lim     *limitListener // ln, or what it wraps: counts connections for the limits and drains
 	log     zerolog.Logger
 	tls     bool
+	acme    *acmeCerts // the certificate manager when server.tls.acme is set
 	obs     Observer
+	tracer  *tracing.Tracer
 }
 
 // Option configures a Server at New.
@@ -40,6 +43,11 @@ func WithObserver(o Observer) Option {
 			s.obs = o
 		}
 	}
+}
+
+// WithTracer has callbacks traced by t; nil (tracing off) is the default.
+func WithTracer(t *tracing.Tracer) Option {
+	return func(s *Server) { s.tracer = t }
 }
 
 // WithQueue has async callbacks and journaled verdicts delivered by q, which the Server
@@ -68,7 +76,8 @@ func New(t *router.Table, log zerolog.Logger, opts ...Option) *Server {
 	}
 	s.queue.Start(s.upstream)
 	s.handler = NewHandler(&s.table, s.queue, log)
-	s.handler.obs = s.obs
+	s.handler.observeWith(s.obs)
+	s.handler.tracer = s.tracer
 	s.engine = newEngine(cfg.Server, s.handler, log)
 	return s
 }
@@ -115,7 +124,16 @@ func (s *Server) Listen() error {
 			return fmt.Errorf("server.tls: %w", err)
 		}
 		s.tls = true
-		ln = tls.NewListener(ln, newTLSConfig(certs))
+		ln = tls.NewListener(ln, newTLSConfig(certs.get, false))
+	} else if t.ACME.Enabled() {
+		cfg := s.table.Load().Config
+		certs, err := newACMECerts(t.ACME, t.ACME.CacheDir(cfg.Delivery.Dir), ln.Addr().String(), s.log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		s.tls, s.acme = true, certs
+		ln = tls.NewListener(ln, newTLSConfig(certs.getCertificate, true))
 	}
 	cfg := s.table.Load().Config.Server
 	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log, s.handler.observeRefusal)
@@ -141,6 +159,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		errc <- s.engine.serve(s.ln)
 	}()
 	s.log.Info().Str("listen", s.ln.Addr().String()).Bool("tls", s.tls).Str("engine", cfg.Engine).Msg("serving callbacks")
+	if s.acme != nil {
+		// Now that the listener serves, it can answer the CA's challenge.
+		if err := s.acme.start(); err != nil {
+			s.log.Error().Err(err).Msg("cannot manage the certificate")
+		}
+		defer s.acme.stop()
+	}
 
 	select {
 	case err := <-errc:
@@ -152,6 +177,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err := s.drain(sctx, min(cfg.DrainGrace, cfg.ShutdownTimeout/2))
+	s.handler.waitMirrors(sctx) // each ends by its route's deadline
 	if left := s.queue.Close(sctx); left > 0 {
 		s.log.Warn().Int64("left", left).Msg("async callbacks not delivered before shutdown")
 	}

@@ -29,10 +29,14 @@ type Live struct {
 
 	fallbacks   *ring[Fallback]
 	transitions *ring[Transition]
+
+	shadowMu sync.RWMutex
+	shadows  map[string]*shadowRoute
 }
 
 var (
 	_ server.Observer       = (*Live)(nil)
+	_ server.ShadowObserver = (*Live)(nil)
 	_ proxy.StateChangeFunc = (*Live)(nil).BreakerChanged
 )
 
@@ -43,6 +47,7 @@ func New() *Live {
 		routes:      map[string]*window{},
 		fallbacks:   newRing[Fallback](recentFallbacks),
 		transitions: newRing[Transition](recentTransitions),
+		shadows:     map[string]*shadowRoute{},
 	}
 }
 
@@ -62,6 +67,33 @@ func (l *Live) Observe(ev server.Event) {
 		UpstreamStatus: ev.UpstreamStatus, Attempts: ev.Attempts,
 		LatencyMs: float64(ev.Latency.Microseconds()) / 1000,
 	})
+}
+
+// Shadowed records how a mirrored callback compared; it is server.ShadowObserver's method.
+func (l *Live) Shadowed(ev server.ShadowEvent) {
+	l.shadowMu.RLock()
+	s := l.shadows[ev.Route]
+	l.shadowMu.RUnlock()
+	if s == nil {
+		l.shadowMu.Lock()
+		if s = l.shadows[ev.Route]; s == nil {
+			s = newShadowRoute()
+			l.shadows[ev.Route] = s
+		}
+		l.shadowMu.Unlock()
+	}
+	s.add(l.now().Unix(), ev)
+}
+
+// Shadow returns a route's shadow panel, empty when it has mirrored nothing.
+func (l *Live) Shadow(route string) ShadowStats {
+	l.shadowMu.RLock()
+	s := l.shadows[route]
+	l.shadowMu.RUnlock()
+	if s == nil {
+		s = newShadowRoute()
+	}
+	return s.snapshot(l.now().Unix())
 }
 
 // BreakerChanged records a breaker transition. It is a proxy.StateChangeFunc and runs under
@@ -87,20 +119,30 @@ func (l *Live) window(route string) *window {
 	return w
 }
 
-// Install drops the windows of routes the new table does not have, so a renamed route does
-// not linger on the page. A route that stays keeps its window across the reload.
+// Install drops the windows of routes the new table does not have (and the shadow panels of
+// routes that no longer shadow), so a renamed route does not linger on the page. A route
+// that stays keeps its window across the reload.
 func (l *Live) Install(t *router.Table) {
 	keep := map[string]bool{RejectedRoute: true, t.NoRoute.Name: true}
+	shadowed := map[string]bool{}
 	for _, r := range t.Routes {
 		keep[r.Name] = true
+		shadowed[r.Name] = r.Shadow != nil
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	for name := range l.routes {
 		if !keep[name] {
 			delete(l.routes, name)
 		}
 	}
+	l.mu.Unlock()
+	l.shadowMu.Lock()
+	for name := range l.shadows {
+		if !shadowed[name] {
+			delete(l.shadows, name)
+		}
+	}
+	l.shadowMu.Unlock()
 }
 
 // Route returns a route's numbers over the window, zero when it has seen no callback.

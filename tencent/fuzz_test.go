@@ -202,7 +202,7 @@ func FuzzTRTCEvent(f *testing.F) {
 
 // referenceTRTCEvent is ParseTRTCEvent's rule written with encoding/json's tokenizer.
 func referenceTRTCEvent(body []byte) (TRTCEvent, error) {
-	if !json.Valid(body) {
+	if !json.Valid(body) || jsonDepth(nil, body) > MaxEnvelopeDepth {
 		return TRTCEvent{}, ErrNotTRTC
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

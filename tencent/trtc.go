@@ -32,8 +32,9 @@ type TRTCEvent struct {
 
 // Errors returned by ParseTRTCEvent.
 var (
-	// ErrNotTRTC is a body that is not a TRTC event: not a JSON object, one with a
-	// CallbackCommand, or one without integer EventGroupId and EventType at its top level.
+	// ErrNotTRTC is a body that is not a TRTC event: not a JSON object (or one nesting
+	// deeper than MaxEnvelopeDepth), one with a CallbackCommand, or one without integer
+	// EventGroupId and EventType at its top level.
 	ErrNotTRTC = errors.New("not a TRTC event: no integer EventGroupId and EventType")
 	// ErrTRTCAmbiguous is a body that names EventGroupId or EventType twice (in any letter
 	// case, as decoders such as Go's match names): an upstream could read another event
@@ -48,7 +49,9 @@ func ParseTRTCEvent(body []byte) (TRTCEvent, error) {
 	if !isObject(body) || !bytes.Contains(body, []byte(`"EventGroupId"`)) || !bytes.Contains(body, []byte(`"EventType"`)) {
 		return TRTCEvent{}, ErrNotTRTC
 	}
-	if !gjson.ValidBytes(body) {
+	// The depth bound comes first: gjson validates recursively, and a body of a megabyte of
+	// brackets after the two names must cost a scan, not a deep stack. TRTC's nest 3 deep.
+	if DeeperThan(body, MaxEnvelopeDepth) || !gjson.ValidBytes(body) {
 		return TRTCEvent{}, ErrNotTRTC
 	}
 	var group, typ eventField

@@ -48,6 +48,8 @@ func TestParseTRTCEvent(t *testing.T) {
 		{name: "an array", body: `[{"EventGroupId":1,"EventType":103}]`, wantErr: ErrNotTRTC},
 		{name: "empty", body: ``, wantErr: ErrNotTRTC},
 		{name: "a Chat callback", body: `{"CallbackCommand":"Group.CallbackAfterSendMsg","GroupId":"g"}`, wantErr: ErrNotTRTC},
+		{name: "nesting deeper than an event does", body: `{"EventGroupId":1,"EventType":103,"EventInfo":` + strings.Repeat("[", 65) + strings.Repeat("]", 65) + `}`, wantErr: ErrNotTRTC},
+		{name: "nesting as deep as allowed", body: `{"EventGroupId":1,"EventType":103,"EventInfo":` + strings.Repeat("[", 63) + strings.Repeat("]", 63) + `}`, want: "TRTC.1.103"},
 
 		{name: "EventType twice", body: `{"EventGroupId":1,"EventType":103,"EventType":104}`, wantErr: ErrTRTCAmbiguous},
 		{name: "EventGroupId twice, same value", body: `{"EventGroupId":1,"EventType":103,"EventGroupId":1}`, wantErr: ErrTRTCAmbiguous},

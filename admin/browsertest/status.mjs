@@ -1,7 +1,8 @@
 // Drives Debian's chromium through the status page for TestStatusPageInBrowser (status_test.go).
 // Usage: node status.mjs URL SCREENSHOT.png USER_DATA_DIR
 // Protocol on stdout, one line each: "closed" once the page shows the gifts breaker closed
-// (the Go test then makes the upstream fail), then a JSON result once it shows it open.
+// (the Go test then makes the upstream fail), then a JSON result once it shows it open and
+// the moderation route's Shadow panel lists disagreements.
 import { chromium } from "playwright-core";
 
 const [url, screenshot, userDataDir] = process.argv.slice(2);
@@ -47,6 +48,13 @@ try {
   result.openTile = await page.locator("#t-open").textContent();
   result.queueBackend = await page.locator("#t-backend").textContent();
   result.deadTile = await page.locator("#t-dead").textContent();
+  // The Shadow panel: the moderation route's candidate disagrees now and then.
+  const shadow = page.locator('[data-shadow-route="moderation"]');
+  await shadow.locator("tr[data-disagreement]").first().waitFor({ timeout });
+  result.shadowAgreement = await page.locator('[data-agreement="moderation"]').textContent();
+  result.shadowResults = await shadow.locator("tr[data-disagreement] td:nth-child(7)").allTextContents();
+  result.shadowIds = await shadow.locator("tr[data-disagreement] td:nth-child(4)").allTextContents();
+  result.shadowSub = await shadow.locator(".sub").textContent();
   result.polls = Number(await page.evaluate(() => document.body.dataset.polls || 0));
   await page.screenshot({ path: screenshot, fullPage: true });
 } catch (err) {

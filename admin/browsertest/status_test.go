@@ -39,6 +39,10 @@ type browserResult struct {
 	OpenTile        string   `json:"openTile"`
 	QueueBackend    string   `json:"queueBackend"`
 	DeadTile        string   `json:"deadTile"`
+	ShadowAgreement string   `json:"shadowAgreement"`
+	ShadowResults   []string `json:"shadowResults"`
+	ShadowIDs       []string `json:"shadowIds"`
+	ShadowSub       string   `json:"shadowSub"`
 	Polls           int      `json:"polls"`
 	ConsoleErrors   []string `json:"consoleErrors"`
 	PageErrors      []string `json:"pageErrors"`
@@ -76,10 +80,11 @@ func TestStatusPageInBrowser(t *testing.T) {
 
 	gifts := upstreamtest.Start(t, slowOK(5*time.Millisecond, 20*time.Millisecond))
 	moderation := upstreamtest.Start(t, sometimesHung(25, 400*time.Millisecond))
+	candidate := upstreamtest.Start(t, sometimesDenies(3))
 	audit := upstreamtest.Start(t, upstreamtest.OK())
 	addr, admin := freeAddr(t), freeAddr(t)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfg, []byte(pageConfig(addr, admin, gifts.URL, moderation.URL, audit.URL)+
+	if err := os.WriteFile(cfg, []byte(pageConfig(addr, admin, gifts.URL, moderation.URL, candidate.URL, audit.URL)+
 		fmt.Sprintf("delivery: {dir: %q}\n", t.TempDir())), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -184,6 +189,20 @@ func checkPage(t *testing.T, res browserResult) {
 	if len(res.Transitions) == 0 || !strings.Contains(strings.Join(res.Transitions, "|"), "open") {
 		t.Errorf("breaker transitions %q, want one to open", res.Transitions)
 	}
+	// The moderation route mirrors to a candidate that denies every third message.
+	t.Logf("shadow panel: %s; agreement %s; disagreements %q", strings.TrimSpace(res.ShadowSub), res.ShadowAgreement, res.ShadowResults)
+	if !contains(res.ShadowResults, "verdict") {
+		t.Errorf("shadow disagreements show results %q, want verdict among them", res.ShadowResults)
+	}
+	if len(res.ShadowIDs) == 0 || strings.TrimSpace(res.ShadowIDs[0]) == "" {
+		t.Errorf("shadow disagreements show request ids %q, want them", res.ShadowIDs)
+	}
+	if a := strings.TrimSpace(res.ShadowAgreement); !strings.HasSuffix(a, "%") {
+		t.Errorf("shadow agreement rate: got %q, want a percentage", a)
+	}
+	if !strings.Contains(res.ShadowSub, "moderation_v2") {
+		t.Errorf("shadow panel names %q, want the candidate moderation_v2", res.ShadowSub)
+	}
 	if res.Polls < 3 {
 		t.Errorf("the page polled %d times, want it to refresh itself", res.Polls)
 	}
@@ -213,8 +232,9 @@ func keepScreenshot(t *testing.T, shot string) {
 
 // pageConfig is a small production-like setup of two apps: a gift check for both that will
 // fail, a moderation service for prod that now and then hangs past its deadline (staging's
-// messages are allowed from config), an async audit sink, and a catch-all.
-func pageConfig(addr, admin, gifts, moderation, audit string) string {
+// messages are allowed from config), mirrored to a candidate that denies more often, an
+// async audit sink, and a catch-all.
+func pageConfig(addr, admin, gifts, moderation, candidate, audit string) string {
 	return fmt.Sprintf(`
 server: {listen: %q, admin_listen: %q, shutdown_timeout: 15s}
 tencent:
@@ -226,6 +246,7 @@ defaults:
 upstreams:
   gifts: {url: "%s/gifts"}
   moderation: {url: "%s/moderation"}
+  moderation_v2: {url: "%s/v2"}
   audit: {url: "%s/events"}
 routes:
   - name: gifts
@@ -240,6 +261,7 @@ routes:
     deadline: 300ms
     retries: 0
     fallback: {action: allow}
+    shadow: {upstream: moderation_v2}
   - name: staging-moderation
     commands: ["Group.CallbackBeforeSendMsg", "C2C.CallbackBeforeSendMsg"]
     apps: [staging]
@@ -251,7 +273,7 @@ routes:
   - name: catch-all
     commands: ["*"]
     fallback: {action: allow}
-`, addr, admin, gifts, moderation, audit)
+`, addr, admin, gifts, moderation, candidate, audit)
 }
 
 // trafficCommands are sent in turn, each as Tencent would.
@@ -298,6 +320,17 @@ func slowOK(lo, hi time.Duration) upstreamtest.Behavior {
 	return func(w http.ResponseWriter, r *http.Request, n int64) {
 		d := lo + time.Duration(n)*time.Millisecond%(hi-lo)
 		upstreamtest.Slow(d, upstreamtest.OK())(w, r, n)
+	}
+}
+
+// sometimesDenies answers the allow envelope, but denies every nth request.
+func sometimesDenies(every int64) upstreamtest.Behavior {
+	return func(w http.ResponseWriter, r *http.Request, n int64) {
+		if n%every == 0 {
+			upstreamtest.Answer(http.StatusOK, `{"ActionStatus":"OK","ErrorCode":1,"ErrorInfo":"candidate says no"}`)(w, r, n)
+			return
+		}
+		slowOK(5*time.Millisecond, 30*time.Millisecond)(w, r, n)
 	}
 }
 

@@ -324,8 +324,8 @@ func TestRouterPods(t *testing.T) {
 				if err := yaml.Unmarshal([]byte(r.config), &set); err != nil {
 					t.Fatalf("%s: config.yaml: %v", r.owner, err)
 				}
-				// Defaults as in config/defaults.go: shutdown_timeout 10s, drain_grace 1s.
-				drain := duration(t, "server.shutdown_timeout", set.Server.ShutdownTimeout, 10*time.Second) +
+				// Defaults as in config/defaults.go: shutdown_timeout 15s, drain_grace 1s.
+				drain := duration(t, "server.shutdown_timeout", set.Server.ShutdownTimeout, 15*time.Second) +
 					duration(t, "server.drain_grace", set.Server.DrainGrace, time.Second)
 				grace := time.Duration(30) * time.Second // Kubernetes' default
 				if g := pod.TerminationGracePeriodSeconds; g != nil {
@@ -507,7 +507,8 @@ func TestPrometheusRuleMatchesAlerts(t *testing.T) {
 	}
 	got := m.rules[0].Spec.Groups
 	if len(want.Groups) == 0 || !reflect.DeepEqual(got, want.Groups) {
-		t.Errorf("ha.yaml's PrometheusRule differs from examples/prometheus-alerts.yaml; rerun with -update.\ngot  %+v\nwant %+v", got, want.Groups)
+		t.Errorf("ha.yaml's PrometheusRule differs from examples/prometheus-alerts.yaml; regenerate it:\n"+
+			"  (cd deploy && go test ./kubernetes -run TestPrometheusRuleMatchesAlerts -update)\ngot  %+v\nwant %+v", got, want.Groups)
 	}
 }
 

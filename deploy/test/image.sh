@@ -8,10 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! command -v podman >/dev/null 2>&1 || ! [ -x /usr/sbin/runc ]; then
+# catatonit is what podman builds its pod infra ("pause") image from, locally: without it
+# `podman kube play` would try to pull one from a registry.
+if ! command -v podman >/dev/null 2>&1 || ! [ -x /usr/sbin/runc ] || ! [ -x /usr/libexec/podman/catatonit ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update
-  apt-get install -y podman runc
+  apt-get install -y podman runc catatonit
 fi
 
 # These machines run no systemd and their containers get no network of their own: podman

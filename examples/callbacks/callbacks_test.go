@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/callback-router/callback-router/tencent"
 )
 
-// knownCommands lists every Live and Chat callback command the router knows; each must have
-// exactly one sample file.
+// knownCommands lists every Live and Chat callback command the router knows, and the TRTC
+// events it has samples of; each must have exactly one sample file.
 var knownCommands = []string{
 	// Live (Live callback URL).
 	"Live.CallbackBeforeSendGift",
@@ -48,6 +50,12 @@ var knownCommands = []string{
 	"Profile.CallbackPortraitSet",
 	"Sns.CallbackPrevFriendAdd",
 	"Alert.RequestOverLimit",
+	// TRTC's event callbacks (TRTC console URL), named TRTC.<EventGroupId>.<EventType>:
+	// room events (create, dismiss, enter, exit, change role), media events (video
+	// start/stop, audio start) and cloud recording (recorder start, VOD commit).
+	"TRTC.1.101", "TRTC.1.102", "TRTC.1.103", "TRTC.1.104", "TRTC.1.105",
+	"TRTC.2.201", "TRTC.2.202", "TRTC.2.203",
+	"TRTC.3.301", "TRTC.3.311",
 }
 
 // sampleFiles returns the command names of the *.json files in this directory, sorted.
@@ -110,10 +118,70 @@ func TestSamplesAreValidPackets(t *testing.T) {
 	for _, cmd := range sampleFiles(t) {
 		t.Run(cmd, func(t *testing.T) {
 			obj := decodeSample(t, cmd)
+			if tencent.IsTRTCCommand(cmd) {
+				checkTRTCSample(t, cmd, obj)
+				return
+			}
 			if got, want := obj["CallbackCommand"], any(cmd); got != want {
 				t.Errorf("CallbackCommand = %v, want %q (the file name)", got, want)
 			}
 		})
+	}
+}
+
+// checkTRTCSample checks a TRTC event sample as the router reads it: a TRTC event named as
+// its file, with TRTC's fields (no CallbackCommand, a CallbackTs in ms, an EventInfo with
+// the room and the event's time), in the catalogue.
+func checkTRTCSample(t *testing.T, name string, obj map[string]any) {
+	t.Helper()
+	body, err := os.ReadFile(name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := tencent.ParseTRTCEvent(body)
+	if err != nil {
+		t.Fatalf("ParseTRTCEvent: %v", err)
+	}
+	if got := ev.Command(); got != name {
+		t.Errorf("the body names %s, want %s (the file name)", got, name)
+	}
+	if _, ok := tencent.Lookup(name); !ok {
+		t.Errorf("%s is not in tencent.Catalogue", name)
+	}
+	if ts, ok := obj["CallbackTs"].(json.Number); !ok || len(ts) != 13 {
+		t.Errorf("CallbackTs = %v, want an integer in ms", obj["CallbackTs"])
+	}
+	info, ok := obj["EventInfo"].(map[string]any)
+	if !ok {
+		t.Fatalf("EventInfo = %v, want an object", obj["EventInfo"])
+	}
+	for _, field := range []string{"RoomId", "EventTs"} {
+		if _, ok := info[field]; !ok {
+			t.Errorf("EventInfo has no %s", field)
+		}
+	}
+	if ev.Group == 3 {
+		if _, ok := info["TaskId"]; !ok {
+			t.Errorf("a recording event's EventInfo has no TaskId")
+		}
+	}
+}
+
+// TestTRTCSampleIsTencentsOwn: TRTC.1.103.json is the body of Tencent's signature example,
+// byte for byte (tab-indented, no final newline): its Sign under a key matches the one
+// computed outside Go, so a TRTC handler's verification can be tried on it.
+func TestTRTCSampleIsTencentsOwn(t *testing.T) {
+	body, err := os.ReadFile("TRTC.1.103.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "{\n\t\"EventGroupId\":\t1,\n\t\"EventType\":\t103,\n\t\"CallbackTs\":\t1615554923704,\n\t\"EventInfo\":\t{\n\t\t\"RoomId\":\t12345,\n\t\t\"EventTs\":\t1608441737,\n\t\t\"UserId\":\t\"test\",\n\t\t\"UniqueId\":\t1615554922656,\n\t\t\"Role\":\t20,\n\t\t\"Reason\":\t1\n\t}\n}"
+	if string(body) != want {
+		t.Fatalf("TRTC.1.103.json = %q, want Tencent's sample %q", body, want)
+	}
+	// openssl dgst -sha256 -hmac Ab12Cd34Ef56 -binary TRTC.1.103.json | base64
+	if got, want := tencent.SignTRTC("Ab12Cd34Ef56", body), "vL1pEK4pwrasaRnaUxcjToIbLfPabQdrW68AX3LSWeY="; got != want {
+		t.Errorf("Sign = %s, want %s", got, want)
 	}
 }
 

@@ -96,6 +96,14 @@ func (g *giftChecker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, codeAllow, "")
 		return
 	}
+	if r.Header.Get("X-Callback-Shadow") == "1" {
+		// A shadow call: the router mirrors the callback to this checker while another one
+		// decides, and Tencent never sees this answer. Answer as if, charge nothing.
+		v, balance := g.preview(sender, cost)
+		log.Info("gift checked as a shadow: nothing charged", "sender", sender, "cost", cost, "balance", balance, "error_code", v.code)
+		writeEnvelope(w, v.code, v.info)
+		return
+	}
 	v, balance, repeated := g.decide(requestID, sender, cost)
 	log.Info("gift checked", "sender", sender, "cost", cost, "balance", balance,
 		"error_code", v.code, "repeated", repeated)
@@ -174,6 +182,17 @@ func (g *giftChecker) decide(requestID, sender string, cost int64) (v verdict, b
 		g.rememberLocked(requestID, v)
 	}
 	return v, balance, false
+}
+
+// preview returns the verdict decide would give, without charging or remembering anything.
+func (g *giftChecker) preview(sender string, cost int64) (v verdict, balance int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	balance = g.balanceLocked(sender)
+	if balance >= cost {
+		return verdict{code: codeAllow}, balance
+	}
+	return verdict{code: codeInsufficientBalance, info: "insufficient balance"}, balance
 }
 
 // reconcile applies a journal entry: the router answered Tencent for this gift from its

@@ -197,6 +197,30 @@ func TestGiftsConcurrentRetries(t *testing.T) {
 	}
 }
 
+// TestGiftsShadowChargesNothing: a mirrored callback (X-Callback-Shadow: 1) gets the verdict
+// the checker would give, and the balance does not move.
+func TestGiftsShadowChargesNothing(t *testing.T) {
+	g := newGiftChecker(1500, dedupWindow, discard)
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	shadow := map[string]string{"X-Callback-Shadow": "1"}
+	for i, want := range []int64{0, 0, codeInsufficientBalance} {
+		coins := []int{1000, 1000, 2000}[i]
+		if a := post(t, srv, "/", callback{command: giftCommand, requestID: fmt.Sprint("s", i), body: giftBody(`"mia"`, coins, 1), headers: shadow}); a.code != want {
+			t.Errorf("shadow gift of %d coins: got ErrorCode %d, want %d", coins, a.code, want)
+		}
+	}
+	if got, want := g.balance("mia"), int64(1500); got != want {
+		t.Errorf("balance after shadow calls = %d, want %d (nothing charged)", got, want)
+	}
+	if a := post(t, srv, "/", callback{command: giftCommand, requestID: "real", body: giftBody(`"mia"`, 1000, 1)}); a.code != 0 {
+		t.Fatalf("the real gift: got ErrorCode %d, want 0", a.code)
+	}
+	if got, want := g.balance("mia"), int64(500); got != want {
+		t.Errorf("balance after the real gift = %d, want %d", got, want)
+	}
+}
+
 // TestGiftsReconcileJournal: journal entries from the router bring the balance in line with
 // what Tencent did while the checker could not answer, once per event id.
 func TestGiftsReconcileJournal(t *testing.T) {

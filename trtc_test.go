@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callback-router/callback-router/internal/upstreamtest"
+	"github.com/callback-router/callback-router/tencent"
+)
+
+// TestBinaryServesTRTCEvents runs the binary with two apps, each with its TRTC key: TRTC's
+// room and media events, signed as TRTC signs them, are routed by TRTC.<group>.<type> to a
+// real loopback upstream, which gets the body byte for byte with SdkAppId, Sign and the
+// router's headers; a wrong Sign gets 401 and reaches nobody; an async recording route
+// answers {"code":0} at once and delivers later; `send -trtc` signs with the app's key from
+// the config.
+func TestBinaryServesTRTCEvents(t *testing.T) {
+	const prodKey, stagingKey = "ProdTrtcKey2024", "StagingTrtcKey7"
+	rooms := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, `{"code":0}`))
+	media := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, `{"code":0,"handled":"media"}`))
+	hold := make(chan struct{})
+	recordings := upstreamtest.Start(t, func(w http.ResponseWriter, r *http.Request, n int64) {
+		<-hold // the answer to TRTC must not wait for the delivery
+		upstreamtest.Answer(http.StatusOK, `{"code":0}`)(w, r, n)
+	})
+	t.Cleanup(func() {
+		select {
+		case <-hold:
+		default:
+			close(hold)
+		}
+	})
+	addr := freeAddr(t)
+	keyFile := writeFile(t, "staging-trtc-key", stagingKey+"\n")
+	cfg := writeFile(t, "config.yaml", fmt.Sprintf(`
+server: {listen: %q, admin_listen: "", trtc_path: /trtc}
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod, tokens: [prod-chat-token], trtc_key: %s}
+    - {sdk_app_id: 1400000002, name: staging, trtc_key_file: %q}
+upstreams:
+  rooms: {url: %q}
+  media: {url: %q}
+  recordings: {url: %q}
+routes:
+  - commands: ["TRTC.1.*"]
+    upstream: rooms
+    deadline: 4s
+  - commands: ["TRTC.2.201", "TRTC.2.202"]
+    upstream: media
+  - commands: ["TRTC.3.*"]
+    upstream: recordings
+    async: true
+  - commands: ["*"]
+delivery: {dir: %q}
+`, addr, prodKey, keyFile, rooms.URL, media.URL, recordings.URL, filepath.Join(t.TempDir(), "data")))
+	logs, _, exited, _ := startServe(t, cfg, nil, nil)
+	waitAccepting(t, addr, exited, logs)
+
+	sample := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("examples", "callbacks", name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	post := func(path, app, sign string, body []byte) (int, string, time.Duration) {
+		req, err := http.NewRequest(http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("SdkAppId", app)
+		if sign != "" {
+			req.Header.Set("Sign", sign)
+		}
+		start := time.Now()
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), time.Since(start)
+	}
+
+	tests := []struct {
+		name, sample, path, app, key string
+		up                           *upstreamtest.Upstream
+		wantAnswer                   string
+	}{
+		{name: "enter room, Tencent's tab-indented sample", sample: "TRTC.1.103", path: "/", app: "1400000001", key: prodKey, up: rooms, wantAnswer: `{"code":0}`},
+		{name: "exit room on trtc_path", sample: "TRTC.1.104", path: "/trtc", app: "1400000001", key: prodKey, up: rooms, wantAnswer: `{"code":0}`},
+		{name: "staging's start video, key from its file", sample: "TRTC.2.201", path: "/trtc", app: "1400000002", key: stagingKey, up: media, wantAnswer: `{"code":0,"handled":"media"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := sample(tt.sample)
+			sign := tencent.SignTRTC(tt.key, body)
+			before := tt.up.Hits()
+			status, answer, _ := post(tt.path, tt.app, sign, body)
+			if status != 200 || answer != tt.wantAnswer {
+				t.Fatalf("answer %d %s, want 200 %s", status, answer, tt.wantAnswer)
+			}
+			if tt.up.Hits() != before+1 {
+				t.Fatalf("the upstream got %d requests, want 1", tt.up.Hits()-before)
+			}
+			got := tt.up.Requests()[before]
+			if !bytes.Equal(got.Body, body) {
+				t.Errorf("upstream got %q, want %q byte for byte", got.Body, body)
+			}
+			for name, want := range map[string]string{"SdkAppId": tt.app, "Sign": sign, "X-Callback-Command": tt.sample} {
+				if got := got.Header.Get(name); got != want {
+					t.Errorf("upstream got %s %q, want %q", name, got, want)
+				}
+			}
+			// An existing TRTC handler verifies the event as it would unproxied.
+			if err := tencent.VerifyTRTCSign(tt.key, got.Body, got.Header.Get("Sign")); err != nil {
+				t.Errorf("the upstream cannot verify the event: %v", err)
+			}
+		})
+	}
+
+	t.Run("a wrong Sign gets 401 and reaches nobody", func(t *testing.T) {
+		before := rooms.Hits()
+		body := sample("TRTC.1.103")
+		for _, sign := range []string{tencent.SignTRTC(stagingKey, body), tencent.SignTRTC(prodKey, append(body, ' ')), ""} {
+			if status, answer, _ := post("/", "1400000001", sign, body); status != 401 || !strings.Contains(answer, "bad_signature") {
+				t.Errorf("Sign %q: answer %d %s, want 401 bad_signature", sign, status, answer)
+			}
+		}
+		if rooms.Hits() != before {
+			t.Errorf("rooms got %d refused events", rooms.Hits()-before)
+		}
+	})
+
+	t.Run("an async recording route answers {\"code\":0} at once", func(t *testing.T) {
+		body := sample("TRTC.3.311")
+		sign := tencent.SignTRTC(prodKey, body)
+		status, answer, took := post("/trtc", "1400000001", sign, body)
+		if status != 200 || answer != `{"code":0}` {
+			t.Fatalf("answer %d %s, want 200 {\"code\":0}", status, answer)
+		}
+		if took > 2*time.Second {
+			t.Errorf("answered after %s, while the upstream holds the delivery", took)
+		}
+		close(hold)
+		waitFor(t, "the recording event's delivery", logs, func() bool { return recordings.Hits() >= 1 })
+		got := recordings.Requests()[0]
+		if !bytes.Equal(got.Body, body) || got.Header.Get("Sign") != sign || got.Header.Get("X-Callback-Command") != "TRTC.3.311" ||
+			got.Header.Get("X-Callback-App") != "prod" {
+			t.Errorf("recordings got %q with Sign %q, command %q, app %q", got.Body, got.Header.Get("Sign"),
+				got.Header.Get("X-Callback-Command"), got.Header.Get("X-Callback-App"))
+		}
+	})
+
+	t.Run("send -trtc", func(t *testing.T) {
+		before := rooms.Hits()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := command(ctx, "send", "-trtc", "-config", cfg, "-sdkappid", "1400000002", "examples/callbacks/TRTC.1.101.json").CombinedOutput()
+		if err != nil {
+			t.Fatalf("send -trtc: %v\n%s", err, out)
+		}
+		if !bytes.Contains(out, []byte("TRTC.1.101")) || !bytes.Contains(out, []byte(`{"code":0}`)) {
+			t.Errorf("send printed:\n%s", out)
+		}
+		if rooms.Hits() != before+1 {
+			t.Fatalf("rooms got %d events, want 1; send printed:\n%s", rooms.Hits()-before, out)
+		}
+		got := rooms.Requests()[before]
+		if err := tencent.VerifyTRTCSign(stagingKey, got.Body, got.Header.Get("Sign")); err != nil || got.Header.Get("SdkAppId") != "1400000002" {
+			t.Errorf("send -trtc delivered SdkAppId %q, Sign check %v; want staging's, signed with its key", got.Header.Get("SdkAppId"), err)
+		}
+		if bytes.Contains(out, []byte(got.Header.Get("Sign"))) {
+			t.Errorf("send printed the Sign:\n%s", out)
+		}
+	})
+
+	if strings.Contains(logs.String(), prodKey) || strings.Contains(logs.String(), stagingKey) {
+		t.Errorf("a TRTC key reached the log:\n%s", logs)
+	}
+}
