@@ -341,6 +341,28 @@ func TestLoadFileRereadsTokensFile(t *testing.T) {
 	}
 }
 
+// TestSecretFilesFromWindowsEditors: a file saved by a Windows editor starts with a UTF-8
+// byte order mark and ends its lines with CRLF. Neither is part of a token or key: a token
+// read with the mark would never verify, and every callback signed with it would get 401.
+func TestSecretFilesFromWindowsEditors(t *testing.T) {
+	dir := t.TempDir()
+	const bom = "\ufeff"
+	tokens := writeSecret(t, dir, "tokens", bom+"first-token\r\nsecond-token \r\n")
+	key := writeSecret(t, dir, "key", bom+"TrtcKey42\r\n")
+	cfg, err := config.Parse(strings.NewReader("tencent:\n  apps:\n    - {sdk_app_id: 1400000001, tokens_file: " + tokens +
+		", trtc_key_file: " + key + "}\n" + routeAll))
+	if err != nil {
+		t.Fatalf("Parse() = %v", err)
+	}
+	app := cfg.Tencent.ServedApps()[0]
+	if got, want := strings.Join(app.AllTokens(), ","), "first-token,second-token"; got != want {
+		t.Errorf("tokens: got %q, want %q", got, want)
+	}
+	if got, want := app.Key(), "TrtcKey42"; got != want {
+		t.Errorf("TRTC key: got %q, want %q", got, want)
+	}
+}
+
 func TestEnvTokenWithAppsIsAnError(t *testing.T) {
 	path := writeConfig(t, "tencent:\n  apps:\n    - {sdk_app_id: 1400000001, tokens: [a]}\n"+routeAll)
 	t.Setenv("CALLBACK_ROUTER_TENCENT_AUTH_TOKEN", "from-env")
