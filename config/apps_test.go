@@ -153,6 +153,9 @@ func TestParseAppsInvalid(t *testing.T) {
 			apps: "apps:\n    - {sdk_app_id: 1400000001, name: prod}\n    - {sdk_app_id: 1400000002, name: prod}"},
 		{name: "explicit name equal to a default one", key: "tencent.apps[1].name", text: "unique",
 			apps: "apps:\n    - {sdk_app_id: 1400000001}\n    - {sdk_app_id: 1400000002, name: \"1400000001\"}"},
+		// routes[].apps and `routes -app` would take it for the other app.
+		{name: "name that is another app's SdkAppid", key: "tencent.apps[0].name", text: "tencent.apps[1]",
+			apps: "apps:\n    - {sdk_app_id: 1400000001, name: \"1400000002\"}\n    - {sdk_app_id: 1400000002, name: staging}"},
 		{name: "name not label-safe", key: "tencent.apps[0].name", text: "letters",
 			apps: "apps:\n    - {sdk_app_id: 1400000001, name: \"prod app\"}"},
 		{name: "name with markup", key: "tencent.apps[0].name", text: "letters",
