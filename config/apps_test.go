@@ -145,6 +145,13 @@ func TestParseAppsInvalid(t *testing.T) {
 			apps: "apps:\n    - {sdk_app_id: \"0x5371\"}"},
 		{name: "single-app form: a negative id", key: "tencent.sdk_app_ids[1]", text: "whole number",
 			apps: "sdk_app_ids: [1400000001, -1]"},
+		// YAML itself reads these as other numbers before any decode hook sees them.
+		{name: "sdk_app_id YAML reads as octal", key: "tencent.apps[0].sdk_app_id", text: "decimal digits",
+			apps: "apps:\n    - {sdk_app_id: 01400000001}"},
+		{name: "sdk_app_id as a float", key: "tencent.apps[0].sdk_app_id", text: "decimal digits",
+			apps: "apps:\n    - {sdk_app_id: 1.4e9}"},
+		{name: "single-app form: a hex id", key: "tencent.sdk_app_ids[0]", text: "decimal digits",
+			apps: "sdk_app_ids: [0x5371]"},
 		{name: "missing sdk_app_id", key: "tencent.apps[0].sdk_app_id", text: "missing",
 			apps: "apps:\n    - {name: prod}"},
 		{name: "repeated sdk_app_id", key: "tencent.apps[1].sdk_app_id", text: "tencent.apps[0]",
@@ -351,6 +358,15 @@ func TestLoadFileRereadsTokensFile(t *testing.T) {
 		if got := strings.Join(cfg.Tencent.ServedApps()[0].AllTokens(), ","); got != want {
 			t.Errorf("tokens after writing %q: got %q, want %q", want, got, want)
 		}
+	}
+}
+
+// TestRewrittenNumberReportedOnce: a fractional SdkAppid fails to decode; it is not also
+// reported as a number YAML rewrites.
+func TestRewrittenNumberReportedOnce(t *testing.T) {
+	_, err := config.Parse(strings.NewReader("tencent:\n  apps:\n    - {sdk_app_id: 1400000001.5}\n" + routeAll))
+	if got := len(problems(err)); got != 1 {
+		t.Errorf("Parse() reported %d problems, want 1:\n%v", got, err)
 	}
 }
 

@@ -101,8 +101,8 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 	cfg.keepUndecodedUpstreams(v.GetStringMap("upstreams"))
 	cfg.applyUpstreamDefaults()
 	cfg.applyAppDefaults()
-	found = append(found, numericSecrets(data)...)
 	var validated problems
+	rewrittenNumbers(&validated, data)
 	cfg.readSecrets(&validated)
 	cfg.validate(&validated)
 	found = append(found, unrelatedTo(undecoded, validated)...)

@@ -9,30 +9,34 @@ import (
 )
 
 // YAML reads an unquoted 01234567 as octal, 0x1F as hex, 1e5 or a 23-digit number as a
-// float and drops the _ of 1_000; decoded into a string, such a token or key is no longer
-// what was written, and every callback it should verify gets 401 with nothing to say why.
-// The decoded config cannot tell, so the YAML itself is read once more for the scalars of
-// the secret keys.
+// float and drops the _ of 1_000. Decoded into a string, such a token or key is no longer
+// what was written, and every callback it should verify gets 401 with nothing to say why;
+// decoded into an SdkAppid, 01400000001 is another app. The decoded config cannot tell, so
+// the YAML itself is read once more for the scalars of those keys.
 
 // plainDecimal is a number YAML reads as an integer whose decimal digits survive decoding.
 var plainDecimal = regexp.MustCompile(`^(0|[1-9][0-9]*)$`)
 
-// numericSecrets returns a problem for each token or key written as a number whose digits
-// decoding would change, naming its key and never quoting it. A document that is not YAML
-// returns nothing: viper reports that.
-func numericSecrets(data []byte) []error {
+// rewrittenNumbers adds a problem for each token, key or SdkAppid written as a number whose
+// digits decoding would change, naming its key and never quoting it. A document that is not
+// YAML adds nothing: viper reports that.
+func rewrittenNumbers(p *problems, data []byte) {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return nil
+		return
 	}
-	var out []error
+	const (
+		secretAdvice = "YAML reads this unquoted value as a number and changes its digits (a leading 0 is octal, 0x hex; an exponent, a fraction or _ is rewritten): write it in quotes"
+		idAdvice     = "YAML reads this number in another base or as a float (a leading 0 is octal, 0x hex): write the SdkAppid in decimal digits, as Tencent's console shows it"
+	)
+	advice := secretAdvice
 	check := func(key string, n *yaml.Node) {
 		if n = deref(n); n == nil || n.Kind != yaml.ScalarNode || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
 			return
 		}
 		switch tag := n.ShortTag(); {
 		case tag == "!!float", tag == "!!int" && !plainDecimal.MatchString(n.Value):
-			out = append(out, Problem{Key: key, Message: "YAML reads this unquoted value as a number and changes its digits (a leading 0 is octal, 0x hex; an exponent, a fraction or _ is rewritten): write it in quotes"})
+			p.add(key, "%s", advice)
 		}
 	}
 	checkList := func(key string, n *yaml.Node) {
@@ -57,7 +61,13 @@ func numericSecrets(data []byte) []error {
 			check(key+".trtc_key", member(app, "trtc_key"))
 		}
 	}
-	return out
+	advice = idAdvice
+	checkList("tencent.sdk_app_ids", member(tencent, "sdk_app_ids"))
+	if apps := deref(member(tencent, "apps")); apps != nil && apps.Kind == yaml.SequenceNode {
+		for i, app := range apps.Content {
+			check(fmt.Sprintf("tencent.apps[%d].sdk_app_id", i), member(app, "sdk_app_id"))
+		}
+	}
 }
 
 // member returns the value of a mapping's key, matched ignoring case as viper matches keys;
