@@ -112,30 +112,49 @@ func (t *transport) attempt(req *http.Request, inst *instance) (*http.Response, 
 // returns an error only when no HTTP answer came back; the error is an *attemptError naming
 // the instance.
 func (inst *instance) attempt(req *http.Request, attemptTimeout time.Duration) (*http.Response, []byte, error) {
-	defer closeBody(req)
-	ctx := req.Context()
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return nil, nil, &attemptError{instance: inst.name, err: errNoDeadline}
+	// No defers and no error paths inline: this frame is under the wait for the upstream
+	// (see Caller.Forward).
+	at, cut, deadline, err := attemptDeadline(req, attemptTimeout)
+	if err != nil {
+		closeBody(req)
+		return nil, nil, &attemptError{instance: inst.name, err: err}
 	}
-	at, cut := deadline, false
+	freq := fasthttp.AcquireRequest()
+	err = inst.request(freq, req)
+	closeBody(req)
+	if err != nil {
+		fasthttp.ReleaseRequest(freq)
+		return nil, nil, &attemptError{instance: inst.name, err: err}
+	}
+	fresp := fasthttp.AcquireResponse()
+	err = inst.client.DoDeadline(freq, fresp, at)
+	fasthttp.ReleaseRequest(freq)
+	if err != nil {
+		fasthttp.ReleaseResponse(fresp)
+		return nil, nil, inst.failed(req, err, cut, deadline)
+	}
+	return inst.response(req, fresp), fresp.Body(), nil
+}
+
+// attemptDeadline is when an attempt must end: the call's deadline, or sooner when
+// attempt_timeout cuts it.
+func attemptDeadline(req *http.Request, attemptTimeout time.Duration) (at time.Time, cut bool, deadline time.Time, err error) {
+	deadline, ok := req.Context().Deadline()
+	if !ok {
+		return at, false, deadline, errNoDeadline
+	}
+	at = deadline
 	if attemptTimeout > 0 {
 		if a := time.Now().Add(attemptTimeout); a.Before(deadline) {
 			at, cut = a, true
 		}
 	}
+	return at, cut, deadline, nil
+}
 
-	freq := fasthttp.AcquireRequest()
-	defer fasthttp.ReleaseRequest(freq)
-	if err := inst.request(freq, req); err != nil {
-		return nil, nil, &attemptError{instance: inst.name, err: err}
-	}
-	fresp := fasthttp.AcquireResponse()
-	if err := inst.client.DoDeadline(freq, fresp, at); err != nil {
-		fasthttp.ReleaseResponse(fresp)
-		return nil, nil, &attemptError{instance: inst.name, err: attemptFailure(ctx, err, cut, deadline)}
-	}
-	return inst.response(req, fresp), fresp.Body(), nil
+// failed is the error of an attempt that got no answer.
+func (inst *instance) failed(req *http.Request, err error, cut bool, deadline time.Time) error {
+	return &attemptError{instance: inst.name, err: attemptFailure(req.Context(), err, cut, deadline)}
 }
 
 // request converts req into freq: method, the instance's URL with req's query merged into

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"sync"
 	"time"
 
 	"github.com/callback-router/callback-router/tracing"
@@ -41,4 +42,21 @@ type Outbound struct {
 	// Close asks the connection layer to close the connection after the answer (the router
 	// is draining). Refusals (status 400 and up) close it anyway.
 	Close bool
+}
+
+// exchange is one request's Inbound and Outbound, reused from request to request
+// (exchanges) by the fasthttp engine: off the stack of the connection's goroutine, which
+// the whole call to the upstream runs on, so that a callback waiting on its upstream fits
+// that goroutine's 8 KiB stack rather than doubling it. Nothing keeps either once the
+// answer is written: whoever needs a part longer copies it.
+type exchange struct {
+	in  Inbound
+	out Outbound
+}
+
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
+
+func (x *exchange) release() {
+	*x = exchange{}
+	exchanges.Put(x)
 }

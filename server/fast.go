@@ -65,16 +65,21 @@ func (e *fastEngine) shutdown(ctx context.Context) error { return e.srv.Shutdown
 
 // inbound describes the request for the Handler; the body is left to the caller.
 func inbound(ctx *fasthttp.RequestCtx, received time.Time) Inbound {
-	return Inbound{
-		Received:     received,
-		Method:       methodString(ctx),
-		Path:         string(ctx.Path()),
-		RawQuery:     string(ctx.URI().QueryString()),
-		RemoteIP:     remoteIP(ctx.RemoteAddr().String()),
-		ForwardedFor: forwardedForFast(&ctx.Request.Header),
-		TRTCAppID:    string(ctx.Request.Header.Peek(headerSdkAppID)),
-		TRTCSign:     string(ctx.Request.Header.Peek(headerSign)),
-	}
+	var in Inbound
+	readInbound(&in, ctx, received)
+	return in
+}
+
+// readInbound fills in (no copy of an Inbound on the way: see exchange).
+func readInbound(in *Inbound, ctx *fasthttp.RequestCtx, received time.Time) {
+	in.Received = received
+	in.Method = methodString(ctx)
+	in.Path = string(ctx.Path())
+	in.RawQuery = string(ctx.URI().QueryString())
+	in.RemoteIP = remoteIP(ctx.RemoteAddr().String())
+	in.ForwardedFor = forwardedForFast(&ctx.Request.Header)
+	in.TRTCAppID = string(ctx.Request.Header.Peek(headerSdkAppID))
+	in.TRTCSign = string(ctx.Request.Header.Peek(headerSign))
 }
 
 // forwardedForFast is every X-Forwarded-For line joined in order, as one list: a proxy may
@@ -91,21 +96,23 @@ func forwardedForFast(h *fasthttp.RequestHeader) string {
 }
 
 func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
+	x := exchanges.Get().(*exchange)
+	defer x.release()
+	in, out := &x.in, &x.out
 	// fasthttp read the clock once the request was read whole: the callback's arrival.
-	in := inbound(ctx, ctx.Time())
+	readInbound(in, ctx, ctx.Time())
 	in.Body = ctx.PostBody() // valid until handle returns; whoever keeps it copies it
 	if e.h.tracer != nil {
 		h := &ctx.Request.Header
 		in.Trace = tracing.Incoming{TraceParent: string(h.Peek("traceparent")), TraceState: string(h.Peek("tracestate"))}
 	}
-	var out Outbound
-	e.h.Handle(context.Background(), &in, &out)
+	e.h.Handle(context.Background(), in, out)
 	// Tencent sends a Content-Length. A chunked request may also have carried one, which
 	// fasthttp lets chunked override: a front proxy that read that length would see the
 	// rest of the chunked body as another client's request (smuggling). Close after
 	// answering, so nothing after this request is read as one.
 	out.Close = out.Close || ctx.Request.Header.ContentLength() == -1
-	e.write(ctx, &out)
+	e.write(ctx, out)
 }
 
 // handleError answers what fasthttp could not parse. A body over the limit still goes

@@ -98,6 +98,18 @@ type outcome struct {
 	trtc bool
 	// mirror is the callback's call to its route's shadow, nil when there is none.
 	mirror *mirror
+	// call is the synchronous route's call to its upstream.
+	call proxy.Call
+}
+
+// outcomes reuses outcomes from callback to callback: off the stack of the goroutine the
+// upstream call runs on, like the fasthttp engine's exchange. Nothing keeps one once
+// Handle returns.
+var outcomes = sync.Pool{New: func() any { return new(outcome) }}
+
+func (o *outcome) release() {
+	*o = outcome{}
+	outcomes.Put(o)
 }
 
 // appName is the app label of the callback: "none" until its app is known.
@@ -116,22 +128,30 @@ func (h *Handler) Handle(ctx context.Context, in *Inbound, out *Outbound) {
 	if h.tracer != nil {
 		ctx, span = h.tracer.StartCallback(ctx, in.Trace, in.Received)
 	}
-	o := outcome{tokenSlot: -1}
-	h.serve(ctx, t, in, out, &o)
+	o := outcomes.Get().(*outcome)
+	defer o.release()
+	o.tokenSlot = -1
+	h.serve(ctx, t, in, out, o)
 	out.Close = out.Close || h.draining.Load()
 	if o.journal != nil {
-		h.recordVerdict(ctx, t, in, out, &o)
+		h.recordVerdict(ctx, t, in, out, o)
 	}
 	if o.mirror != nil {
 		o.mirror.finish(out, o.reason)
 	}
 	o.latency = h.now().Sub(in.Received)
-	h.logCallback(in, out, &o)
-	h.observe(in, out, &o)
+	h.logCallback(in, out, o)
+	h.observe(in, out, o)
 	if span != nil {
-		tracing.EndCallback(span, tracing.Callback{RequestID: out.RequestID, Command: o.command, App: o.appName(),
-			Route: o.route, Decision: o.decision, FallbackReason: string(o.reason), Status: out.Status})
+		endCallbackSpan(span, out, o)
 	}
+}
+
+// endCallbackSpan ends the callback's span with what its log line says. (A function of its
+// own: its arguments would otherwise sit in Handle's frame, under the upstream call.)
+func endCallbackSpan(span trace.Span, out *Outbound, o *outcome) {
+	tracing.EndCallback(span, tracing.Callback{RequestID: out.RequestID, Command: o.command, App: o.appName(),
+		Route: o.route, Decision: o.decision, FallbackReason: string(o.reason), Status: out.Status})
 }
 
 // observe tells the observer (metrics, status page) what the log line says.
@@ -220,16 +240,10 @@ func (h *Handler) forward(ctx context.Context, in *Inbound, out *Outbound, o *ou
 		h.fallback(out, o, r, proxy.ReasonBreakerOpen)
 		return
 	}
-	res := r.Caller.Forward(ctx, in.Received.Add(r.Deadline), &proxy.Call{
-		Body:         in.Body,
-		RawQuery:     in.RawQuery,
-		RequestID:    out.RequestID,
-		ForwardedFor: forwardedFor(in),
-		Command:      o.command,
-		App:          o.appName(),
-		Headers:      forwardHeaders(in, o),
-		StatusOnly:   o.trtc,
-	})
+	c := &o.call // field by field: a composite literal would be built on the stack first
+	c.Body, c.RawQuery, c.RequestID, c.ForwardedFor = in.Body, in.RawQuery, out.RequestID, forwardedFor(in)
+	c.Command, c.App, c.Headers, c.StatusOnly = o.command, o.appName(), forwardHeaders(in, o), o.trtc
+	res := r.Caller.Forward(ctx, in.Received.Add(r.Deadline), c)
 	o.attempts, o.upstreamStatus, o.instance, o.err = res.Attempts, res.Status, res.Instance, res.Err
 	if !res.OK() {
 		h.fallback(out, o, r, res.Reason)

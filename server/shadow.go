@@ -50,7 +50,9 @@ func (h *Handler) startMirror(ctx context.Context, r *router.Route, in *Inbound,
 		ForwardedFor: forwardedFor(in), Headers: shadowHeaders}
 	// The mirror outlives the request: its context is its own, with the route's deadline,
 	// carrying only the trace of the callback it mirrors.
-	deadline, window := in.Received.Add(r.Deadline), r.Window
+	// The goroutine keeps values, not in: in is the connection layer's, for the call only.
+	received := in.Received
+	deadline, window := received.Add(r.Deadline), r.Window
 	mctx := context.Background()
 	var span trace.Span
 	if h.tracer != nil {
@@ -64,9 +66,9 @@ func (h *Handler) startMirror(ctx context.Context, r *router.Route, in *Inbound,
 		defer sh.Release()
 		cand := h.callCandidate(mctx, sh, deadline, call)
 		if cand.Body != nil || cand.Failure != string(proxy.ReasonBreakerOpen) {
-			ev.Duration = time.Since(in.Received)
+			ev.Duration = time.Since(received)
 		}
-		primary, ok := m.await(in.Received.Add(window + time.Second))
+		primary, ok := m.await(received.Add(window + time.Second))
 		if !ok {
 			if span != nil {
 				span.End()
