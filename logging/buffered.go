@@ -1,7 +1,6 @@
 package logging
 
 import (
-	"bufio"
 	"io"
 	"sync"
 	"time"
@@ -17,60 +16,113 @@ const (
 
 // Buffered is an io.Writer that gathers writes and passes them on in large blocks, at the
 // latest flushEvery after the first one waiting. Each Write is kept whole (zerolog writes one
-// line per call), so lines from concurrent loggers never interleave. Close flushes what is
-// left; a process killed with SIGKILL loses at most the last flushEvery of lines.
+// line per call), so lines from concurrent loggers never interleave, and blocks go out in the
+// order their lines came. A full block is written out after the lock every logging callback
+// takes is released: the callbacks logging meanwhile fill the next block rather than wait for
+// the file (go tool trace under load showed them queueing on that lock while a block was
+// written). Close flushes what is left; a process killed with SIGKILL loses at most the last
+// flushEvery of lines.
 type Buffered struct {
-	mu     sync.Mutex
-	w      *bufio.Writer
-	timer  *time.Timer
+	mu     sync.Mutex // guards buf, armed and closed
+	buf    []byte     // the lines waiting
 	armed  bool
 	closed bool
+	timer  *time.Timer
+
+	// out is held while a block is written to w. It is taken while mu is still held, so
+	// that blocks reach w in the order they were taken.
+	out    sync.Mutex
+	w      io.Writer
+	spares chan []byte // an emptied block, for the next one
 }
 
 // NewBuffered returns a Buffered writing to w.
 func NewBuffered(w io.Writer) *Buffered {
-	b := &Buffered{w: bufio.NewWriterSize(w, bufferSize)}
+	b := &Buffered{w: w, buf: make([]byte, 0, bufferSize), spares: make(chan []byte, 1)}
 	b.timer = time.AfterFunc(time.Hour, b.flushTimer)
 	b.timer.Stop()
 	return b
 }
 
-// Write buffers p, flushing first if p would not fit.
+// Write buffers p. When p does not fit, the block waiting is written out first; p larger
+// than a block, or logged after Close, is written through after it.
 func (b *Buffered) Write(p []byte) (int, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed { // a line logged after Close is written through at once
-		n, err := b.w.Write(p)
-		if err == nil {
-			err = b.w.Flush()
-		}
-		return n, err
+	if !b.closed && len(b.buf)+len(p) <= bufferSize {
+		b.buf = append(b.buf, p...)
+		b.armLocked()
+		b.mu.Unlock()
+		return len(p), nil
 	}
-	if len(p) > b.w.Available() && b.w.Buffered() > 0 {
-		if err := b.w.Flush(); err != nil {
-			return 0, err
-		}
+	block := b.takeLocked()
+	b.out.Lock()
+	through := b.closed || len(p) > bufferSize
+	if !through {
+		b.buf = append(b.buf, p...)
+		b.armLocked()
 	}
-	n, err := b.w.Write(p)
-	if !b.armed && b.w.Buffered() > 0 {
+	b.mu.Unlock()
+	defer b.out.Unlock()
+	err := b.writeOut(block)
+	if through && err == nil {
+		_, err = b.w.Write(p)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (b *Buffered) armLocked() {
+	if !b.armed && len(b.buf) > 0 {
 		b.armed = true
 		b.timer.Reset(flushEvery)
 	}
-	return n, err
+}
+
+// takeLocked hands over the block waiting and starts an empty one.
+func (b *Buffered) takeLocked() []byte {
+	block := b.buf
+	select {
+	case b.buf = <-b.spares:
+	default:
+		b.buf = make([]byte, 0, bufferSize)
+	}
+	return block
+}
+
+// writeOut writes a block taken with takeLocked to w; out is held. The emptied block is
+// kept for a later one.
+func (b *Buffered) writeOut(block []byte) error {
+	if len(block) == 0 {
+		return nil
+	}
+	_, err := b.w.Write(block)
+	select {
+	case b.spares <- block[:0]:
+	default:
+	}
+	return err
 }
 
 func (b *Buffered) flushTimer() {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.armed = false
-	_ = b.w.Flush() // nowhere to report a failed log write
+	block := b.takeLocked()
+	b.out.Lock()
+	b.mu.Unlock()
+	_ = b.writeOut(block) // nowhere to report a failed log write
+	b.out.Unlock()
 }
 
 // Close flushes what is buffered; later writes are written through at once.
 func (b *Buffered) Close() error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.closed = true
 	b.timer.Stop()
-	return b.w.Flush()
+	block := b.takeLocked()
+	b.out.Lock()
+	b.mu.Unlock()
+	defer b.out.Unlock()
+	return b.writeOut(block)
 }

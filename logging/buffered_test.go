@@ -88,3 +88,89 @@ func TestBufferedLineLargerThanBuffer(t *testing.T) {
 		t.Errorf("got %d bytes, want %d in order", len(got), len(want))
 	}
 }
+
+// stallingWriter blocks every Write until released.
+type stallingWriter struct {
+	lockedBuffer
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *stallingWriter) Write(p []byte) (int, error) {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	<-s.release
+	return s.lockedBuffer.Write(p)
+}
+
+// TestBufferedLoggersDoNotWaitForTheFile: while a full block is being written out (here to a
+// destination that stalls), lines logged meanwhile go into the next block and their Write
+// returns at once: no callback waits for the log file.
+func TestBufferedLoggersDoNotWaitForTheFile(t *testing.T) {
+	dst := &stallingWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	b := NewBuffered(dst)
+	line := []byte(strings.Repeat("z", 1000) + "\n")
+	go func() { // fills a block and one more line: that Write writes the block out, and stalls
+		for range bufferSize/len(line) + 1 {
+			b.Write(line)
+		}
+	}()
+	select {
+	case <-dst.entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no block was written out")
+	}
+	wrote := make(chan struct{})
+	go func() {
+		b.Write([]byte("meanwhile\n"))
+		close(wrote)
+	}()
+	select {
+	case <-wrote:
+	case <-time.After(5 * time.Second):
+		t.Error("a Write waited for the block being written out")
+	}
+	close(dst.release)
+	b.Close()
+	if out := dst.String(); !strings.HasSuffix(out, "meanwhile\n") || strings.Count(out, "\n") != bufferSize/len(line)+2 {
+		t.Errorf("got %d lines (last %q), want every line, in order", strings.Count(out, "\n"), out[max(0, len(out)-12):])
+	}
+}
+
+// TestBufferedKeepsEachWritersOrder: blocks go out in the order their lines came, whatever
+// the timer and the writers race.
+func TestBufferedKeepsEachWritersOrder(t *testing.T) {
+	dst := &lockedBuffer{}
+	b := NewBuffered(dst)
+	const writers, lines = 4, 5000
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range lines {
+				fmt.Fprintf(b, "%d %d %s\n", w, i, strings.Repeat("p", i%200))
+			}
+		}()
+	}
+	wg.Wait()
+	b.Close()
+	next := make([]int, writers)
+	for _, l := range strings.Split(strings.TrimSuffix(dst.String(), "\n"), "\n") {
+		var w, i int
+		if _, err := fmt.Sscanf(l, "%d %d", &w, &i); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if i != next[w] {
+			t.Fatalf("writer %d: line %d after line %d", w, i, next[w]-1)
+		}
+		next[w]++
+	}
+	for w, n := range next {
+		if n != lines {
+			t.Errorf("writer %d: %d lines, want %d", w, n, lines)
+		}
+	}
+}
