@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // LetsEncryptDirectory is server.tls.acme.ca by default: Let's Encrypt's production ACME
@@ -83,7 +85,7 @@ func (c *Config) validateACME(p *problems) {
 		p.add("server.tls.acme.email", "%q is not an email address", a.Email)
 	}
 	if u, err := url.Parse(a.CA); err != nil || u.Scheme != "https" || u.Host == "" {
-		p.add("server.tls.acme.ca", "%q is not an https:// ACME directory URL (default %s)", a.CA, LetsEncryptDirectory)
+		p.add("server.tls.acme.ca", "%q is not an https:// ACME directory URL (default %s)", redact.URL(a.CA), LetsEncryptDirectory)
 	}
 	if a.RenewInterval <= 0 {
 		p.add("server.tls.acme.renew_interval", "must be positive (the default is 10m)")

@@ -550,6 +550,12 @@ upstreams:
 		{"jetstream", `
 delivery: {backend: jetstream, jetstream: {url: "http://user:PASS@nats.internal:4222"}}` + minimal,
 			"delivery.jetstream.url", `"http://…@nats.internal:4222"`},
+		{"tracing endpoint without a scheme", `
+tracing: {endpoint: "otel:PASS@collector.internal:4318/v1?key=SECRET"}` + minimal,
+			"tracing.endpoint", `"…@collector.internal:4318/v1?key=…" is not an http`},
+		{"ACME directory without a scheme", `
+server: {listen: ":443", tls: {acme: {domains: [callbacks.example.com], ca: "acct:PASS@ca.internal/dir?token=SECRET"}}}` + minimal,
+			"server.tls.acme.ca", `"…@ca.internal/dir?token=…" is not an https`},
 		{"a URL where a number goes", `
 server: {max_conns: "http://user:PASS@x/?k=SECRET"}` + minimal,
 			"server.max_conns", "server.max_conns: "},

@@ -3,6 +3,8 @@ package config
 import (
 	"math"
 	"net/url"
+
+	"github.com/callback-router/callback-router/redact"
 )
 
 // Tracing configures OpenTelemetry traces, exported over OTLP/HTTP. Every key needs a
@@ -27,7 +29,7 @@ func (c *Config) validateTracing(p *problems) {
 		u, err := url.Parse(t.Endpoint)
 		switch {
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			p.add("tracing.endpoint", "%q is not an http:// or https:// URL such as http://otel-collector:4318", t.Endpoint)
+			p.add("tracing.endpoint", "%q is not an http:// or https:// URL such as http://otel-collector:4318", redact.URL(t.Endpoint))
 		case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 			p.add("tracing.endpoint", "must not carry credentials, a query or a fragment (set headers with OTEL_EXPORTER_OTLP_HEADERS)")
 		}

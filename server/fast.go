@@ -33,14 +33,17 @@ func newFastEngine(cfg config.Server, h *Handler, log zerolog.Logger) *fastEngin
 		Name:         "callback-router",
 		// The header read gets read_header_timeout; HeaderReceived extends it to
 		// read_timeout for the body, as net/http's ReadHeaderTimeout and ReadTimeout do.
-		ReadTimeout:           cfg.ReadHeaderTimeout,
-		WriteTimeout:          cfg.WriteTimeout,
-		IdleTimeout:           cfg.IdleTimeout,
-		ReadBufferSize:        cfg.MaxHeaderBytes, // bounds the request line and headers
-		MaxRequestBodySize:    int(cfg.MaxBodyBytes),
-		NoDefaultServerHeader: true,
-		NoDefaultContentType:  true,
-		CloseOnShutdown:       true,
+		ReadTimeout:        cfg.ReadHeaderTimeout,
+		WriteTimeout:       cfg.WriteTimeout,
+		IdleTimeout:        cfg.IdleTimeout,
+		ReadBufferSize:     cfg.MaxHeaderBytes, // bounds the request line and headers
+		MaxRequestBodySize: int(cfg.MaxBodyBytes),
+		// A body is passed on as it came, whatever its Content-Type: a multipart form parsed
+		// here would be handed back written anew from its parts.
+		DisablePreParseMultipartForm: true,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		CloseOnShutdown:              true,
 		// Give the read and write buffers back to their pools between requests, so an idle
 		// keep-alive connection holds about 6 KiB rather than 9 and a callback waiting on a
 		// hung upstream about 29 KiB rather than 37 (go run ./bench -scenarios 3); the

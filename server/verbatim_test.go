@@ -72,3 +72,35 @@ func TestTencentGetsUpstreamBodyVerbatim(t *testing.T) {
 		})
 	}
 }
+
+// TestMultipartBodyPassesVerbatim: a body labelled multipart/form-data is still a body to
+// pass on as it came. fasthttp parses such a form by default and hands back a body written
+// anew from the parsed parts, without what follows the closing boundary, so the upstream
+// (and a Sign computed over the body) would see other bytes than Tencent sent.
+func TestMultipartBodyPassesVerbatim(t *testing.T) {
+	body := "--XX\r\nContent-Disposition: form-data; name=\"CallbackCommand\"\r\n\r\n" + giftCommand +
+		"\r\n--XX--\r\n{\"trailing\": \"bytes after the closing boundary\"}"
+	for _, engine := range []string{"fasthttp", "net/http"} {
+		t.Run(engine, func(t *testing.T) {
+			up := upstreamtest.Start(t, upstreamtest.OK())
+			r := startRouter(t, configWith("server: {engine: "+engine+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""))
+			req, err := http.NewRequest(http.MethodPost, r.URL+"?SdkAppid=1400000001&CallbackCommand="+giftCommand, strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=XX")
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			reqs := up.Requests()
+			if resp.StatusCode != http.StatusOK || len(reqs) != 1 {
+				t.Fatalf("answer %d, upstream got %d requests; want 200 and 1", resp.StatusCode, len(reqs))
+			}
+			if got := string(reqs[0].Body); got != body {
+				t.Errorf("upstream body = %q, want the exact bytes %q", got, body)
+			}
+		})
+	}
+}
