@@ -151,6 +151,14 @@ func (c *Config) validateApps(p *problems) {
 			p.add(key+".trtc_key", "set either trtc_key or trtc_key_file, not both")
 		}
 	}
+	// routes[].apps names apps and `routes -app` takes a name or an SdkAppid: a name that is
+	// another app's SdkAppid would stand for the wrong app in both.
+	for i, a := range t.Apps {
+		id, err := strconv.ParseUint(a.Name, 10, 64)
+		if j, ok := ids[id]; err == nil && ok && j != i && names[a.Name] == i { // a repeated name is reported as such
+			p.add(fmt.Sprintf("tencent.apps[%d].name", i), "%q is the sdk_app_id of tencent.apps[%d]; name an app after its own SdkAppid or with a word", a.Name, j)
+		}
+	}
 }
 
 // checkToken checks one callback token's length, without ever quoting it.

@@ -131,6 +131,20 @@ func TestParseAppsInvalid(t *testing.T) {
 			apps: "auth_tokens: [tok]\n  apps:\n    - {sdk_app_id: 1400000001}"},
 		{name: "single-app form: an id listed twice", key: "tencent.sdk_app_ids[2]", text: "tencent.sdk_app_ids[0]",
 			apps: "sdk_app_ids: [1400000001, 1400000002, 1400000001]"},
+		// A weakly typed decode would take each of these for another SdkAppid (a wrapped
+		// negative, a saturated float, 1 for true, octal or hex from a quoted string).
+		{name: "negative sdk_app_id", key: "tencent.apps[0].sdk_app_id", text: "whole number",
+			apps: "apps:\n    - {sdk_app_id: -1400000001}"},
+		{name: "sdk_app_id beyond 64 bits", key: "tencent.apps[0].sdk_app_id", text: "whole number",
+			apps: "apps:\n    - {sdk_app_id: 99999999999999999999999}"},
+		{name: "fractional sdk_app_id", key: "tencent.apps[0].sdk_app_id", text: "whole number",
+			apps: "apps:\n    - {sdk_app_id: 1400000001.5}"},
+		{name: "boolean sdk_app_id", key: "tencent.apps[0].sdk_app_id", text: "whole number",
+			apps: "apps:\n    - {sdk_app_id: true}"},
+		{name: "hex sdk_app_id in quotes", key: "tencent.apps[0].sdk_app_id", text: "whole number",
+			apps: "apps:\n    - {sdk_app_id: \"0x5371\"}"},
+		{name: "single-app form: a negative id", key: "tencent.sdk_app_ids[1]", text: "whole number",
+			apps: "sdk_app_ids: [1400000001, -1]"},
 		{name: "missing sdk_app_id", key: "tencent.apps[0].sdk_app_id", text: "missing",
 			apps: "apps:\n    - {name: prod}"},
 		{name: "repeated sdk_app_id", key: "tencent.apps[1].sdk_app_id", text: "tencent.apps[0]",
@@ -139,6 +153,9 @@ func TestParseAppsInvalid(t *testing.T) {
 			apps: "apps:\n    - {sdk_app_id: 1400000001, name: prod}\n    - {sdk_app_id: 1400000002, name: prod}"},
 		{name: "explicit name equal to a default one", key: "tencent.apps[1].name", text: "unique",
 			apps: "apps:\n    - {sdk_app_id: 1400000001}\n    - {sdk_app_id: 1400000002, name: \"1400000001\"}"},
+		// routes[].apps and `routes -app` would take it for the other app.
+		{name: "name that is another app's SdkAppid", key: "tencent.apps[0].name", text: "tencent.apps[1]",
+			apps: "apps:\n    - {sdk_app_id: 1400000001, name: \"1400000002\"}\n    - {sdk_app_id: 1400000002, name: staging}"},
 		{name: "name not label-safe", key: "tencent.apps[0].name", text: "letters",
 			apps: "apps:\n    - {sdk_app_id: 1400000001, name: \"prod app\"}"},
 		{name: "name with markup", key: "tencent.apps[0].name", text: "letters",
@@ -324,6 +341,28 @@ func TestLoadFileRereadsTokensFile(t *testing.T) {
 		if got := strings.Join(cfg.Tencent.ServedApps()[0].AllTokens(), ","); got != want {
 			t.Errorf("tokens after writing %q: got %q, want %q", want, got, want)
 		}
+	}
+}
+
+// TestSecretFilesFromWindowsEditors: a file saved by a Windows editor starts with a UTF-8
+// byte order mark and ends its lines with CRLF. Neither is part of a token or key: a token
+// read with the mark would never verify, and every callback signed with it would get 401.
+func TestSecretFilesFromWindowsEditors(t *testing.T) {
+	dir := t.TempDir()
+	const bom = "\ufeff"
+	tokens := writeSecret(t, dir, "tokens", bom+"first-token\r\nsecond-token \r\n")
+	key := writeSecret(t, dir, "key", bom+"TrtcKey42\r\n")
+	cfg, err := config.Parse(strings.NewReader("tencent:\n  apps:\n    - {sdk_app_id: 1400000001, tokens_file: " + tokens +
+		", trtc_key_file: " + key + "}\n" + routeAll))
+	if err != nil {
+		t.Fatalf("Parse() = %v", err)
+	}
+	app := cfg.Tencent.ServedApps()[0]
+	if got, want := strings.Join(app.AllTokens(), ","), "first-token,second-token"; got != want {
+		t.Errorf("tokens: got %q, want %q", got, want)
+	}
+	if got, want := app.Key(), "TrtcKey42"; got != want {
+		t.Errorf("TRTC key: got %q, want %q", got, want)
 	}
 }
 

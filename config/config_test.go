@@ -224,6 +224,10 @@ upstreams:
 		key  string // the key the error must name
 		text string // and, if set, a word of its message
 	}{
+		{name: "negative breaker count", key: "defaults.breaker.consecutive_failures", text: "whole number", yaml: `
+defaults: {breaker: {consecutive_failures: -1}}` + minimal},
+		{name: "breaker count beyond 32 bits", key: "defaults.breaker.half_open_requests", text: "whole number", yaml: `
+defaults: {breaker: {half_open_requests: 4294967297}}` + minimal},
 		{name: "queue_size of older configs", key: "delivery.queue_size", text: "max_items", yaml: `
 delivery: {queue_size: 10}` + minimal},
 		{name: "unknown delivery backend", key: "delivery.backend", text: "jetstream", yaml: `

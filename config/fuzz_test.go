@@ -23,6 +23,7 @@ func FuzzConfigDecode(f *testing.F) {
 	}
 	f.Add([]byte("upstreams: {a: {url: \"http://127.0.0.1:1/\"}}\nroutes: [{commands: [\"*\"], upstream: a, deadline: 5}]"))
 	f.Add([]byte("server: {max_conns: -1, trusted_proxies: [\"::ffff:10.0.0.0/104\"]}\ntencent: {allowed_cidrs: [\"1.2.3.4\"]}"))
+	f.Add([]byte("tencent: {trtc_window: 1s}\nupstreams: {a: {url: \"http://127.0.0.1:1/\"}}\nroutes: [{commands: [\"TRTC.*\"], upstream: a}]"))
 	f.Add([]byte("tencent: {trtc_window: 3s}\nupstreams: {a: {url: \"http://127.0.0.1:1/\"}}\nroutes: [{commands: [\"TRTC.*\"], upstream: a, deadline: 2500ms}, {commands: [\"*\"]}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := config.Parse(bytes.NewReader(data))
@@ -40,8 +41,12 @@ func FuzzConfigDecode(f *testing.F) {
 			if r.TRTCOnly() {
 				window = cfg.Tencent.TRTCWindow // TRTC waits longer for its events
 			}
-			if r.Deadline != nil && *r.Deadline >= window {
-				t.Fatalf("accepted routes[%d].deadline %s not shorter than its window %s", i, *r.Deadline, window)
+			deadline := r.Deadline
+			if deadline == nil {
+				deadline = cfg.Defaults.Deadline // inherited
+			}
+			if *deadline >= window {
+				t.Fatalf("accepted routes[%d].deadline %s (own or inherited) not shorter than its window %s", i, *deadline, window)
 			}
 			if r.TRTCOnly() && r.Fallback != nil && r.Fallback.Action == "deny" {
 				t.Fatalf("accepted routes[%d] serving only TRTC events with a deny fallback", i)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,6 +80,7 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 	hooks := viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		durationHook,
 		mapstructure.StringToSliceHookFunc(","),
+		unsignedHook,
 	))
 	cfg := new(Config)
 	var found, undecoded []error
@@ -212,6 +215,45 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 			return time.Duration(0), nil
 		}
 		return nil, fmt.Errorf("%v has no unit: write a duration such as \"%vms\" or \"%vs\"", data, data, data)
+	}
+	return data, nil
+}
+
+// unsignedHook decodes the unsigned keys (an SdkAppid, a breaker's counts) from whole
+// numbers only. viper's weakly typed decode would otherwise wrap a negative number around,
+// saturate or truncate a float, take true for 1 and read a quoted "0x…" or "0…" as hex or
+// octal: each a config that loads and means another number than the one written (an
+// SdkAppid nobody sends, a breaker that never opens). Other kinds (a list, a map) are left
+// to mapstructure's own message; no message quotes the value.
+func unsignedHook(from, to reflect.Type, data any) (any, error) {
+	switch to.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	default:
+		return data, nil
+	}
+	limit := uint64(math.MaxUint64) >> (64 - to.Bits())
+	v := reflect.ValueOf(data)
+	ok := true
+	switch from.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		ok = v.Int() >= 0 && uint64(v.Int()) <= limit
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		ok = v.Uint() <= limit
+	case reflect.Float32, reflect.Float64:
+		// Above 2^53 a float64 no longer holds every whole number: 1e30 is no SdkAppid.
+		f := v.Float()
+		ok = f >= 0 && f == math.Trunc(f) && f <= 1<<53 && uint64(f) <= limit
+	case reflect.Bool:
+		ok = false
+	case reflect.String:
+		n, err := strconv.ParseUint(strings.TrimSpace(v.String()), 10, to.Bits())
+		if err == nil {
+			return n, nil
+		}
+		ok = false
+	}
+	if !ok {
+		return nil, fmt.Errorf("is not a whole number from 0 to %d, written in decimal", limit)
 	}
 	return data, nil
 }

@@ -90,8 +90,12 @@ func readKeyFile(p *problems, key, path string) string {
 	return k
 }
 
-// readSecretFile reads a small regular file whole. Its errors name the path, never the
-// content.
+// byteOrderMark starts a UTF-8 file saved by some Windows editors; it is no part of a
+// token or a key.
+var byteOrderMark = []byte("\ufeff")
+
+// readSecretFile reads a small regular file whole, without a leading byte order mark. Its
+// errors name the path, never the content.
 func readSecretFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -110,5 +114,5 @@ func readSecretFile(path string) ([]byte, error) {
 	if len(data) > maxSecretFileBytes {
 		return nil, fmt.Errorf("%s is larger than %d bytes; it should hold a few tokens", path, maxSecretFileBytes)
 	}
-	return data, nil
+	return bytes.TrimPrefix(data, byteOrderMark), nil
 }

@@ -56,6 +56,9 @@ routes: [{commands: ["TRTC.*"], upstream: rooms, deadline: 5s}]`},
 		{name: "TRTC-only deadline past a shorter trtc_window", key: "routes[0].deadline", text: "tencent.trtc_window (3s)", yaml: ups + `
 tencent: {trtc_window: 3s}
 routes: [{commands: ["TRTC.*"], upstream: rooms, deadline: 3500ms}]`},
+		{name: "TRTC-only route inheriting a deadline past trtc_window", key: "routes[0].deadline", text: "tencent.trtc_window (1s)", yaml: ups + `
+tencent: {trtc_window: 1s}
+routes: [{commands: ["TRTC.*"], upstream: rooms}]`},
 		{name: "mixed route past tencent.window", key: "routes[0].deadline", text: "tencent.window (2s)", yaml: ups + `
 routes: [{commands: ["TRTC.*", "Live.CallbackAfterCreateRoom"], upstream: rooms, deadline: 4s}]`},
 		{name: "catch-all past tencent.window", key: "routes[0].deadline", text: "tencent.window", yaml: ups + `

@@ -324,7 +324,7 @@ func (h *Handler) enqueue(ctx context.Context, t *router.Table, in *Inbound, out
 	body := bytes.Clone(in.Body) // in.Body does not outlive the request
 	ff := forwardedFor(in)
 	headers := forwardHeaders(in, o)
-	id := delivery.EventID(o.command, in.RawQuery, body)
+	id := delivery.EventID(o.command, eventQuery(in, o), body)
 	var room string
 	if r.Ordered {
 		room = delivery.OrderKey(body)

@@ -94,6 +94,17 @@ func (h *Handler) checkTRTC(t *router.Table, in *Inbound, q *tencent.Query, o *o
 	return nil
 }
 
+// eventQuery is the query a callback's event id is derived from: the query names a Chat
+// callback's app, but a TRTC event's app is in its SdkAppId header, so the header joins
+// it. Without it the same event body sent by two apps would be one event, and the second
+// app's dropped as a duplicate of the first.
+func eventQuery(in *Inbound, o *outcome) string {
+	if !o.trtc || in.TRTCAppID == "" {
+		return in.RawQuery
+	}
+	return in.RawQuery + "&SdkAppId=" + in.TRTCAppID
+}
+
 // trtcAnswer is what TRTC gets back from an upstream's 200: its body, verbatim, when it fits
 // what TRTC accepts, else {"code":0}.
 func trtcAnswer(body []byte) []byte {

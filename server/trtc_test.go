@@ -323,3 +323,40 @@ routes:
 		t.Errorf("answer %d %q (fallback %q), want the slow upstream's answer after 2.5s", a.Status, a.Body, a.Fallback)
 	}
 }
+
+// TestTRTCEventIDsDifferByApp: a TRTC event names its app in its SdkAppId header, not in a
+// query, so the same body sent by two apps is two events. Both are delivered, under different
+// X-Callback-Event-Id: the store keeps one pending record per event id, and an upstream
+// drops duplicates by it.
+func TestTRTCEventIDsDifferByApp(t *testing.T) {
+	release := make(chan struct{})
+	recordings := upstreamtest.Start(t, func(w http.ResponseWriter, r *http.Request, n int64) {
+		<-release // both events are pending when the second arrives
+		upstreamtest.Answer(http.StatusOK, `{"code":0}`)(w, r, n)
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	rooms := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, `{"code":0}`))
+	gifts := upstreamtest.Start(t, upstreamtest.OK())
+	r := startRouter(t, trtcConfig("fasthttp", rooms.URL, recordings.URL, gifts.URL, ""))
+	for app, key := range map[string]string{"1400000001": trtcProdKey, "1400000002": trtcStagingKey} {
+		a := r.postTRTC(t, r.URL, app, tencent.SignTRTC(key, []byte(trtcRecording)), trtcRecording)
+		if a.Status != 200 || a.Body != `{"code":0}` || a.Fallback != "" {
+			t.Fatalf("app %s: answer %d %q (fallback %q), want 200 {\"code\":0}", app, a.Status, a.Body, a.Fallback)
+		}
+	}
+	close(release)
+	waitFor(t, func() bool { return recordings.Hits() >= 2 })
+	ids := map[string]string{} // SdkAppId -> event id
+	for _, req := range recordings.Requests() {
+		ids[req.Header.Get("SdkAppId")] = req.Header.Get("X-Callback-Event-Id")
+	}
+	if len(ids) != 2 || ids["1400000001"] == "" || ids["1400000001"] == ids["1400000002"] {
+		t.Errorf("deliveries by app (event ids): %v; want each app's event delivered under its own id", ids)
+	}
+}

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // The names deploy/kubernetes/sidecar.yaml gives what `podman kube play` creates.
@@ -50,16 +53,22 @@ func TestSidecarKubePlay(t *testing.T) {
 	t.Cleanup(cleanup)
 
 	mustPodman(t, "kube", "play", "--network", "host", manifest)
+	// podman turns exec probes into healthchecks it never runs here (no systemd): run the
+	// manifest's own probe commands in the container, as the kubelet would.
+	liveness, readiness := sidecarProbes(t, manifest)
+	probe := func(command []string) (string, error) {
+		return podman(append([]string{"exec", sidecarRouter}, command...)...)
+	}
 	waitUntil(t, 30*time.Second, "the router container ready", func() (bool, string) {
-		out, err := podman("exec", sidecarRouter, "/callback-router", "healthcheck")
+		out, err := probe(readiness)
 		if err != nil {
 			logs, _ := podman("logs", "--tail", "20", sidecarRouter)
 			return false, err.Error() + "\nlogs:\n" + logs
 		}
 		return true, out
 	})
-	if out := mustPodman(t, "exec", sidecarRouter, "/callback-router", "healthcheck", "-url", "http://127.0.0.1:9090/healthz"); !strings.Contains(out, "200 OK") {
-		t.Errorf("liveness probe command printed %q, want 200 OK", out)
+	if out, err := probe(liveness); err != nil || !strings.Contains(out, "200 OK") {
+		t.Errorf("liveness probe %v: %v, printed %q, want 200 OK", liveness, err, out)
 	}
 
 	// The router reads its token from the Secret's file (tokens_file). Kubernetes decodes
@@ -96,4 +105,59 @@ func TestSidecarKubePlay(t *testing.T) {
 	if strings.Contains(logs, token) {
 		t.Errorf("the token appears in the router's logs")
 	}
+
+	// A ConfigMap change the router refuses leaves it serving on the running config: the
+	// probes must keep saying so, or Kubernetes would take the pod out of the Service (and
+	// restart it into a config that cannot start) for a typo the router itself survives.
+	configMount := strings.TrimSpace(mustPodman(t, "volume", "inspect", "--format", "{{.Mountpoint}}", "callback-router-config"))
+	config, err := os.ReadFile(filepath.Join(configMount, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(config), "upstream: gifts", "upstream: giftz", 1)
+	if broken == string(config) {
+		t.Fatal("the sidecar's config has no route naming upstream gifts to break")
+	}
+	if err := os.WriteFile(filepath.Join(configMount, "config.yaml"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 15*time.Second, "the broken config refused", func() (bool, string) {
+		logs, _ = podman("logs", sidecarRouter)
+		return strings.Contains(logs, "config reload refused"), logs
+	})
+	for name, command := range map[string][]string{"readiness": readiness, "liveness": liveness} {
+		if _, err := probe(command); err != nil {
+			t.Errorf("%s probe %v after a refused reload: %v; want it to pass: the router still serves", name, command, err)
+		}
+	}
+	if out, code := send("-token", token, gift); code != 0 || !strings.Contains(out, `"ErrorCode":0`) {
+		t.Errorf("gift after a refused reload: exit %d\n%s", code, out)
+	}
+}
+
+// sidecarProbes returns the exec commands of the router container's liveness and readiness
+// probes in the manifest.
+func sidecarProbes(t *testing.T, manifest string) (liveness, readiness []string) {
+	t.Helper()
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var d appsv1.Deployment
+		if err := yaml.Unmarshal([]byte(doc), &d); err != nil || d.Kind != "Deployment" {
+			continue
+		}
+		for _, c := range d.Spec.Template.Spec.Containers {
+			if c.Name != "callback-router" {
+				continue
+			}
+			if c.LivenessProbe == nil || c.LivenessProbe.Exec == nil || c.ReadinessProbe == nil || c.ReadinessProbe.Exec == nil {
+				t.Fatalf("%s: the router container's probes are not both exec probes", manifest)
+			}
+			return c.LivenessProbe.Exec.Command, c.ReadinessProbe.Exec.Command
+		}
+	}
+	t.Fatalf("%s: no Deployment with a callback-router container", manifest)
+	return nil, nil
 }
