@@ -145,6 +145,13 @@ func TestParseAppsInvalid(t *testing.T) {
 			apps: "apps:\n    - {sdk_app_id: \"0x5371\"}"},
 		{name: "single-app form: a negative id", key: "tencent.sdk_app_ids[1]", text: "whole number",
 			apps: "sdk_app_ids: [1400000001, -1]"},
+		// YAML itself reads these as other numbers before any decode hook sees them.
+		{name: "sdk_app_id YAML reads as octal", key: "tencent.apps[0].sdk_app_id", text: "decimal digits",
+			apps: "apps:\n    - {sdk_app_id: 01400000001}"},
+		{name: "sdk_app_id as a float", key: "tencent.apps[0].sdk_app_id", text: "decimal digits",
+			apps: "apps:\n    - {sdk_app_id: 1.4e9}"},
+		{name: "single-app form: a hex id", key: "tencent.sdk_app_ids[0]", text: "decimal digits",
+			apps: "sdk_app_ids: [0x5371]"},
 		{name: "missing sdk_app_id", key: "tencent.apps[0].sdk_app_id", text: "missing",
 			apps: "apps:\n    - {name: prod}"},
 		{name: "repeated sdk_app_id", key: "tencent.apps[1].sdk_app_id", text: "tencent.apps[0]",
@@ -162,6 +169,16 @@ func TestParseAppsInvalid(t *testing.T) {
 			apps: "apps:\n    - {sdk_app_id: 1400000001, name: \"<b>\"}"},
 		{name: "name reserved", key: "tencent.apps[0].name", text: "reserved",
 			apps: "apps:\n    - {sdk_app_id: 1400000001, name: none}"},
+		// YAML reads these unquoted as numbers, and the string decoded from the number is
+		// not what was written: the token would never verify.
+		{name: "token YAML reads as octal", key: "tencent.apps[0].tokens[1]", text: "quotes",
+			apps: "apps:\n    - {sdk_app_id: 1400000001, tokens: [a, 01234567]}"},
+		{name: "TRTC key YAML reads as a float", key: "tencent.apps[0].trtc_key", text: "quotes",
+			apps: "apps:\n    - {sdk_app_id: 1400000001, trtc_key: 12345678901234567890123}"},
+		{name: "single-app token YAML reads as hex", key: "tencent.auth_token", text: "quotes",
+			apps: "auth_token: 0x1F"},
+		{name: "single-app tokens YAML reads as numbers", key: "tencent.auth_tokens[0]", text: "quotes",
+			apps: "auth_tokens: [1e5]"},
 		{name: "empty token", key: "tencent.apps[0].tokens[1]", text: "empty",
 			apps: "apps:\n    - {sdk_app_id: 1400000001, tokens: [a, \"\"]}"},
 		{name: "token too long", key: "tencent.apps[0].tokens[0]", text: "129 characters",
@@ -341,6 +358,35 @@ func TestLoadFileRereadsTokensFile(t *testing.T) {
 		if got := strings.Join(cfg.Tencent.ServedApps()[0].AllTokens(), ","); got != want {
 			t.Errorf("tokens after writing %q: got %q, want %q", want, got, want)
 		}
+	}
+}
+
+// TestRewrittenNumberReportedOnce: a fractional SdkAppid fails to decode; it is not also
+// reported as a number YAML rewrites.
+func TestRewrittenNumberReportedOnce(t *testing.T) {
+	_, err := config.Parse(strings.NewReader("tencent:\n  apps:\n    - {sdk_app_id: 1400000001.5}\n" + routeAll))
+	if got := len(problems(err)); got != 1 {
+		t.Errorf("Parse() reported %d problems, want 1:\n%v", got, err)
+	}
+}
+
+// TestNumericSecretsKeepTheirDigits: a token or key YAML reads as a plain decimal number
+// decodes to the same digits, so it is taken unquoted; one in quotes is taken as written.
+func TestNumericSecretsKeepTheirDigits(t *testing.T) {
+	cfg, err := config.Parse(strings.NewReader(`
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, tokens: [12345678, "01234567", '1e5'], trtc_key: 20240501}
+` + routeAll))
+	if err != nil {
+		t.Fatalf("Parse() = %v", err)
+	}
+	app := cfg.Tencent.ServedApps()[0]
+	if got, want := strings.Join(app.AllTokens(), ","), "12345678,01234567,1e5"; got != want {
+		t.Errorf("tokens: got %q, want %q", got, want)
+	}
+	if got, want := app.Key(), "20240501"; got != want {
+		t.Errorf("TRTC key: got %q, want %q", got, want)
 	}
 }
 

@@ -72,7 +72,11 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 		v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 		v.AutomaticEnv()
 	}
-	if err := v.ReadConfig(r); err != nil {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("config: not valid YAML: %s", redact.Text(err.Error()))
 	}
 	// Decode leniently, then validate what did decode: an unknown key (a misspelling, most
@@ -98,6 +102,7 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 	cfg.applyUpstreamDefaults()
 	cfg.applyAppDefaults()
 	var validated problems
+	rewrittenNumbers(&validated, data)
 	cfg.readSecrets(&validated)
 	cfg.validate(&validated)
 	found = append(found, unrelatedTo(undecoded, validated)...)
