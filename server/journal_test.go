@@ -79,7 +79,9 @@ routes:
 // TestAsyncEventIDIsStable: Tencent sending the same after-callback twice yields the same
 // X-Callback-Event-Id on every delivery, so the upstream can drop the duplicate.
 func TestAsyncEventIDIsStable(t *testing.T) {
-	up := upstreamtest.Start(t, upstreamtest.OK())
+	// The upstream takes a moment to answer, as a loaded machine makes every upstream do: it
+	// counts a request when it arrives, and the delivery stays pending until the answer.
+	up := upstreamtest.Start(t, upstreamtest.Slow(100*time.Millisecond, upstreamtest.OK()))
 	r := startRouter(t, fmt.Sprintf(`
 upstreams:
   audit: {url: %q}
@@ -90,7 +92,9 @@ routes:
 `, up.URL))
 	body := `{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"b1"}`
 	r.post(t, endBattle, body)
-	waitFor(t, func() bool { return up.Hits() == 1 })
+	// Delivered, not only received: while it is pending, the same callback again is the
+	// same pending delivery, which is not stored twice.
+	waitFor(t, func() bool { return up.Hits() == 1 && r.srv.Queue().Depth() == 0 })
 	r.post(t, endBattle, body)
 	r.post(t, endBattle, `{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"b2"}`)
 	waitFor(t, func() bool { return up.Hits() == 3 })
