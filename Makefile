@@ -16,8 +16,14 @@ DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%
 
 PKG     := github.com/callback-router/callback-router/cli
 LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
+# grpcnotrace is gRPC's own tag for leaving out its golang.org/x/net/trace pages. The router
+# speaks no gRPC, but the OTLP/HTTP trace exporter imports grpc for its shared options, and
+# x/net/trace's init reaches html/template, whose reflect MethodByName makes the linker keep
+# every exported method of every type: with the tag the binary is about 7.5 MB smaller (the
+# image stays under its 25 MB) and does the same. Plain `go build`/`go run` work without it.
+TAGS    ?= grpcnotrace
 # Static binaries without the build machine's paths: they run FROM scratch and anywhere.
-GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)"
+GOBUILD := CGO_ENABLED=0 go build -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)"
 
 # Images: podman or docker, whichever is installed (CONTAINER=docker to choose). Podman keeps
 # HEALTHCHECK only in the docker image format. The image's binary is for this machine's

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -32,7 +33,9 @@ var (
 )
 
 type bareProxy struct {
-	client    *fasthttp.HostClient
+	client interface {
+		DoDeadline(req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) error
+	}
 	uri       string // http://stub/path
 	deadline  time.Duration
 	fallbacks atomic.Int64
@@ -44,6 +47,7 @@ func bareMain(args []string) int {
 	upstream := fs.String("upstream", "", "the stub's host:port")
 	path := fs.String("path", "/gifts", "the stub's path")
 	deadline := fs.Duration("deadline", 1800*time.Millisecond, "time from a request's arrival to its fallback")
+	pipeline := fs.Int("pipeline", 0, "pipeline the requests over this many connections, as the router's upstreams.*.pipeline (0: one request per connection at a time)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,6 +66,10 @@ func bareMain(args []string) int {
 		},
 		uri:      "http://" + *upstream + *path,
 		deadline: *deadline,
+	}
+	if *pipeline > 0 {
+		p.client = &fasthttp.PipelineClient{Addr: *upstream, Name: "bare", MaxConns: *pipeline, MaxPendingRequests: 8192,
+			MaxIdleConnDuration: 10 * time.Second}
 	}
 	// The router's fasthttp engine settings (server/fast.go) with its default timeouts.
 	srv := &fasthttp.Server{
@@ -122,7 +130,8 @@ func (b *bench) startBare(ctx context.Context, dir, upstream, path string, deadl
 	if err != nil {
 		return nil, "", err
 	}
-	argv := []string{b.self, "-bare", "-listen", addr, "-upstream", upstream, "-path", path, "-deadline", deadline.String()}
+	argv := []string{b.self, "-bare", "-listen", addr, "-upstream", upstream, "-path", path, "-deadline", deadline.String(),
+		"-pipeline", strconv.Itoa(b.opts.pipeline)}
 	p, err := startProc("bare", dir+"/bare.log", argv, nil)
 	if err != nil {
 		return nil, "", err

@@ -54,6 +54,8 @@ type options struct {
 	beforeBin        string
 	noNginx, noWrk   bool
 	reuseport        bool
+	pipeline         int
+	beforePipeline   int
 	keep             bool
 }
 
@@ -92,6 +94,8 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.beforeBin, "before", "", "also benchmark this callback-router binary, as target \"before\", in the same rounds (a before/after comparison)")
 	fs.BoolVar(&o.noNginx, "no-nginx", false, "leave nginx out even when installed")
 	fs.BoolVar(&o.noWrk, "no-wrk", false, "use the Go load generator for scenarios 1 and 4 even when wrk is installed")
+	fs.IntVar(&o.pipeline, "pipeline", 0, "the router's upstreams.*.pipeline (and the bare proxy's): pipeline to the stub over this many connections; 0 = off (nginx cannot pipeline to upstreams)")
+	fs.IntVar(&o.beforePipeline, "before-pipeline", -1, "the -before router's upstreams.*.pipeline; -1 = as -pipeline (set it to compare one build with and without pipelining)")
 	fs.BoolVar(&o.reuseport, "nginx-reuseport", true, "listen with reuseport in nginx (one accept queue per worker; nginx is faster with it on a few cores)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, logs) and print its path")
 	if err := fs.Parse(args); err != nil {
@@ -142,6 +146,8 @@ func parseOptions(args []string) (options, error) {
 		return o, errors.New("-hung must be between 1 and 100000")
 	case o.deadline <= 0 || o.hangDeadline <= 0:
 		return o, errors.New("-deadline and -hang-deadline must be positive")
+	case o.pipeline < 0 || o.pipeline > 64 || o.beforePipeline < -1 || o.beforePipeline > 64:
+		return o, errors.New("-pipeline and -before-pipeline must be between 0 and 64")
 	case o.samples < 1 || o.samples > 10000:
 		return o, errors.New("-samples must be between 1 and 10000")
 	}
@@ -454,11 +460,14 @@ func (b *bench) up(ctx context.Context, s scenario, target string, round int) (*
 		e.proxy, e.addr, err = b.startBare(ctx, dir, upstream, path, deadline)
 		e.path, e.measured = "/", e.proxy
 	case targetRouter, targetBefore, targetTraced:
-		bin := b.routerBin
+		bin, pipeline := b.routerBin, b.opts.pipeline
 		if target == targetBefore {
 			bin = b.beforeBin
+			if b.opts.beforePipeline >= 0 {
+				pipeline = b.opts.beforePipeline
+			}
 		}
-		p := routerParams{UpstreamURL: "http://" + upstream + path, Deadline: deadline, OpenFor: openFor, MaxInFlight: 8192}
+		p := routerParams{UpstreamURL: "http://" + upstream + path, Deadline: deadline, OpenFor: openFor, MaxInFlight: 8192, Pipeline: pipeline}
 		if target == targetTraced {
 			p.TraceEndpoint = "http://" + upstream // the stub takes the spans, as a collector would
 		}

@@ -86,6 +86,7 @@ func TestRouterConfigIsValid(t *testing.T) {
 	for _, p := range []routerParams{
 		{Listen: "127.0.0.1:18080", UpstreamURL: "http://127.0.0.1:19001/gifts", Deadline: 1800 * time.Millisecond, OpenFor: 10 * time.Second, MaxInFlight: 8192},
 		{Listen: "127.0.0.1:18080", UpstreamURL: "http://127.0.0.1:19001/hang", Deadline: time.Second, OpenFor: 10 * time.Minute, MaxInFlight: 8192},
+		{Listen: "127.0.0.1:18080", UpstreamURL: "http://127.0.0.1:19001/gifts", Deadline: time.Second, OpenFor: time.Minute, MaxInFlight: 8192, Pipeline: 2},
 	} {
 		text, err := routerConfig(p)
 		if err != nil {
@@ -97,6 +98,9 @@ func TestRouterConfigIsValid(t *testing.T) {
 		}
 		if cfg.Server.Listen != p.Listen || cfg.Server.AdminListen != "" || len(cfg.Routes) != 2 || *cfg.Routes[0].Deadline != p.Deadline {
 			t.Errorf("config = %+v", cfg)
+		}
+		if u, _ := cfg.Upstream("gifts"); u.Pipeline != p.Pipeline {
+			t.Errorf("upstreams.gifts.pipeline = %d, want %d", u.Pipeline, p.Pipeline)
 		}
 	}
 }

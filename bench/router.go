@@ -21,6 +21,7 @@ type routerParams struct {
 	OpenFor     time.Duration // breaker open_for (scenario 4 keeps it open for the whole run)
 	MaxInFlight int
 	Engine      string // server.engine; "" leaves the router's default
+	Pipeline    int    // upstreams.gifts.pipeline; 0 leaves it off
 	// TraceEndpoint, when set, turns tracing on at the default sample ratio, exporting there.
 	TraceEndpoint string
 }
@@ -52,6 +53,9 @@ defaults:
 upstreams:
   gifts:
     url: "{{.UpstreamURL}}"
+{{- if .Pipeline}}
+    pipeline: {{.Pipeline}}
+{{- end}}
 
 routes:
   - commands: ["Live.CallbackBeforeSendGift"]

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/logging"
 	"github.com/callback-router/callback-router/metrics"
+	"github.com/callback-router/callback-router/redact"
 	"github.com/callback-router/callback-router/reload"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
@@ -152,6 +154,10 @@ func compileOptions(log zerolog.Logger, m *metrics.Metrics, live *stats.Live) ro
 			log.Debug().Str("request_id", requestID).Str("upstream", upstream).Str("param", param).
 				Msg("incoming query parameter not forwarded: the upstream URL sets it")
 			m.QueryParamDropped(upstream, param, requestID)
+		},
+		// A pipelining upstream's client meets connection failures between attempts.
+		ConnLog: func(format string, args ...any) {
+			log.Warn().Str("component", "upstream").Msg(redact.Text(fmt.Sprintf(format, args...)))
 		},
 	}
 	if log.GetLevel() <= zerolog.DebugLevel {

@@ -170,6 +170,12 @@ type Upstream struct {
 	MaxConns int `mapstructure:"max_conns"`
 	// MaxResponseBytes bounds an answer; a larger one is a failure, not forwarded.
 	MaxResponseBytes int64 `mapstructure:"max_response_bytes"`
+	// Pipeline, when above 0, sends callbacks to each instance pipelined (HTTP/1.1) over
+	// that many connections instead of one callback per connection at a time: fewer
+	// system calls per callback, but an answer waits for those before it on its connection
+	// (head-of-line blocking), and an upstream that serves a connection's requests one
+	// after another (most do) works on at most that many callbacks at once.
+	Pipeline int `mapstructure:"pipeline"`
 }
 
 // Instances returns the upstream's instance URLs, url first.

@@ -143,8 +143,27 @@ func TestParseMinimalIsComplete(t *testing.T) {
 	if got, want := u.MaxConns, config.DefaultMaxConns; got != want {
 		t.Errorf("upstreams.gifts.max_conns = %d, want %d", got, want)
 	}
+	if got := u.Pipeline; got != 0 {
+		t.Errorf("upstreams.gifts.pipeline = %d, want 0 (no pipelining unless asked)", got)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate() of a parsed config = %v, want nil", err)
+	}
+}
+
+func TestParsePipeline(t *testing.T) {
+	cfg, err := config.Parse(strings.NewReader(`
+upstreams:
+  gifts: {url: "http://127.0.0.1:9001/gifts", pipeline: 4}
+routes:
+  - commands: ["*"]
+    upstream: gifts
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := cfg.Upstream("gifts"); u.Pipeline != 4 {
+		t.Errorf("upstreams.gifts.pipeline = %d, want 4", u.Pipeline)
 	}
 }
 
@@ -392,6 +411,12 @@ upstreams: {gifts: {url: "http://a:1/", urls: ["http://b:1/", "b:1"]}}
 routes: [{commands: ["*"], upstream: gifts}]`},
 		{name: "upstream without url", key: "upstreams.gifts", text: "url", yaml: `
 upstreams: {gifts: {max_conns: 4}}
+routes: [{commands: ["*"], upstream: gifts}]`},
+		{name: "pipeline negative", key: "upstreams.gifts.pipeline", text: "0..64", yaml: `
+upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts", pipeline: -1}}
+routes: [{commands: ["*"], upstream: gifts}]`},
+		{name: "pipeline over too many connections", key: "upstreams.gifts.pipeline", text: "0..64", yaml: `
+upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts", pipeline: 65}}
 routes: [{commands: ["*"], upstream: gifts}]`},
 		{name: "star in the middle of a pattern", key: "routes[0].commands[0]", text: "*", yaml: ups + `
 routes:

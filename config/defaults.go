@@ -87,4 +87,7 @@ const (
 const (
 	DefaultMaxConns         = 8192
 	DefaultMaxResponseBytes = 1 << 20
+	// MaxPipeline bounds upstreams.*.pipeline: pipelining pays with a few connections; many
+	// would only add head-of-line blocking.
+	MaxPipeline = 64
 )

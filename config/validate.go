@@ -322,6 +322,9 @@ func (c *Config) validateUpstreams(p *problems) {
 		if u.MaxResponseBytes < 0 {
 			p.add(key+".max_response_bytes", "must not be negative")
 		}
+		if u.Pipeline < 0 || u.Pipeline > MaxPipeline {
+			p.add(key+".pipeline", "%d is outside 0..%d (0: no pipelining; N: pipelined over N connections per instance)", u.Pipeline, MaxPipeline)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -34,11 +36,13 @@ func (p Policy) key() string {
 	return k
 }
 
-// Caller calls one upstream with one policy: its go-retryablehttp client, compiled once.
-// It is safe for concurrent use.
+// Caller calls one upstream with one policy: its go-retryablehttp clients, compiled once —
+// one for Tencent's callbacks, whose answer must be Tencent's envelope, and one for TRTC's
+// events, which need the status only (Call.StatusOnly). It is safe for concurrent use.
 type Caller struct {
-	up     *Upstream
-	client *retryablehttp.Client
+	up         *Upstream
+	client     *retryablehttp.Client
+	statusOnly *retryablehttp.Client
 	// template is the request every call copies (WithContext): method and nothing else.
 	template *http.Request
 }
@@ -55,29 +59,37 @@ func (u *Upstream) Caller(p Policy) *Caller {
 	}
 	rules := newRetryRules(p)
 	c := &Caller{
-		up: u,
-		client: &retryablehttp.Client{
-			HTTPClient: &http.Client{
-				Transport: &transport{up: u, attemptTimeout: p.AttemptTimeout},
-				// A redirect is an upstream misconfiguration: report it as the non-200 it is.
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			},
-			RetryMax:       p.Retries,
-			RetryWaitMin:   backoffBase,
-			RetryWaitMax:   rules.waitMax,
-			CheckRetry:     rules.checkRetry,
-			Backoff:        backoff,
-			RequestLogHook: stampAttempt,
-			// Keep the last answer: the default handler drops it and returns only an error
-			// whose text carries the request's URL, and with it Tencent's query.
-			ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		},
-		template: &http.Request{Method: http.MethodPost, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1},
-	}
-	if u.logger != nil {
-		c.client.Logger = u.logger
+		up:         u,
+		client:     u.retryClient(p, rules, false),
+		statusOnly: u.retryClient(p, rules, true),
+		template:   &http.Request{Method: http.MethodPost, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1},
 	}
 	u.callers[key] = c
+	return c
+}
+
+// retryClient is go-retryablehttp's client for policy p over a transport of this upstream's
+// instances; statusOnly takes any 200 as the answer.
+func (u *Upstream) retryClient(p Policy, rules *retryRules, statusOnly bool) *retryablehttp.Client {
+	c := &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Transport: &transport{up: u, attemptTimeout: p.AttemptTimeout, statusOnly: statusOnly},
+			// A redirect is an upstream misconfiguration: report it as the non-200 it is.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		RetryMax:       p.Retries,
+		RetryWaitMin:   backoffBase,
+		RetryWaitMax:   rules.waitMax,
+		CheckRetry:     rules.checkRetry,
+		Backoff:        backoff,
+		RequestLogHook: stampAttempt,
+		// Keep the last answer: the default handler drops it and returns only an error
+		// whose text carries the request's URL, and with it Tencent's query.
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	if u.logger != nil {
+		c.Logger = u.logger
+	}
 	return c
 }
 
@@ -105,13 +117,6 @@ type Call struct {
 	StatusOnly bool
 }
 
-// statusOnlyKey marks, in a call's request context, a call whose every 200 is an answer
-// (Call.StatusOnly): the transport judges answers, and one Caller serves both kinds.
-type statusOnlyKey struct{}
-
-// statusOnly reports whether the request belongs to a StatusOnly call.
-func statusOnly(ctx context.Context) bool { return ctx.Value(statusOnlyKey{}) != nil }
-
 // Header is one extra request header.
 type Header struct{ Name, Value string }
 
@@ -122,16 +127,18 @@ type Header struct{ Name, Value string }
 // shutdown).
 func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Result {
 	c.up.reportDrops(call)
-	callCtx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
+	callCtx, release := newCallContext(ctx, deadline)
+	defer release()
+	o := newOutgoing(c, callCtx, call)
+	defer o.release()
+	client := c.client
 	if call.StatusOnly {
-		callCtx = context.WithValue(callCtx, statusOnlyKey{}, true)
+		client = c.statusOnly
 	}
-	req := c.request(callCtx, call)
-	resp, err := c.client.Do(req)
-	res := Result{Attempts: attemptsOf(req.Header)}
+	resp, err := client.Do(&o.req)
+	res := Result{Attempts: attemptsOf(o.header)}
 	if resp != nil {
-		defer resp.Body.Close()
+		defer closeAnswer(resp)
 		res.Status, res.Instance = resp.StatusCode, c.up.instanceName(resp.Request)
 	}
 	switch {
@@ -161,16 +168,31 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 	return res
 }
 
-// request builds the call's request: http://<upstream>/?<Tencent's query>, the router's
-// headers and the call's, the body. Its context carries the deadline.
-func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request {
-	o := &outgoing{url: *c.up.url}
+// outgoing is one call's request: http://<upstream>/?<Tencent's query>, the router's headers
+// and the call's, the body, a context carrying the deadline. Its parts are reused from call
+// to call (outgoingPool): nothing holds them once Forward returns.
+type outgoing struct {
+	req    retryablehttp.Request
+	url    url.URL
+	header http.Header
+	values [7]string // the router's header values; the attempt's are stamped by stampAttempt
+	extra  []string  // the call's header values
+	body   callBody
+	rewind retryablehttp.ReaderFunc // o.body's, bound once
+}
+
+var outgoingPool = sync.Pool{New: func() any {
+	o := &outgoing{header: make(http.Header, 8)}
+	o.rewind = o.body.rewind
+	return o
+}}
+
+func newOutgoing(c *Caller, ctx context.Context, call *Call) *outgoing {
+	o := outgoingPool.Get().(*outgoing)
+	o.url = *c.up.url
 	o.url.RawQuery = call.RawQuery
-	// The router's header values share one array; the attempt's are stamped by stampAttempt
-	// before each attempt.
 	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor, call.Command, call.App}
-	v := o.values[:]
-	h := make(http.Header, len(o.values)+len(call.Headers))
+	v, h := o.values[:], o.header
 	h[headerContentType], h[headerRequestID] = v[0:1:1], v[1:2:2]
 	h[headerAttempt], h[headerDeadlineMs] = v[2:3:3], v[3:4:4]
 	if call.ForwardedFor != "" {
@@ -182,35 +204,43 @@ func (c *Caller) request(ctx context.Context, call *Call) *retryablehttp.Request
 	if call.App != "" {
 		h[headerApp] = v[6:7:7]
 	}
+	o.extra = o.extra[:0]
+	for _, x := range call.Headers {
+		o.extra = append(o.extra, x.Value)
+	}
 	for i, x := range call.Headers {
 		name := textproto.CanonicalMIMEHeaderKey(x.Name)
-		if _, taken := h[name]; taken {
-			continue
-		}
-		if i < len(o.extra) {
-			o.extra[i] = x.Value
+		if _, taken := h[name]; !taken {
 			h[name] = o.extra[i : i+1 : i+1]
-		} else {
-			h[name] = []string{x.Value}
 		}
 	}
 	req := c.template.WithContext(ctx)
 	// req.Host stays empty: net/http would copy the URL to carry it (for cookies).
 	req.URL, req.Header = &o.url, h
-	o.req.Request = req
-	_ = o.req.SetBody(call.Body) // a []byte body cannot fail
-	return &o.req
+	o.req = retryablehttp.Request{Request: req}
+	o.body.raw = call.Body
+	_ = o.req.SetBody(o.rewind) // rewinding a []byte cannot fail
+	return o
 }
 
-// outgoing is what one call's request needs, allocated together.
-type outgoing struct {
-	req    retryablehttp.Request
-	url    url.URL
-	values [7]string
-	// extra holds the values of the call's own headers (a TRTC event's SdkAppId and Sign, a
-	// delivery's ids and journal verdict), so they cost no allocation.
-	extra [6]string
+func (o *outgoing) release() {
+	clear(o.header)
+	clear(o.extra)
+	o.req, o.url, o.values, o.body = retryablehttp.Request{}, url.URL{}, [7]string{}, callBody{}
+	outgoingPool.Put(o)
 }
+
+// callBody is a call's body as go-retryablehttp reads it for each attempt.
+type callBody struct {
+	raw []byte
+	r   bytes.Reader
+}
+
+func (b *callBody) rewind() (io.Reader, error)         { b.r.Reset(b.raw); return b, nil }
+func (b *callBody) Read(p []byte) (int, error)         { return b.r.Read(p) }
+func (b *callBody) WriteTo(w io.Writer) (int64, error) { return b.r.WriteTo(w) }
+func (b *callBody) Len() int                           { return b.r.Len() }
+func (b *callBody) Close() error                       { return nil }
 
 // readBody reads an answer's body whole, into memory the caller owns.
 func readBody(resp *http.Response) ([]byte, error) {

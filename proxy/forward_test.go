@@ -25,9 +25,13 @@ var body = []byte(`{"CallbackCommand":"Live.CallbackBeforeSendGift","GiftId":"ro
 // breakerNeverOpens keeps breakers out of a test that is not about them.
 var breakerNeverOpens = proxy.BreakerSettings{ConsecutiveFailures: 1000, OpenFor: time.Minute, HalfOpenRequests: 1}
 
-func newUpstream(t *testing.T, urls []string, b proxy.BreakerSettings) *proxy.Upstream {
+func newUpstream(t *testing.T, urls []string, b proxy.BreakerSettings, pipeline ...int) *proxy.Upstream {
 	t.Helper()
-	up, err := proxy.New(proxy.Spec{Name: "gifts", URLs: urls, Breaker: b, MaxConns: 16, MaxResponseBytes: 1 << 10})
+	spec := proxy.Spec{Name: "gifts", URLs: urls, Breaker: b, MaxConns: 16, MaxResponseBytes: 1 << 10}
+	if len(pipeline) > 0 {
+		spec.Pipeline = pipeline[0]
+	}
+	up, err := proxy.New(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,30 +105,52 @@ func TestRetryPolicy(t *testing.T) {
 		{"connection refused: retried", nil, proxy.Policy{Retries: 2},
 			outcome{reason: proxy.ReasonUpstreamError, attempts: 3}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			url := "http://" + upstreamtest.DeadAddr(t) + "/gifts"
-			var up *upstreamtest.Upstream
-			if tt.behave != nil {
-				up = upstreamtest.Start(t, tt.behave)
-				url = up.URL + "/gifts"
+	// Pipelined, a refused connection is fasthttp's pipelining client's to redial, once a
+	// second; the attempt waits for its deadline meanwhile.
+	pipelined := map[string]outcome{
+		"connection refused: retried": {reason: proxy.ReasonTimeout, attempts: 1, err: context.DeadlineExceeded},
+	}
+	for _, pipeline := range []int{0, 2} {
+		for _, tt := range tests {
+			want := tt.want
+			if w, ok := pipelined[tt.name]; ok && pipeline > 0 {
+				want = w
 			}
-			res := forward(newUpstream(t, []string{url}, breakerNeverOpens).Caller(tt.policy), 2*time.Second)
-			var hits int64
-			if up != nil {
-				hits = up.Hits()
-			}
-			tt.want.check(t, res, hits)
-			if res.OK() && string(res.Body) != upstreamtest.AllowBody {
-				t.Errorf("body %q, want the upstream's %q", res.Body, upstreamtest.AllowBody)
-			}
-			if !res.OK() && res.Body != nil {
-				t.Errorf("a failed forward carries a body: %q", res.Body)
-			}
-			if res.Instance != url && tt.want.attempts > 0 {
-				t.Errorf("instance %q, want %q", res.Instance, url)
-			}
-		})
+			t.Run(pipelineName(pipeline)+"/"+tt.name, func(t *testing.T) {
+				retryPolicyCase(t, tt.behave, tt.policy, want, pipeline)
+			})
+		}
+	}
+}
+
+func pipelineName(n int) string {
+	if n == 0 {
+		return "one at a time"
+	}
+	return "pipelined over " + strconv.Itoa(n)
+}
+
+func retryPolicyCase(t *testing.T, behave upstreamtest.Behavior, policy proxy.Policy, want outcome, pipeline int) {
+	url := "http://" + upstreamtest.DeadAddr(t) + "/gifts"
+	var up *upstreamtest.Upstream
+	if behave != nil {
+		up = upstreamtest.Start(t, behave)
+		url = up.URL + "/gifts"
+	}
+	res := forward(newUpstream(t, []string{url}, breakerNeverOpens, pipeline).Caller(policy), 2*time.Second)
+	var hits int64
+	if up != nil {
+		hits = up.Hits()
+	}
+	want.check(t, res, hits)
+	if res.OK() && string(res.Body) != upstreamtest.AllowBody {
+		t.Errorf("body %q, want the upstream's %q", res.Body, upstreamtest.AllowBody)
+	}
+	if !res.OK() && res.Body != nil {
+		t.Errorf("a failed forward carries a body: %q", res.Body)
+	}
+	if res.Instance != url && want.attempts > 0 {
+		t.Errorf("instance %q, want %q", res.Instance, url)
 	}
 }
 
@@ -314,18 +340,20 @@ func TestDeadline(t *testing.T) {
 		c := newUpstream(t, []string{u.URL}, breakerNeverOpens).Caller(proxy.Policy{Retries: 3, RetryOn: []int{503}})
 		outcome{reason: proxy.ReasonUpstreamError, attempts: 4, status: 503, err: proxy.ErrStatus, hits: 4}.check(t, forward(c, 2*time.Second), u.Hits())
 	})
-	t.Run("hung upstream", func(t *testing.T) {
-		u := upstreamtest.Start(t, upstreamtest.OK())
-		u.Set(u.Hang())
-		c := newUpstream(t, []string{u.URL}, breakerNeverOpens).Caller(proxy.Policy{Retries: 2})
-		start := time.Now()
-		res := forward(c, 300*time.Millisecond)
-		took := time.Since(start)
-		outcome{reason: proxy.ReasonTimeout, attempts: 1, err: context.DeadlineExceeded, hits: 1}.check(t, res, u.Hits())
-		if took < 290*time.Millisecond || took > 800*time.Millisecond {
-			t.Errorf("gave up after %v, want at the 300 ms deadline", took)
-		}
-	})
+	for _, pipeline := range []int{0, 1} {
+		t.Run("hung upstream, "+pipelineName(pipeline), func(t *testing.T) {
+			u := upstreamtest.Start(t, upstreamtest.OK())
+			u.Set(u.Hang())
+			c := newUpstream(t, []string{u.URL}, breakerNeverOpens, pipeline).Caller(proxy.Policy{Retries: 2})
+			start := time.Now()
+			res := forward(c, 300*time.Millisecond)
+			took := time.Since(start)
+			outcome{reason: proxy.ReasonTimeout, attempts: 1, err: context.DeadlineExceeded, hits: 1}.check(t, res, u.Hits())
+			if took < 290*time.Millisecond || took > 800*time.Millisecond {
+				t.Errorf("gave up after %v, want at the 300 ms deadline", took)
+			}
+		})
+	}
 	t.Run("attempt timeout", func(t *testing.T) {
 		u := upstreamtest.Start(t, upstreamtest.Slow(time.Second, upstreamtest.OK()))
 		c := newUpstream(t, []string{u.URL}, breakerNeverOpens).Caller(proxy.Policy{Retries: 1, AttemptTimeout: 100 * time.Millisecond})

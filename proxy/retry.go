@@ -56,14 +56,14 @@ func newRetryRules(p Policy) *retryRules {
 // backoff plus minAttemptBudget, so that an attempt the deadline cannot hold is never
 // started and the deadline never lands in a backoff (which would lose the last answer).
 func (r *retryRules) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, nil
-	}
 	if err != nil {
 		if !retryable(err) {
 			return false, nil
 		}
 	} else if !r.on.has(resp.StatusCode) {
+		return false, nil // an answer kept, the usual case: decided without the clock
+	}
+	if ctx.Err() != nil {
 		return false, nil
 	}
 	deadline, ok := ctx.Deadline()

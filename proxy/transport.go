@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -22,10 +23,10 @@ import (
 // request's URL names the upstream, not an instance (http://<upstream>/?<Tencent's query>);
 // the answer's Request is the request as sent, its URL the instance's name.
 //
-// One transport serves one policy: attemptTimeout is the route's attempt_timeout (0: an
-// attempt may use what is left of the request context's deadline). Every transport of an
-// upstream shares its instances, so breakers and connection pools are per instance
-// whatever the route.
+// One transport serves one policy and one kind of callback: attemptTimeout is the route's
+// attempt_timeout (0: an attempt may use what is left of the request context's
+// deadline). Every transport of an upstream shares its instances, so breakers and
+// connection pools are per instance whatever the route.
 //
 // It deliberately does not implement CloseIdleConnections: go-retryablehttp calls that after
 // every failed request, which would tear down the pools every callback shares. A reload
@@ -41,6 +42,7 @@ import (
 type transport struct {
 	up             *Upstream
 	attemptTimeout time.Duration
+	statusOnly     bool // any 200 is the answer (TRTC's events), not only Tencent's envelope
 }
 
 var _ http.RoundTripper = (*transport)(nil)
@@ -87,7 +89,7 @@ func (t *transport) attempt(req *http.Request, inst *instance) (*http.Response, 
 		case resp.StatusCode != http.StatusOK:
 			// A failure for the breaker, but still the answer: CheckRetry judges its status.
 			return resp, ErrStatus
-		case !statusOnly(req.Context()) && !tencent.IsEnvelope(body):
+		case !t.statusOnly && !tencent.IsEnvelope(body):
 			// A 200 that is not Tencent's envelope is a malformed answer for this protocol,
 			// reported as an error like any other malformed response: judged once, here.
 			resp.Body.Close()
@@ -140,7 +142,7 @@ func (inst *instance) attempt(req *http.Request, attemptTimeout time.Duration) (
 // the instance's own, every header, the body.
 func (inst *instance) request(freq *fasthttp.Request, req *http.Request) error {
 	freq.Header.SetMethod(req.Method)
-	freq.SetRequestURI(inst.baseURI)
+	freq.SetURI(inst.uri)
 	freq.URI().SetQueryString(inst.own.merge(req.URL.RawQuery, "", nil))
 	for name, values := range req.Header {
 		for _, v := range values {
@@ -160,9 +162,10 @@ func (inst *instance) request(freq *fasthttp.Request, req *http.Request) error {
 // nil when the answer has none. Request is the request as sent: the instance's URL (named
 // without credentials), the call's context and headers.
 func (inst *instance) response(req *http.Request, fresp *fasthttp.Response) *http.Response {
-	a := &answer{sent: *req}
+	a := answerPool.Get().(*answer)
+	a.sent = *req
 	a.sent.URL, a.sent.Host, a.sent.Body, a.sent.GetBody = inst.nameURL, inst.nameURL.Host, nil, nil
-	a.body.resp = fresp
+	a.body.resp, a.body.answer = fresp, a
 	a.body.r.Reset(fresp.Body())
 	status := fresp.StatusCode()
 	a.resp = http.Response{
@@ -179,11 +182,26 @@ func (inst *instance) response(req *http.Request, fresp *fasthttp.Response) *htt
 	return &a.resp
 }
 
-// answer is what one answer needs, allocated together.
+// answer is what one answer needs, allocated together and reused (answerPool): the
+// caller gives back the final answer with closeAnswer; one a retry replaced is left to the
+// collector, since go-retryablehttp may still read it after closing its body.
 type answer struct {
 	resp http.Response
 	body answerBody
 	sent http.Request
+}
+
+var answerPool = sync.Pool{New: func() any { return new(answer) }}
+
+// closeAnswer closes the final answer of a call and reuses its memory. Nothing may read
+// resp afterwards.
+func closeAnswer(resp *http.Response) {
+	resp.Body.Close()
+	if b, ok := resp.Body.(*answerBody); ok {
+		a := b.answer
+		*a = answer{}
+		answerPool.Put(a)
+	}
 }
 
 func statusLine(code int) string {
@@ -196,8 +214,9 @@ func statusLine(code int) string {
 // answerBody is an answer's body as fasthttp read it: reading it copies nothing more, and
 // Close gives the fasthttp response back to its pool.
 type answerBody struct {
-	resp *fasthttp.Response
-	r    bytes.Reader
+	resp   *fasthttp.Response
+	r      bytes.Reader
+	answer *answer // the block it is part of
 }
 
 func (b *answerBody) Read(p []byte) (int, error)         { return b.r.Read(p) }

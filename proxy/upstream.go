@@ -21,6 +21,15 @@ type Spec struct {
 	// MaxConns bounds the connections to each instance, busy or idle.
 	MaxConns         int
 	MaxResponseBytes int64
+	// Pipeline, when above 0, pipelines the attempts to each instance over that many
+	// connections (HTTP/1.1 pipelining); MaxConns then bounds the attempts waiting. The
+	// pipelining client dials and redials by itself, once a second while it fails: an
+	// attempt meanwhile waits for its deadline (or attempt_timeout), so a refused
+	// connection shows as a timeout.
+	Pipeline int
+	// ConnLog, if set, is told of connection failures the pipelining client meets between
+	// attempts (it has no caller to return them to).
+	ConnLog func(format string, args ...any)
 	// OnStateChange, if set, is told of every breaker transition.
 	OnStateChange StateChangeFunc
 	// OnQueryParamDropped, if set, is told of every incoming query parameter not sent

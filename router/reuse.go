@@ -22,14 +22,15 @@ func reuse(prev *Table, s proxy.Spec) *proxy.Upstream {
 }
 
 // sameSpec reports whether two specs build the same upstream: the same URLs, breaker
-// settings and limits. The hooks (OnStateChange, OnQueryParamDropped, Logger, Tracer) are
-// not compared: they are the process's, not the config's, and functions cannot be compared
-// anyway.
+// settings and limits. The hooks (OnStateChange, OnQueryParamDropped, Logger, ConnLog,
+// Tracer) are not compared: they are the process's, not the config's, and functions cannot
+// be compared anyway.
 func sameSpec(a, b proxy.Spec) bool {
 	a.OnStateChange, b.OnStateChange = nil, nil
 	a.OnQueryParamDropped, b.OnQueryParamDropped = nil, nil
 	a.Tracer, b.Tracer = nil, nil
 	a.Logger, b.Logger = nil, nil
+	a.ConnLog, b.ConnLog = nil, nil
 	return reflect.DeepEqual(a, b)
 }
 

@@ -52,6 +52,8 @@ type Options struct {
 	OnQueryParamDropped proxy.QueryDropFunc
 	// RetryLogger, if set, receives go-retryablehttp's logs (debugging only).
 	RetryLogger proxy.Logger
+	// ConnLog, if set, is told of connection failures a pipelining upstream meets.
+	ConnLog func(format string, args ...any)
 	// Tracer, if set, traces every upstream attempt; nil when tracing is off.
 	Tracer *tracing.Tracer
 	// Previous is the table being replaced, if any: an upstream whose spec did not change is
@@ -79,6 +81,8 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			Breaker:             breakerSettings(cfg.Defaults.Breaker, u.Breaker),
 			MaxConns:            u.MaxConns,
 			MaxResponseBytes:    u.MaxResponseBytes,
+			Pipeline:            u.Pipeline,
+			ConnLog:             opts.ConnLog,
 			OnStateChange:       opts.OnBreakerChange,
 			OnQueryParamDropped: opts.OnQueryParamDropped,
 			Logger:              opts.RetryLogger,

@@ -64,9 +64,9 @@ func (e *fastEngine) serve(ln net.Listener) error { return e.srv.Serve(ln) }
 func (e *fastEngine) shutdown(ctx context.Context) error { return e.srv.ShutdownWithContext(ctx) }
 
 // inbound describes the request for the Handler; the body is left to the caller.
-func inbound(ctx *fasthttp.RequestCtx) Inbound {
+func inbound(ctx *fasthttp.RequestCtx, received time.Time) Inbound {
 	return Inbound{
-		Received:     time.Now(),
+		Received:     received,
 		Method:       methodString(ctx),
 		Path:         string(ctx.Path()),
 		RawQuery:     string(ctx.URI().QueryString()),
@@ -91,7 +91,8 @@ func forwardedForFast(h *fasthttp.RequestHeader) string {
 }
 
 func (e *fastEngine) handle(ctx *fasthttp.RequestCtx) {
-	in := inbound(ctx)
+	// fasthttp read the clock once the request was read whole: the callback's arrival.
+	in := inbound(ctx, ctx.Time())
 	in.Body = ctx.PostBody() // valid until handle returns; whoever keeps it copies it
 	if e.h.tracer != nil {
 		h := &ctx.Request.Header
@@ -115,7 +116,7 @@ func (e *fastEngine) handleError(ctx *fasthttp.RequestCtx, err error) {
 	head, chunked := e.chunked.take(&ctx.Request.Header)
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge) && ctx.Request.Header.ContentLength() > 0:
-		in := inbound(ctx) // refused on its Content-Length: the headers are intact
+		in := inbound(ctx, time.Now()) // refused on its Content-Length: the headers are intact
 		in.BodyTooLarge = true
 		e.h.Handle(context.Background(), &in, &out)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge) && chunked:

@@ -164,24 +164,13 @@ func (h *Handler) observeRefusal(status int, code string) {
 }
 
 func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *Outbound, o *outcome) {
-	// 1. Checks, in the order the design fixes, before any upstream is called.
-	q := tencent.ParseQuery(in.RawQuery)
-	o.sdkAppID = q.SdkAppID
-	if rej := h.checkRequest(t, in, &q); rej != nil {
-		h.rejectWith(out, o, rej)
+	// 1. Checks, in the order the design fixes, and the route.
+	r, routed := h.admit(t, in, out, o)
+	if r == nil {
 		return
 	}
-	if rej := h.checkCallback(t, in, &q, o); rej != nil {
-		h.rejectWith(out, o, rej)
-		return
-	}
-
-	// 2. Route.
-	m := t.Lookup(o.app, o.command)
-	r := m.Route
-	o.route = r.Name
 	o.mirror = h.startMirror(ctx, r, in, out, o) // beside the primary, whatever answers Tencent
-	if m.By == router.ByNone || len(r.Upstreams) == 0 {
+	if !routed || len(r.Upstreams) == 0 {
 		h.fallback(out, o, r, ReasonNoRoute)
 		return
 	}
@@ -191,13 +180,40 @@ func (h *Handler) serve(ctx context.Context, t *router.Table, in *Inbound, out *
 	}
 	defer r.Release(o.app)
 
-	// 3. Async: queue for every upstream and acknowledge.
+	// 2. Async: queue for every upstream and acknowledge.
 	if r.Async {
 		h.enqueue(ctx, t, in, out, o, r)
 		return
 	}
 
-	// 4. Forward within the deadline, counted from the request's arrival.
+	// 3. Forward within the deadline, counted from the request's arrival.
+	h.forward(ctx, in, out, o, r)
+}
+
+// admit runs the checks before any upstream is called and finds the route: nil when out is
+// answered already (a refusal); routed is false when no route matched and r is the
+// defaults'. (A function of its own so that what the checks need is off the stack while
+// the upstream is called: a callback waiting on an upstream then fits a goroutine's 8 KiB
+// stack.)
+func (h *Handler) admit(t *router.Table, in *Inbound, out *Outbound, o *outcome) (r *router.Route, routed bool) {
+	q := tencent.ParseQuery(in.RawQuery)
+	o.sdkAppID = q.SdkAppID
+	if rej := h.checkRequest(t, in, &q); rej != nil {
+		h.rejectWith(out, o, rej)
+		return nil, false
+	}
+	if rej := h.checkCallback(t, in, &q, o); rej != nil {
+		h.rejectWith(out, o, rej)
+		return nil, false
+	}
+	m := t.Lookup(o.app, o.command)
+	o.route = m.Route.Name
+	return m.Route, m.By != router.ByNone
+}
+
+// forward calls a synchronous route's upstream and answers with what it said, or with the
+// route's fallback and why.
+func (h *Handler) forward(ctx context.Context, in *Inbound, out *Outbound, o *outcome, r *router.Route) {
 	up := r.Caller.Upstream()
 	o.upstream = up.Name()
 	if !up.Available() {

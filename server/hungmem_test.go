@@ -1,59 +1,140 @@
 package server_test
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // BenchmarkHungCallbackMemory reports what a callback waiting on a hung upstream holds in
-// the router's process: goroutine stack and heap, per callback (bench scenario 3 measures
-// the whole process's RSS; this shows which part is stack).
+// the router's process, stack and heap, over what its idle keep-alive connection held
+// already (go run ./bench scenario 3 measures the whole process's RSS; this shows which
+// part is stack and which heap). "cold": every callback dials its upstream connection, as
+// in a burst; "warm": the upstream connections exist already.
+//
+//	go test -run '^$' -bench HungCallbackMemory -benchtime 1x ./server/
 func BenchmarkHungCallbackMemory(b *testing.B) {
+	for _, warm := range []bool{false, true} {
+		name := map[bool]string{false: "cold", true: "warm"}[warm]
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				hungCallbackMemory(b, warm)
+			}
+		})
+	}
+}
+
+func hungCallbackMemory(b *testing.B, warm bool) {
 	const n = 300
-	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	up := startSwitchUpstream(b)
+	r := startRouter(b, configFor(giftCommand, "http://"+up.addr+"/gifts", "    deadline: 1500ms\n"))
+	addr := r.URL[len("http://") : len(r.URL)-1]
+	req := []byte("POST /?SdkAppid=1400000001&CallbackCommand=" + giftCommand + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+		fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(giftBody), giftBody))
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns[i] = c
+		defer c.Close()
+	}
+	if warm { // one answered callback on every connection at once: the router dials n upstream connections
+		var wg sync.WaitGroup
+		for _, c := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.Write(req)
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	up.hang.Store(true)
+	time.Sleep(100 * time.Millisecond)
+	var before, during runtime.MemStats
+	for range 3 { // each collection halves an idle goroutine's stack that uses under a quarter of it
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&before)
+	for _, c := range conns {
+		c.Write(req)
+	}
+	time.Sleep(500 * time.Millisecond)
+	runtime.ReadMemStats(&during)
+	b.ReportMetric(float64(int64(during.StackInuse)-int64(before.StackInuse))/n, "stack-B/hung")
+	b.ReportMetric(float64(int64(during.HeapInuse)-int64(before.HeapInuse))/n, "heap-B/hung")
+	// After a collection: what the live callbacks hold, without garbage and freed stacks.
+	runtime.GC()
+	runtime.ReadMemStats(&during)
+	b.ReportMetric(float64(int64(during.StackInuse)-int64(before.StackInuse))/n, "live-stack-B/hung")
+	b.ReportMetric(float64(int64(during.HeapInuse)-int64(before.HeapInuse))/n, "live-heap-B/hung")
+}
+
+// switchUpstream answers the allow envelope on every request until hang is set, then reads
+// requests and answers none. One goroutine per connection, of the same size either way, so
+// that it does not count in the router's figures.
+type switchUpstream struct {
+	addr string
+	hang atomic.Bool
+}
+
+func startSwitchUpstream(b *testing.B) *switchUpstream {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer hung.Close()
-	var held []net.Conn
-	go func() {
-		for {
-			c, err := hung.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c) // never read, never answered
-		}
-	}()
-	r := startRouter(b, configFor(giftCommand, "http://"+hung.Addr().String()+"/hang", "    deadline: 1500ms\n"))
-	addr := r.URL[len("http://"):]
-	addr = addr[:len(addr)-1]
-	req := []byte("POST /?SdkAppid=1400000001&CallbackCommand=" + giftCommand + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
-		fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(giftBody), giftBody))
-	for range b.N {
-		conns := make([]net.Conn, n)
-		for i := range conns {
-			if conns[i], err = net.Dial("tcp", addr); err != nil {
-				b.Fatal(err)
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-		var before, during runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		for _, c := range conns {
-			c.Write(req)
-		}
-		time.Sleep(500 * time.Millisecond)
-		runtime.ReadMemStats(&during)
-		b.ReportMetric(float64(during.StackInuse-before.StackInuse)/n, "stack-B/hung")
-		b.ReportMetric(float64(int64(during.HeapInuse)-int64(before.HeapInuse))/n, "heap-B/hung")
+	u := &switchUpstream{addr: ln.Addr().String()}
+	var mu sync.Mutex
+	var conns []net.Conn
+	b.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
 		for _, c := range conns {
 			c.Close()
 		}
-		time.Sleep(1200 * time.Millisecond)
-	}
+	})
+	answer := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+		fmt.Sprint(len(allowEnvelope)) + "\r\n\r\n" + allowEnvelope)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			if u.hang.Load() {
+				continue // held, never read: no goroutine of the test's in the figures
+			}
+			go func() {
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					if !u.hang.Load() {
+						c.Write(answer)
+					}
+				}
+			}()
+		}
+	}()
+	return u
 }

@@ -1,0 +1,118 @@
+package proxy
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// callContext is the context of one call: its caller's, with the call's deadline. It is
+// context.WithDeadline's semantics without its timer until something waits on Done. On a
+// call's usual path nothing does: each attempt's connection carries the deadline, and
+// CheckRetry and the transport read Deadline and Err. So a call arms no timer and allocates
+// none — and 2,000 callbacks reaching their deadline together do not start 2,000 goroutines
+// to cancel contexts that nobody watches, at the very moment their fallbacks are written.
+// Whoever does call Done (go-retryablehttp waiting out a backoff, anything that derives a
+// context) gets a channel closed at the deadline or when the caller's context ends.
+type callContext struct {
+	parent   context.Context
+	deadline time.Time
+
+	mu     sync.Mutex
+	err    error         // set once, when the context is found done
+	done   chan struct{} // made by the first Done
+	closed bool          // done is closed
+	stop   func()        // stops what closes done: the timer and the parent's watch
+}
+
+var _ context.Context = (*callContext)(nil)
+
+// newCallContext returns parent with deadline (or parent's own, when earlier) and the
+// function that releases it, which the call must run when it ends.
+func newCallContext(parent context.Context, deadline time.Time) (*callContext, func()) {
+	if d, ok := parent.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	c := &callContext{parent: parent, deadline: deadline}
+	return c, c.release
+}
+
+func (c *callContext) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *callContext) Value(key any) any           { return c.parent.Value(key) }
+
+// Err reports why the context is done, nil while it is not. Until Done has been asked for,
+// it looks at the caller's context and the clock; after, it agrees with the channel.
+func (c *callContext) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil && c.done == nil {
+		c.err = c.endedLocked()
+	}
+	return c.err
+}
+
+// Done returns a channel closed when the deadline passes or the caller's context ends.
+func (c *callContext) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done != nil {
+		return c.done
+	}
+	c.done = make(chan struct{})
+	if c.err == nil {
+		c.err = c.endedLocked()
+	}
+	if c.err != nil {
+		c.closeLocked()
+		return c.done
+	}
+	timer := time.AfterFunc(time.Until(c.deadline), func() { c.end(context.DeadlineExceeded) })
+	unwatch := context.AfterFunc(c.parent, func() { c.end(c.parent.Err()) })
+	c.stop = func() { timer.Stop(); unwatch() }
+	return c.done
+}
+
+// endedLocked says whether the context is done now, and why.
+func (c *callContext) endedLocked() error {
+	if err := c.parent.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (c *callContext) end(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.closeLocked()
+}
+
+func (c *callContext) closeLocked() {
+	if !c.closed {
+		c.closed = true
+		close(c.done)
+	}
+}
+
+// release stops the timer and the watch Done armed, if it did. Like a CancelFunc it ends
+// the context: Err is then Canceled (unless it was done already), and Done closed.
+func (c *callContext) release() {
+	c.mu.Lock()
+	stop := c.stop
+	c.stop = nil
+	if c.err == nil {
+		c.err = context.Canceled
+	}
+	if c.done != nil {
+		c.closeLocked()
+	}
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
