@@ -39,7 +39,7 @@ CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
 
 # Release archives: one per platform, each with the binary, the committed config, the systemd
 # unit and its environment file, LICENSE and README. Archives are reproducible (entries
-# sorted, owned by root, dated at the commit).
+# sorted, owned by root, dated at the commit, modes 0755/0644 whatever the umask).
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/arm64 darwin/amd64
 DIST_FILES := config.yaml deploy/systemd/callback-router.service deploy/systemd/callback-router.env LICENSE README.md
 SOURCE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
@@ -82,7 +82,7 @@ dist:
 		echo "== $$name"; mkdir -p dist/$$name; \
 		GOOS=$$os GOARCH=$$arch $(GOBUILD) -o dist/$$name/callback-router .; \
 		cp $(DIST_FILES) dist/$$name/; \
-		tar -C dist --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_EPOCH) \
+		tar -C dist --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_EPOCH) --mode=u=rwX,go=rX \
 			-cf - $$name | gzip -9n > dist/$$name.tar.gz; \
 		rm -rf dist/$$name; \
 	done

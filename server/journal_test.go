@@ -3,11 +3,16 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
+	"github.com/callback-router/callback-router/server"
 )
 
 // TestJournalDeliversFallbackVerdict: a route with journal: true that answers Tencent from
@@ -79,22 +84,26 @@ routes:
 // TestAsyncEventIDIsStable: Tencent sending the same after-callback twice yields the same
 // X-Callback-Event-Id on every delivery, so the upstream can drop the duplicate.
 func TestAsyncEventIDIsStable(t *testing.T) {
-	// The upstream takes a moment to answer, as a loaded machine makes every upstream do: it
-	// counts a request when it arrives, and the delivery stays pending until the answer.
-	up := upstreamtest.Start(t, upstreamtest.Slow(100*time.Millisecond, upstreamtest.OK()))
-	r := startRouter(t, fmt.Sprintf(`
+	up := upstreamtest.Start(t, upstreamtest.OK())
+	yaml := fmt.Sprintf(`
 upstreams:
   audit: {url: %q}
 routes:
   - commands: ["Live.CallbackAfter*"]
     upstream: audit
     async: true
-`, up.URL))
+`, up.URL)
+	cfg, err := config.Parse(strings.NewReader(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := openQueue(t, cfg, zerolog.Nop())
+	r := startRouter(t, yaml, server.WithQueue(q))
 	body := `{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"b1"}`
 	r.post(t, endBattle, body)
-	// Delivered, not only received: while it is pending, the same callback again is the
-	// same pending delivery, which is not stored twice.
-	waitFor(t, func() bool { return up.Hits() == 1 && r.srv.Queue().Depth() == 0 })
+	// Delivered means gone from the store too: while the first delivery is still pending,
+	// the same callback arriving again is (rightly) not stored twice.
+	waitFor(t, func() bool { return up.Hits() == 1 && q.Depth() == 0 })
 	r.post(t, endBattle, body)
 	r.post(t, endBattle, `{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"b2"}`)
 	waitFor(t, func() bool { return up.Hits() == 3 })
