@@ -16,8 +16,14 @@ DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%
 
 PKG     := github.com/callback-router/callback-router/cli
 LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
+# grpcnotrace is gRPC's own tag for leaving out its golang.org/x/net/trace pages. The router
+# speaks no gRPC, but the OTLP/HTTP trace exporter imports grpc for its shared options, and
+# x/net/trace's init reaches html/template, whose reflect MethodByName makes the linker keep
+# every exported method of every type: with the tag the binary is about 7.5 MB smaller (the
+# image stays under its 25 MB) and does the same. Plain `go build`/`go run` work without it.
+TAGS    ?= grpcnotrace
 # Static binaries without the build machine's paths: they run FROM scratch and anywhere.
-GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)"
+GOBUILD := CGO_ENABLED=0 go build -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)"
 
 # Images: podman or docker, whichever is installed (CONTAINER=docker to choose). Podman keeps
 # HEALTHCHECK only in the docker image format. The image's binary is for this machine's
@@ -33,7 +39,7 @@ CA_BUNDLE  ?= /etc/ssl/certs/ca-certificates.crt
 
 # Release archives: one per platform, each with the binary, the committed config, the systemd
 # unit and its environment file, LICENSE and README. Archives are reproducible (entries
-# sorted, owned by root, dated at the commit).
+# sorted, owned by root, dated at the commit, modes 0755/0644 whatever the umask).
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/arm64 darwin/amd64
 DIST_FILES := config.yaml deploy/systemd/callback-router.service deploy/systemd/callback-router.env LICENSE README.md
 SOURCE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
@@ -76,7 +82,7 @@ dist:
 		echo "== $$name"; mkdir -p dist/$$name; \
 		GOOS=$$os GOARCH=$$arch $(GOBUILD) -o dist/$$name/callback-router .; \
 		cp $(DIST_FILES) dist/$$name/; \
-		tar -C dist --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_EPOCH) \
+		tar -C dist --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_EPOCH) --mode=u=rwX,go=rX \
 			-cf - $$name | gzip -9n > dist/$$name.tar.gz; \
 		rm -rf dist/$$name; \
 	done

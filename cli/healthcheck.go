@@ -23,7 +23,7 @@ func healthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	u, err := readyzURL(*target, *path)
+	u, err := readyzURL(*target, *path, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return ExitError
@@ -50,10 +50,11 @@ func healthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return ExitOK
 }
 
-// readyzURL is the -url flag, else /readyz on the config's admin listener. A config that
-// does not load (a refused reload left on disk) is a failed check: the operator has to
-// fix it before the next restart anyway, and -url bypasses the config entirely.
-func readyzURL(flagURL, flagConfig string) (string, error) {
+// readyzURL is the -url flag, else /readyz on the config's admin listener. The check asks
+// the running router, so a file that no longer validates (a reload the router refused, and
+// is still serving through) does not fail it: its server.admin_listen is read on its own,
+// with a warning on stderr. Only when the file cannot be read at all is the check failed.
+func readyzURL(flagURL, flagConfig string, stderr io.Writer) (string, error) {
 	if flagURL != "" {
 		u, err := url.Parse(flagURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -62,12 +63,15 @@ func readyzURL(flagURL, flagConfig string) (string, error) {
 		return u.String(), nil
 	}
 	file := config.ResolvePath(flagConfig)
-	cfg, err := config.LoadFile(file)
+	listen, err := config.AdminListenOf(file)
 	if err != nil {
 		return "", fmt.Errorf("%s does not load (use -url to ask the router without it): %w", file, err)
 	}
-	if cfg.Server.AdminListen == "" {
+	if _, err := config.LoadFile(file); err != nil {
+		fmt.Fprintf(stderr, "healthcheck: warning: %s does not validate, the router keeps the config it runs; asking it anyway\n", file)
+	}
+	if listen == "" {
 		return "", fmt.Errorf("%s: server.admin_listen is empty, so there is no /readyz to ask: enable the admin listener or pass -url", file)
 	}
-	return adminURL(cfg.Server.AdminListen) + "/readyz", nil
+	return adminURL(listen) + "/readyz", nil
 }

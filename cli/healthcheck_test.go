@@ -54,7 +54,10 @@ func TestHealthcheck(t *testing.T) {
 		{"not ready", []string{"-config", withAdmin(notReady)}, ExitError, "503"},
 		{"nothing listening", []string{"-config", withAdmin(down)}, ExitError, "connection refused"},
 		{"admin listener disabled", []string{"-config", withAdmin("")}, ExitError, "server.admin_listen is empty"},
-		{"config does not load", []string{"-config", writeConfig(t, "server: {admin_listn: x}\n"+noCatchAll)}, ExitError, "server.admin_listn"},
+		// A refused reload leaves an invalid file while the router serves on: still healthy.
+		{"config no longer validates, router ready", []string{"-config", writeConfig(t, "server: {admin_listen: \""+ready+"\", admin_listn: x}\n"+noCatchAll)}, ExitOK, "does not validate"},
+		{"config no longer validates, router down", []string{"-config", writeConfig(t, "server: {admin_listen: \""+down+"\", admin_listn: x}\n"+noCatchAll)}, ExitError, "connection refused"},
+		{"config not YAML", []string{"-config", writeConfig(t, "server: [\n")}, ExitError, "not valid YAML"},
 		{"bad -url", []string{"-url", "ftp://x"}, ExitError, "not an http(s) URL"},
 		{"stray argument", []string{"extra"}, ExitUsage, "expected 0 argument"},
 	}

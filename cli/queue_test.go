@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +151,26 @@ func TestQueueCommandThroughAdmin(t *testing.T) {
 	unreachable := writeConfig(t, queueConfig(dir, gone.Addr().String()))
 	if code, out, errOut := run(t, "queue", "stats", "-config", unreachable); code != ExitError || strings.Contains(out, `"pending"`) {
 		t.Errorf("queue stats with the admin listener down: exit %d, output %q (stderr %q); want an error and no figures", code, out, errOut)
+	}
+}
+
+// TestQueueCommandWithoutStore: a delivery.dir that holds no store (a relative one resolved
+// from another working directory than the router's) is an error naming where it looked, and
+// the command creates nothing there: an empty store would report an empty queue.
+func TestQueueCommandWithoutStore(t *testing.T) {
+	isolate(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := writeConfig(t, queueConfig(dir, ""))
+	for _, action := range []string{"stats", "list"} {
+		code, out, errOut := run(t, "queue", action, "-config", cfg)
+		if code != ExitError || strings.Contains(out, `"pending"`) || strings.Contains(out, "record(s)") {
+			t.Errorf("queue %s without a store: exit %d, output %q; want an error and no figures", action, code, out)
+		}
+		if want := filepath.Join(dir, delivery.BoltFile); !strings.Contains(errOut, want) {
+			t.Errorf("queue %s without a store: stderr %q, want it to name %s", action, errOut, want)
+		}
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("queue without a store created %s (stat: %v); want nothing created", dir, err)
 	}
 }

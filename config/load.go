@@ -61,7 +61,9 @@ func Parse(r io.Reader) (*Config, error) {
 	return parse(r, false)
 }
 
-func parse(r io.Reader, withEnv bool) (*Config, error) {
+// newViper returns a viper that knows every key's default and, withEnv, reads the
+// environment's overrides.
+func newViper(withEnv bool) *viper.Viper {
 	v := viper.New()
 	v.SetConfigType("yaml")
 	for key, value := range defaultValues {
@@ -72,6 +74,26 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 		v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 		v.AutomaticEnv()
 	}
+	return v
+}
+
+// AdminListenOf returns server.admin_listen as the file at path and the environment set it,
+// without validating anything else. It is for a health check, which must find the running
+// router's admin listener even when the file on disk holds a config the router refused.
+func AdminListenOf(path string) (string, error) {
+	v := newViper(true)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("config: %w", err)
+	}
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return "", fmt.Errorf("config: not valid YAML: %s", redact.Text(err.Error()))
+	}
+	return v.GetString("server.admin_listen"), nil
+}
+
+func parse(r io.Reader, withEnv bool) (*Config, error) {
+	v := newViper(withEnv)
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)

@@ -34,6 +34,8 @@ var (
 	ErrClosed = errors.New("delivery store is closed")
 	// ErrLocked is a store another process (a running router) holds open.
 	ErrLocked = errors.New("the delivery store is in use by another process (a running router holds it locked)")
+	// ErrNoStore is a directory without a store, which managing it does not create.
+	ErrNoStore = errors.New("no delivery store here (a relative delivery.dir is resolved from the working directory: run the command from the router's)")
 )
 
 // BoltOptions configures a Bolt store.

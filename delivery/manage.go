@@ -1,8 +1,12 @@
 package delivery
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -37,8 +41,18 @@ func (d *Durable) Drop(state string, f Filter) (int, error) { return d.store.Dro
 type OfflineBolt struct{ *Bolt }
 
 // OpenOfflineBolt opens the store under dir for management; it fails with ErrLocked
-// within timeout when a router holds it.
+// within timeout when a router holds it, and with ErrNoStore when dir holds none: managing
+// a store never creates one, so a relative delivery.dir resolved from the wrong working
+// directory (a systemd unit's is its state directory) says so instead of showing an empty
+// queue.
 func OpenOfflineBolt(dir string, timeout time.Duration) (*OfflineBolt, error) {
+	path := filepath.Join(dir, BoltFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		return nil, fmt.Errorf("%s: %w", path, ErrNoStore)
+	}
 	s, err := OpenBolt(BoltOptions{Dir: dir, MaxItems: 1 << 62, MaxBytes: 1 << 62, OpenTimeout: timeout, NoGroupCommit: true})
 	if err != nil {
 		return nil, err

@@ -157,3 +157,67 @@ routes:
 		}
 	}
 }
+
+// TestBodyMayNotNameAnotherApp: Tencent names a callback's app in the query (a TRTC event's
+// in its SdkAppId header), never in the body. Handlers that merge the query and the body
+// (Laravel's $request->input(), a Java handler putting every query parameter into the body)
+// read a SdkAppid written in the body, over the query's or beside it: a callback signed with
+// staging's token that names prod in its body would reach them as prod's. Such a body is
+// refused; one naming the callback's own app, as a merging proxy would, is served.
+func TestBodyMayNotNameAnotherApp(t *testing.T) {
+	shared := upstreamtest.Start(t, upstreamtest.OK())
+	r := startRouter(t, `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod, tokens: [prod-token], trtc_key: `+trtcProdKey+`}
+    - {sdk_app_id: 1400000002, name: staging, tokens: [staging-token], trtc_key: `+trtcStagingKey+`}
+upstreams:
+  shared: {url: "`+shared.URL+`"}
+routes:
+  - commands: ["*"]
+    upstream: shared
+`)
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	stagingQuery := "SdkAppid=1400000002&CallbackCommand=" + giftCommand + "&RequestTime=" + now + "&Sign=" + tencent.Sign("staging-token", now)
+	gift := func(member string) string {
+		return `{"CallbackCommand":"` + giftCommand + `",` + member + `,"GiftId":"rocket"}`
+	}
+	trtcEvent := func(member string) string {
+		return `{"EventGroupId":1,"EventType":103,` + member + `,"EventInfo":{"RoomId":"r1","UserId":"u1"}}`
+	}
+	tests := []struct {
+		name       string
+		trtc       bool
+		body       string
+		wantStatus int
+	}{
+		{name: "the body names prod", body: gift(`"SdkAppid":"1400000001"`), wantStatus: 400},
+		{name: "in another letter case", body: gift(`"sdkappid":"1400000001"`), wantStatus: 400},
+		{name: "escaped", body: gift(`"Sdk\u0041ppid":"1400000001"`), wantStatus: 400},
+		{name: "as a number", body: gift(`"SdkAppId":1400000001`), wantStatus: 400},
+		{name: "nested names are not the app", body: gift(`"Info":{"SdkAppid":"1400000001"}`), wantStatus: 200},
+		{name: "the body names the callback's own app", body: gift(`"SdkAppid":"1400000002"`), wantStatus: 200},
+		{name: "a TRTC event whose body names prod", trtc: true, body: trtcEvent(`"SdkAppId":"1400000001"`), wantStatus: 400},
+		{name: "a TRTC event whose body names its own app", trtc: true, body: trtcEvent(`"SdkAppId":1400000002`), wantStatus: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := shared.Hits()
+			var a answer
+			if tt.trtc {
+				a = r.postTRTC(t, r.URL, "1400000002", tencent.SignTRTC(trtcStagingKey, []byte(tt.body)), tt.body)
+			} else {
+				a = r.do(t, http.MethodPost, r.URL+"?"+stagingQuery, tt.body)
+			}
+			if a.Status != tt.wantStatus {
+				t.Fatalf("status: got %d, want %d (body %s)", a.Status, tt.wantStatus, a.Body)
+			}
+			if reached := shared.Hits() > before; reached != (tt.wantStatus == 200) {
+				t.Errorf("upstream reached: got %v, want %v", reached, tt.wantStatus == 200)
+			}
+			if tt.wantStatus == 400 && !strings.Contains(a.Body, `"ambiguous_query"`) {
+				t.Errorf("refusal %s, want ambiguous_query", a.Body)
+			}
+		})
+	}
+}

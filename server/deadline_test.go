@@ -16,6 +16,11 @@ import (
 // so they only catch a router that waits for the upstream instead of its deadline.
 const lateMargin = 400 * time.Millisecond
 
+// thousandLateMargin is lateMargin for 1,000 callbacks falling due in the same millisecond:
+// writing that many answers under -race on two cores other jobs share has taken 0.6 s. The
+// upstream hangs for good, so a router waiting for it instead of its deadline still fails.
+const thousandLateMargin = time.Second
+
 // TestHungUpstreamAnswersByDeadline: a hung upstream never makes Tencent wait past the
 // route's deadline; Tencent gets the route's fallback with reason timeout.
 func TestHungUpstreamAnswersByDeadline(t *testing.T) {
@@ -90,7 +95,7 @@ func TestThousandHungCallbacks(t *testing.T) {
 	// The client's clock includes connecting, which under the race detector takes long for
 	// 1,000 connections at once: only the router's own clock (arrival to answer) is held
 	// to the deadline, with a margin for the race detector and a shared machine.
-	if server[len(server)-1] > lateMargin {
+	if server[len(server)-1] > thousandLateMargin {
 		t.Errorf("latest answer %s past the deadline, router side", server[len(server)-1])
 	}
 	if got := up.Hits(); got > n {

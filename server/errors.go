@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/callback-router/callback-router/tencent"
 )
 
 // rejection is a request refused before routing. Code and Msg are what the client sees;
@@ -37,6 +39,9 @@ var (
 	errSource    = reject(http.StatusForbidden, "source_not_allowed", "the source address is not in tencent.allowed_cidrs", nil)
 	errNotUTF8   = reject(http.StatusBadRequest, "body_not_utf8", "the body is not UTF-8", nil)
 	errTooDeep   = reject(http.StatusBadRequest, "body_too_deep", "the body nests deeper than server.max_json_depth", nil)
+	// errBodyApp: an upstream merging the query and the body would take the callback for
+	// another app's than the one whose secret verified it.
+	errBodyApp = reject(http.StatusBadRequest, "ambiguous_query", tencent.ErrBodyNamesOtherApp.Error(), nil)
 
 	// Refusals of the connection layer, before a request could be read whole.
 	errHeaderTooLarge = reject(http.StatusRequestHeaderFieldsTooLarge, "header_too_large", "request line and headers exceed server.max_header_bytes", nil)

@@ -296,6 +296,8 @@ func (h *Handler) checkCallback(t *router.Table, in *Inbound, q *tencent.Query, 
 		return errNoCommand
 	case tencent.IsTRTCCommand(o.command):
 		return errTRTCName
+	case tencent.CheckBodyApp(in.Body, q.SdkAppID) != nil:
+		return errBodyApp
 	}
 	return nil
 }

@@ -3,11 +3,16 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
+	"github.com/callback-router/callback-router/server"
 )
 
 // TestJournalDeliversFallbackVerdict: a route with journal: true that answers Tencent from
@@ -80,17 +85,25 @@ routes:
 // X-Callback-Event-Id on every delivery, so the upstream can drop the duplicate.
 func TestAsyncEventIDIsStable(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.OK())
-	r := startRouter(t, fmt.Sprintf(`
+	yaml := fmt.Sprintf(`
 upstreams:
   audit: {url: %q}
 routes:
   - commands: ["Live.CallbackAfter*"]
     upstream: audit
     async: true
-`, up.URL))
+`, up.URL)
+	cfg, err := config.Parse(strings.NewReader(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := openQueue(t, cfg, zerolog.Nop())
+	r := startRouter(t, yaml, server.WithQueue(q))
 	body := `{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"b1"}`
 	r.post(t, endBattle, body)
-	waitFor(t, func() bool { return up.Hits() == 1 })
+	// Delivered means gone from the store too: while the first delivery is still pending,
+	// the same callback arriving again is (rightly) not stored twice.
+	waitFor(t, func() bool { return up.Hits() == 1 && q.Depth() == 0 })
 	r.post(t, endBattle, body)
 	r.post(t, endBattle, `{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"b2"}`)
 	waitFor(t, func() bool { return up.Hits() == 3 })

@@ -91,6 +91,9 @@ func (h *Handler) checkTRTC(t *router.Table, in *Inbound, q *tencent.Query, o *o
 		return errNotTRTC
 	}
 	o.command = ev.Command()
+	if tencent.CheckBodyApp(in.Body, id) != nil {
+		return errBodyApp
+	}
 	return nil
 }
 

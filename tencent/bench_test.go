@@ -107,3 +107,15 @@ func BenchmarkQueryCommand(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckBodyApp times looking for a SdkAppid among the top-level keys of Tencent's
+// gift callback (there is none), a walk like BenchmarkQueryCommand's.
+func BenchmarkCheckBodyApp(b *testing.B) {
+	body := []byte(`{"CallbackCommand":"Live.CallbackBeforeSendGift","Operator_Account":"brennanli","RoomId":"room_id","GiftWater":{"From_Account":"from","To_Account":["to1"],"Time":1703589922,"GiftId":"gift1","Count":1,"Coins":1000},"Member_Account":144115233775727695}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := CheckBodyApp(body, "1400000001"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

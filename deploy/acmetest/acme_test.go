@@ -258,3 +258,47 @@ delivery: {dir: %q}
 	}
 	r2.stop(t)
 }
+
+// TestACMEWithAllowedCIDRs: at the edge, tencent.allowed_cidrs admits only Tencent's egress,
+// while the CA validates from addresses it does not publish. The certificate must still be
+// obtained: a refused connection gets its TLS handshake (so the CA's TLS-ALPN-01 validation,
+// which is only a handshake, completes) before the 403 it would get for a request.
+func TestACMEWithAllowedCIDRs(t *testing.T) {
+	bin := buildRouter(t)
+	port, admin := freePort(t), freePort(t)
+	ca := startPebble(t, startDNS(t, zone), port, time.Hour)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yaml")
+	// 192.0.2.0/24 (TEST-NET-1) is nobody's: loopback, where Pebble validates from, is refused.
+	if err := os.WriteFile(config, []byte(fmt.Sprintf(`
+server:
+  listen: "127.0.0.1:%d"
+  admin_listen: "127.0.0.1:%d"
+  shutdown_timeout: 5s
+  tls: {acme: {domains: [%s], ca: %q}}
+tencent: {sdk_app_ids: [%s], allowed_cidrs: ["192.0.2.0/24"]}
+upstreams:
+  gifts: {url: "http://127.0.0.1:9/gifts"}
+routes:
+  - commands: ["*"]
+    upstream: gifts
+delivery: {dir: %q}
+`, port, admin, domain, ca.directory, sdkAppID, filepath.Join(dir, "data"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startRouter(t, bin, config, ca.serverCA)
+	conf, client := clientFor(port, ca.roots)
+	waitLeaf(t, "a certificate from Pebble with loopback outside allowed_cidrs", 60*time.Second, port, conf, r, func(*x509.Certificate) bool { return true })
+
+	// The source check itself still holds: a callback from loopback is refused.
+	resp, err := client.Post(fmt.Sprintf("https://%s:%d/?SdkAppid=%s&CallbackCommand=Live.CallbackAfterCreateRoom", domain, port, sdkAppID),
+		"application/json", strings.NewReader(`{"CallbackCommand":"Live.CallbackAfterCreateRoom"}`))
+	if err != nil {
+		t.Fatalf("callback from outside allowed_cidrs: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("callback from outside allowed_cidrs: got %s, want 403", resp.Status)
+	}
+	r.stop(t)
+}

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -351,12 +352,25 @@ func TestRouterPods(t *testing.T) {
 				case sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}):
 					t.Errorf("%s: capabilities do not drop ALL", r.owner)
 				}
+				if !seccompRuntimeDefault(pod.SecurityContext, sc) {
+					t.Errorf("%s: seccompProfile is not RuntimeDefault (or Localhost)", r.owner)
+				}
 				if c.LivenessProbe == nil || c.ReadinessProbe == nil {
 					t.Errorf("%s: liveness and readiness probes are both needed", r.owner)
 				}
+				// Liveness asks /healthz: /readyz turns 503 while draining and before the
+				// routes load, and a liveness probe on it would kill a router for that.
+				if p := c.LivenessProbe; p != nil && !probesPath(p, "/healthz") {
+					t.Errorf("%s: liveness probe %+v does not ask /healthz", r.owner, p.ProbeHandler)
+				}
+				if p := c.ReadinessProbe; p != nil && !probesPath(p, "/readyz") {
+					t.Errorf("%s: readiness probe %+v does not ask /readyz", r.owner, p.ProbeHandler)
+				}
+				// healthcheck without -url loads the mounted config, and fails on one the
+				// running router refused: the probe would then take a serving pod away.
 				for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe} {
-					if p != nil && !probesPath(p, "/healthz", "/readyz") {
-						t.Errorf("%s: probe %+v asks neither /healthz nor /readyz", r.owner, p.ProbeHandler)
+					if p != nil && p.Exec != nil && !slices.Contains(p.Exec.Command, "-url") {
+						t.Errorf("%s: exec probe %v does not name its URL (-url)", r.owner, p.Exec.Command)
 					}
 				}
 				if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() {
@@ -378,6 +392,19 @@ func TestRouterPods(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seccompRuntimeDefault tells whether the container runs under a seccomp profile (the
+// container's own setting wins over the pod's), as the restricted Pod Security Standard asks.
+func seccompRuntimeDefault(pod *corev1.PodSecurityContext, c *corev1.SecurityContext) bool {
+	profile := (*corev1.SeccompProfile)(nil)
+	if pod != nil {
+		profile = pod.SeccompProfile
+	}
+	if c != nil && c.SeccompProfile != nil {
+		profile = c.SeccompProfile
+	}
+	return profile != nil && (profile.Type == corev1.SeccompProfileTypeRuntimeDefault || profile.Type == corev1.SeccompProfileTypeLocalhost)
 }
 
 // probesPath tells whether a probe asks one of paths, by HTTP or through `healthcheck`.
