@@ -15,6 +15,7 @@ import (
 
 	"github.com/callback-router/callback-router/admin"
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/deliverytest"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/router"
@@ -46,7 +47,7 @@ func startStack(t *testing.T, yaml string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(table, zerolog.Nop(), server.WithObserver(server.Observers(m, live)))
+	srv := server.New(table, deliverytest.Open(t, cfg.Delivery, zerolog.Nop()), zerolog.Nop(), server.WithObserver(server.Observers(m, live)))
 	m.Install(table)
 	live.Install(table)
 	m.Watch(srv.Table, srv.Queue())

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/deliverytest"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/reload"
@@ -93,7 +94,7 @@ func TestFiftyReloadsUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(first, zerolog.Nop(), server.WithObserver(m))
+	srv := server.New(first, deliverytest.Open(t, cfg.Delivery, zerolog.Nop()), zerolog.Nop(), server.WithObserver(m))
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
