@@ -43,8 +43,10 @@ var (
 	procs   = map[*proc]bool{}
 )
 
-// startProc starts argv in a new process group with stdout and stderr appended to logPath.
-// env nil means the bench's environment.
+// startProc starts argv in a new process group with stdout and stderr appended to logPath,
+// in logPath's directory: the run's own, removed after the run, so that what a process
+// writes at relative paths (the router's delivery store, ./data) goes with it. env nil means
+// the bench's environment.
 func startProc(name, logPath string, argv, env []string) (*proc, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -53,6 +55,7 @@ func startProc(name, logPath string, argv, env []string) (*proc, error) {
 	defer logf.Close() // the child has its own descriptor
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Dir = filepath.Dir(logPath)
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -321,7 +321,7 @@ func (b *bench) report(interrupted bool) string {
 	if b.opts.routerBin != "" {
 		router = "router binary " + b.opts.routerBin
 	}
-	fmt.Fprintf(&sb, "`go run ./bench %s` — %s, %s.\n\n", strings.Join(b.args, " "), m.date.Format("2006-01-02 15:04 MST"), router)
+	fmt.Fprintf(&sb, "`cd bench && go run . %s` — %s, %s.\n\n", strings.Join(b.args, " "), m.date.Format("2006-01-02 15:04 MST"), router)
 	if interrupted {
 		sb.WriteString("**Interrupted: the tables show the runs that finished.**\n\n")
 	}
