@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/tencent"
 )
@@ -66,7 +67,7 @@ delivery: {dir: %q}
 	waitAccepting(t, addr, exited, logs)
 
 	sample := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("examples", "callbacks", name+".json"))
+		b, err := os.ReadFile(filepath.Join(testutil.Root(), "examples", "callbacks", name+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
 // opsConfig serves on addr with the admin listener on admin; deadline tells configs apart.
@@ -143,8 +145,8 @@ func TestBinaryVersionStamped(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "callback-router")
 	const pkg = "github.com/callback-router/callback-router/cli"
 	ldflags := "-X " + pkg + ".Version=v9.8.7 -X " + pkg + ".Commit=feedface1234 -X " + pkg + ".Date=2026-11-29T04:33:00Z"
-	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags, "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := testutil.Build(bin, "-trimpath", "-ldflags", ldflags); err != nil {
+		t.Fatal(err)
 	}
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {

@@ -1,6 +1,6 @@
 //go:build soak
 
-package main
+package e2e
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// The soak is opt-in: go test -tags soak -run TestSoak -timeout 30m -v .
+// The soak is opt-in: go test -tags soak -run TestSoak -timeout 30m -v ./e2e/
 // CALLBACK_ROUTER_SOAK sets its length (default 10m). It runs the binary under steady
 // traffic in front of an upstream that flaps — healthy, hung, failing, down — and asserts that
 // every callback is answered inside Tencent's window and that the router's RSS and goroutines

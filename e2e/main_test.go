@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
 // binary is the callback-router binary built once for every test in this file; runs holds
@@ -35,9 +37,8 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary, runs = filepath.Join(dir, "callback-router"), dir
-	build := exec.Command("go", "build", "-o", binary, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	if err := testutil.Build(binary); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
@@ -46,18 +47,13 @@ func buildAndRun(m *testing.M) int {
 // command returns the binary run with args until ctx ends, in an environment without
 // CALLBACK_ROUTER_* variables, so the caller's shell cannot change the config under test.
 func command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := testutil.Command(ctx, binary, args...)
 	// Each serve works in a directory of its own, so that the default delivery.dir (./data)
 	// is never the repository's, nor another run's (bbolt locks it). Other commands read
 	// paths relative to the repository.
 	if len(args) > 0 && args[0] == "serve" {
 		if dir, err := os.MkdirTemp(runs, "run-"); err == nil {
 			cmd.Dir = dir
-		}
-	}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "CALLBACK_ROUTER_") {
-			cmd.Env = append(cmd.Env, kv)
 		}
 	}
 	return cmd
