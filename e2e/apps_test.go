@@ -2,110 +2,30 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/callback-router/callback-router/tencent"
+	"github.com/callback-router/callback-router/internal/testutil"
+	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
-// recordingUpstream answers every callback with an allow naming itself, and keeps the
-// headers of what it received.
-type recordingUpstream struct {
-	*httptest.Server
-	mu      sync.Mutex
-	headers []http.Header
-	bodies  []string
-}
-
-func startRecordingUpstream(t *testing.T, name string) *recordingUpstream {
-	t.Helper()
-	u := &recordingUpstream{}
-	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		u.mu.Lock()
-		u.headers, u.bodies = append(u.headers, r.Header.Clone()), append(u.bodies, string(b))
-		u.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":%q}`, name)
-	}))
-	t.Cleanup(u.Close)
-	return u
-}
-
-func (u *recordingUpstream) received() []http.Header {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return append([]http.Header(nil), u.headers...)
-}
-
-// appsBinaryConfig serves prod (tokens from a file, as a Kubernetes Secret mounts them) and
-// staging (a token in the config), each with its own upstream for gifts.
-func appsBinaryConfig(addr, admin, tokensFile, prodURL, stagingURL string) string {
-	return fmt.Sprintf(`
-server: {listen: %q, admin_listen: %q, shutdown_timeout: 5s}
-tencent:
-  apps:
-    - sdk_app_id: 1400000001
-      name: prod
-      tokens_file: %q
-    - sdk_app_id: 1400000002
-      name: staging
-      tokens: ["staging-token"]
-upstreams:
-  prod-gifts: {url: %q}
-  staging-gifts: {url: %q}
-routes:
-  - name: gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    upstream: prod-gifts
-  - name: staging-gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    apps: [staging]
-    upstream: staging-gifts
-`, addr, admin, tokensFile, prodURL, stagingURL)
+// namedAllow is an upstream's allow carrying its name in ErrorInfo, so that the test
+// sees which upstream answered.
+func namedAllow(name string) upstreamtest.Behavior {
+	return upstreamtest.Answer(http.StatusOK, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"`+name+`"}`)
 }
 
 // signedGift posts the gift sample as app, signed with token, and returns the status and
 // the ErrorInfo of the answer (the upstream's name).
-func signedGift(t *testing.T, addr, app, token string) (int, string) {
+func (r *router) signedGift(t *testing.T, app, token string) (int, string) {
 	t.Helper()
-	now := strconv.FormatInt(time.Now().Unix(), 10)
-	url := fmt.Sprintf("http://%s/?SdkAppid=%s&CallbackCommand=Live.CallbackBeforeSendGift&contenttype=json&RequestTime=%s&Sign=%s",
-		addr, app, now, tencent.Sign(token, now))
-	resp, err := http.Post(url, "application/json", strings.NewReader(giftBody))
-	if err != nil {
-		t.Fatalf("POST as %s: %v", app, err)
-	}
-	defer resp.Body.Close()
+	a := r.post(t, signed(app, token, giftCommand, false), giftBody, nil)
 	var env struct{ ErrorInfo string }
-	b, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(b, &env)
-	return resp.StatusCode, env.ErrorInfo
-}
-
-// metricValue returns the value of one exposition line of /metrics, -1 when it is absent.
-func metricValue(t *testing.T, admin, series string) float64 {
-	t.Helper()
-	_, body := adminGet(t, admin, "/metrics")
-	for _, line := range strings.Split(body, "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", line, err)
-			}
-			return f
-		}
-	}
-	return -1
+	_ = json.Unmarshal([]byte(a.body), &env)
+	return a.status, env.ErrorInfo
 }
 
 // TestBinaryServesSeveralApps runs the binary with two apps whose gift callbacks go to
@@ -114,20 +34,17 @@ func metricValue(t *testing.T, admin, series string) float64 {
 // to the tokens_file is picked up without a signal, after which the old token is refused
 // and no longer counted.
 func TestBinaryServesSeveralApps(t *testing.T) {
-	prodUp, stagingUp := startRecordingUpstream(t, "prod-upstream"), startRecordingUpstream(t, "staging-upstream")
-	addr, admin := freeAddr(t), freeAddr(t)
-	dir := t.TempDir()
-	tokens := filepath.Join(dir, "prod-tokens")
-	if err := os.WriteFile(tokens, []byte("# prod callback tokens\nprod-old\nprod-new\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(appsBinaryConfig(addr, admin, tokens, prodUp.URL, stagingUp.URL)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs, _, exited, _ := startServe(t, cfg, nil, nil)
-	waitAccepting(t, addr, exited, logs)
-	waitFor(t, "/readyz 200", logs, func() bool { s, _ := adminGet(t, admin, "/readyz"); return s == 200 })
+	prodUp, stagingUp := upstreamtest.Start(t, namedAllow("prod-upstream")), upstreamtest.Start(t, namedAllow("staging-upstream"))
+	// prod's tokens come from a file, as a Kubernetes Secret mounts them; staging's token is
+	// in the config. Each app has its own upstream for gifts.
+	tokens := testutil.WriteFile(t, "prod-tokens", "# prod callback tokens\nprod-old\nprod-new\n")
+	r := start(t, newConfig(t).Set("server.shutdown_timeout", "5s").
+		SetYAML("tencent", `{apps: [{sdk_app_id: 1400000001, name: prod, tokens_file: `+strconv.Quote(tokens)+`},
+			{sdk_app_id: 1400000002, name: staging, tokens: [staging-token]}]}`).
+		Upstream("prod-gifts", prodUp.URL).Upstream("staging-gifts", stagingUp.URL).
+		Route(`{name: gifts, commands: [Live.CallbackBeforeSendGift], upstream: prod-gifts}`).
+		Route(`{name: staging-gifts, commands: [Live.CallbackBeforeSendGift], apps: [staging], upstream: staging-gifts}`))
+	r.waitReady(t)
 
 	tests := []struct {
 		name       string
@@ -142,23 +59,24 @@ func TestBinaryServesSeveralApps(t *testing.T) {
 		{name: "staging with prod's token", app: "1400000002", token: "prod-new", wantStatus: 401},
 	}
 	for _, tt := range tests {
-		status, from := signedGift(t, addr, tt.app, tt.token)
+		status, from := r.signedGift(t, tt.app, tt.token)
 		if status != tt.wantStatus || from != tt.wantFrom {
 			t.Errorf("%s: got %d from %q, want %d from %q", tt.name, status, from, tt.wantStatus, tt.wantFrom)
 		}
 	}
-	if got, want := len(prodUp.received()), 2; got != want {
+	if got, want := len(prodUp.Requests()), 2; got != want {
 		t.Errorf("prod's upstream got %d callbacks, want %d", got, want)
 	}
-	if got, want := len(stagingUp.received()), 1; got != want {
+	if got, want := len(stagingUp.Requests()), 1; got != want {
 		t.Errorf("staging's upstream got %d callbacks, want %d", got, want)
 	}
 	// Each forward names its command and app.
 	for _, c := range []struct {
-		up  *recordingUpstream
+		up  *upstreamtest.Upstream
 		app string
 	}{{prodUp, "prod"}, {stagingUp, "staging"}} {
-		for _, h := range c.up.received() {
+		for _, req := range c.up.Requests() {
+			h := req.Header
 			if got, want := h.Get("X-Callback-App"), c.app; got != want {
 				t.Errorf("X-Callback-App: got %q, want %q", got, want)
 			}
@@ -174,57 +92,55 @@ func TestBinaryServesSeveralApps(t *testing.T) {
 		`callback_router_rejections_total{app="prod",code="bad_signature"}`:    1,
 		`callback_router_rejections_total{app="staging",code="bad_signature"}`: 1,
 	} {
-		if got := metricValue(t, admin, series); got != want {
+		if got := r.metric(t, series); got != want {
 			t.Errorf("%s: got %v, want %v", series, got, want)
 		}
 	}
 
 	// The old token is rotated out by rewriting the file, as a Secret update does.
 	tmp := tokens + ".new"
-	if err := os.WriteFile(tmp, []byte("prod-new\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testutil.Rewrite(t, tmp, "prod-new\n")
 	if err := os.Rename(tmp, tokens); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the rotated tokens_file", logs, func() bool {
-		return metricValue(t, admin, "callback_router_config_reloads_total") == 1
+	testutil.Eventually(t, "the rotated tokens_file", func() bool {
+		return r.metric(t, "callback_router_config_reloads_total") == 1
 	})
-	if status, _ := signedGift(t, addr, "1400000001", "prod-old"); status != 401 {
+	if status, _ := r.signedGift(t, "1400000001", "prod-old"); status != 401 {
 		t.Errorf("prod's rotated-out token: got %d, want 401", status)
 	}
-	if status, from := signedGift(t, addr, "1400000001", "prod-new"); status != 200 || from != "prod-upstream" {
+	if status, from := r.signedGift(t, "1400000001", "prod-new"); status != 200 || from != "prod-upstream" {
 		t.Errorf("prod's new token after the rotation: got %d from %q, want 200 from prod-upstream", status, from)
 	}
 	// The new token is slot 0 now, counted from its rotation; the old one counts nowhere.
-	if got, want := metricValue(t, admin, `callback_router_sign_verified_total{app="prod",token="0"}`), 1.0; got != want {
+	if got, want := r.metric(t, `callback_router_sign_verified_total{app="prod",token="0"}`), 1.0; got != want {
 		t.Errorf("prod's slot 0 after the rotation: got %v, want %v", got, want)
 	}
-	if got := metricValue(t, admin, `callback_router_sign_verified_total{app="prod",token="1"}`); got != -1 {
+	if got := r.metric(t, `callback_router_sign_verified_total{app="prod",token="1"}`); got != -1 {
 		t.Errorf("prod's slot 1 after the rotation: got %v, want no series", got)
 	}
 
 	// Every callback line names its app; no token reaches the log.
-	waitFor(t, "the log lines", logs, func() bool { return strings.Count(logs.String(), `"message":"callback"`) >= 7 })
+	testutil.Eventually(t, "the log lines", func() bool { return strings.Count(r.Output.String(), `"message":"callback"`) >= 7 })
 	for _, want := range []string{`"app":"prod"`, `"app":"staging"`} {
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("no log line with %s:\n%s", want, logs)
+		if !r.Output.Contains(want) {
+			t.Errorf("no log line with %s", want)
 		}
 	}
 	for _, secret := range []string{"prod-old", "prod-new", "staging-token"} {
-		if strings.Contains(logs.String(), secret) {
+		if r.Output.Contains(secret) {
 			t.Errorf("the log reveals the token %q", secret)
 		}
 	}
-	if _, body := adminGet(t, admin, "/routes"); !strings.Contains(body, `"apps": [
+	if _, body := r.adminGet("/routes"); !strings.Contains(body, `"apps": [
         "staging"
       ]`) {
 		t.Errorf("/routes does not show staging-gifts' apps:\n%s", body)
 	}
 
 	// routes -command -app explains the choice from the same config.
-	out, err := command(t.Context(), "routes", "-config", cfg, "-command", "Live.CallbackBeforeSendGift", "-app", "staging").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "route staging-gifts") || !strings.Contains(string(out), "beats route gifts") {
-		t.Errorf("routes -app staging: %v\n%s", err, out)
+	out, code := run(t, "routes", "-config", r.config, "-command", "Live.CallbackBeforeSendGift", "-app", "staging")
+	if code != 0 || !strings.Contains(out, "route staging-gifts") || !strings.Contains(out, "beats route gifts") {
+		t.Errorf("routes -app staging: exit %d\n%s", code, out)
 	}
 }

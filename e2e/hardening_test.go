@@ -3,14 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httptrace"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,13 +15,97 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
-// startBinary runs `serve` on config text with extra environment variables; see startServe.
-func startBinary(t *testing.T, configText string, env ...string) (*syncBuffer, *error, <-chan struct{}, *os.Process) {
-	t.Helper()
-	return startServe(t, writeFile(t, "config.yaml", configText), nil, env)
+// TestSIGTERMFinishesInFlightCallback starts the real binary, sends a callback to a slow
+// upstream, sends SIGTERM while the upstream is still working, and checks that the callback
+// gets the upstream's answer, the process exits 0, and the port is closed afterwards.
+func TestSIGTERMFinishesInFlightCallback(t *testing.T) {
+	received := make(chan struct{}, 1)
+	upstream := upstreamtest.Start(t, func(w http.ResponseWriter, r *http.Request, n int64) {
+		select {
+		case received <- struct{}{}:
+		default:
+		}
+		time.Sleep(400 * time.Millisecond)
+		upstreamtest.Answer(http.StatusOK, slowAnswer)(w, r, n)
+	})
+	cfg := newConfig(t).Set("server.shutdown_timeout", "10s").
+		Upstream("slow", upstream.URL+"/gifts").
+		Route(`{commands: [Live.CallbackBeforeSendGift], upstream: slow, deadline: 1500ms, retries: 0,
+			fallback: {action: deny, error_code: 102101, error_info: "fallback, not the upstream"}}`)
+	r := start(t, cfg)
+
+	type result struct {
+		status   int
+		body     string
+		fallback string
+		err      error
+	}
+	done := make(chan result, 1)
+	started := time.Now()
+	go func() {
+		client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := client.Post("http://"+r.addr+unsigned(giftCommand), "application/json", strings.NewReader(giftBody))
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		done <- result{status: resp.StatusCode, body: string(b), fallback: resp.Header.Get("X-Callback-Fallback"), err: err}
+	}()
+
+	// SIGTERM 100 ms after the callback started, and only once the upstream has it, so the
+	// signal surely lands while the callback is in flight (the upstream takes 400 ms more).
+	select {
+	case <-received:
+	case res := <-done:
+		t.Fatalf("callback answered before reaching the upstream: %+v", res)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the upstream never received the callback")
+	}
+	time.Sleep(time.Until(started.Add(100 * time.Millisecond)))
+	if err := r.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+
+	select {
+	case res := <-done:
+		if res.err != nil {
+			t.Fatalf("callback failed: %v", res.err)
+		}
+		if got, want := res.status, http.StatusOK; got != want {
+			t.Errorf("status: got %d, want %d", got, want)
+		}
+		if got, want := res.body, slowAnswer; got != want {
+			t.Errorf("body: got %s, want the upstream's %s", got, want)
+		}
+		if got, want := res.fallback, ""; got != want {
+			t.Errorf("X-Callback-Fallback: got %q, want %q", got, want)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no answer to the in-flight callback")
+	}
+
+	if err := r.WaitExit(t, 10*time.Second); err != nil {
+		t.Errorf("router exited with %v, want exit status 0", err)
+	}
+	c, err := net.DialTimeout("tcp", r.addr, time.Second)
+	if err == nil {
+		c.Close()
+		t.Fatalf("a new connection to %s succeeded after the router exited", r.addr)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("dial after exit: got %v, want connection refused", err)
+	}
+	for _, want := range []string{"callback-router started", "shutting down", `"decision":"upstream"`, `"message":"stopped"`} {
+		if !r.Output.Contains(want) {
+			t.Errorf("logs do not contain %s", want)
+		}
+	}
 }
 
 // TestAdminTokenFromEnvironment sets the admin token the way the README says, from
@@ -32,26 +113,17 @@ func startBinary(t *testing.T, configText string, env ...string) (*syncBuffer, *
 // nowhere in the logs.
 func TestAdminTokenFromEnvironment(t *testing.T) {
 	const token = "admin-token-from-env-7d1f"
-	addr, admin := freeAddr(t), freeAddr(t)
-	logs, _, exited, _ := startBinary(t, opsConfig(addr, admin, "1500ms"), "CALLBACK_ROUTER_SERVER_ADMIN_TOKEN="+token)
-	waitAccepting(t, addr, exited, logs)
-	waitFor(t, "/healthz without a token", logs, func() bool { s, _ := adminGet(t, admin, "/healthz"); return s == 200 })
-	if s, _ := adminGet(t, admin, "/routes"); s != http.StatusUnauthorized {
+	r := start(t, opsConfig(t, "1500ms"), "CALLBACK_ROUTER_SERVER_ADMIN_TOKEN="+token)
+	testutil.Eventually(t, "/healthz without a token", func() bool { s, _ := r.adminGet("/healthz"); return s == 200 })
+	if s, _ := r.adminGet("/routes"); s != http.StatusUnauthorized {
 		t.Errorf("/routes without the token: %d, want 401", s)
 	}
-	req, _ := http.NewRequest(http.MethodGet, "http://"+admin+"/routes", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("/routes with the token: %d, want 200", resp.StatusCode)
+	if s, _ := r.adminGet("/routes", token); s != 200 {
+		t.Errorf("/routes with the token: %d, want 200", s)
 	}
 	time.Sleep(200 * time.Millisecond) // log lines reach stdout in blocks at most 100 ms old
-	if strings.Contains(logs.String(), token) {
-		t.Errorf("the admin token appears in the logs:\n%s", logs)
+	if r.Output.Contains(token) {
+		t.Errorf("the admin token appears in the logs")
 	}
 }
 
@@ -59,26 +131,11 @@ func TestAdminTokenFromEnvironment(t *testing.T) {
 // SIGTERM: every callback sent is answered whole, the process exits 0, and senders are then
 // refused at the dial (the port is closed) rather than cut mid-callback.
 func TestSIGTERMUnderLoadLosesNothing(t *testing.T) {
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		time.Sleep(5 * time.Millisecond)
-		io.WriteString(w, slowAnswer)
-	}))
-	defer upstream.Close()
-	addr, admin := freeAddr(t), freeAddr(t)
-	cfg := fmt.Sprintf(`
-server: {listen: %q, admin_listen: %q, shutdown_timeout: 10s, drain_grace: 2s}
-tencent: {sdk_app_ids: [1400000001]}
-upstreams:
-  gifts: {url: %q}
-routes:
-  - commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-`, addr, admin, upstream.URL)
-	logs, waitErr, exited, proc := startBinary(t, cfg)
-	waitAccepting(t, addr, exited, logs)
+	upstream := upstreamtest.Start(t, upstreamtest.Slow(5*time.Millisecond, upstreamtest.Answer(http.StatusOK, slowAnswer)))
+	r := start(t, newConfig(t).With("server: {shutdown_timeout: 10s, drain_grace: 2s}").
+		Upstream("gifts", upstream.URL).Route(`{commands: [Live.CallbackBeforeSendGift], upstream: gifts}`))
 
-	url := "http://" + addr + "/?SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift"
+	url := "http://" + r.addr + unsigned(giftCommand)
 	var answered, cut, refused, backlog atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
@@ -118,25 +175,21 @@ routes:
 	}
 	time.Sleep(time.Second)
 	before := answered.Load()
-	if err := proc.Signal(syscall.SIGTERM); err != nil {
+	if err := r.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("router did not exit after SIGTERM; output:\n%s", logs)
-	}
+	exit := r.WaitExit(t, 30*time.Second)
 	t.Logf("answered %d (%d before SIGTERM), cut %d, refused at the dial after the drain %d, reset in the listen backlog as the port closed %d",
 		answered.Load(), before, cut.Load(), refused.Load(), backlog.Load())
 	if before == 0 {
-		t.Fatalf("no callback answered before SIGTERM; output:\n%s", logs)
+		t.Fatalf("no callback answered before SIGTERM")
 	}
 	if cut.Load() != 0 {
 		t.Errorf("%d callbacks sent and not answered whole, want 0", cut.Load())
 	}
-	if *waitErr != nil {
-		t.Errorf("exit: %v, want 0", *waitErr)
+	if exit != nil {
+		t.Errorf("exit: %v, want 0", exit)
 	}
 }
 
@@ -145,29 +198,13 @@ routes:
 // logged at debug by name (never the value) and counted per upstream in /metrics.
 func TestBinaryDropsShadowedQueryParams(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.OK())
-	addr, admin := freeAddr(t), freeAddr(t)
-	cfg := fmt.Sprintf(`
-server: {listen: %q, admin_listen: %q}
-log: {level: debug}
-tencent: {sdk_app_ids: [1400000001]}
-upstreams:
-  moderation: {url: %q}
-routes:
-  - commands: ["Live.CallbackBeforeSendGift"]
-    upstream: moderation
-`, addr, admin, up.URL+"/moderation?api_key=UPSTREAM-KEY")
-	logs, _, exited, _ := startBinary(t, cfg)
-	waitAccepting(t, addr, exited, logs)
+	r := start(t, newConfig(t).Set("log.level", "debug").
+		Upstream("moderation", up.URL+"/moderation?api_key=UPSTREAM-KEY").
+		Route(`{commands: [Live.CallbackBeforeSendGift], upstream: moderation}`))
 
-	resp, err := http.Post("http://"+addr+"/?SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift&api_key=ATTACKER-VALUE",
-		"application/json", strings.NewReader(giftBody))
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("X-Callback-Fallback") != "" {
-		t.Fatalf("callback: %d, fallback %q; want the upstream's 200", resp.StatusCode, resp.Header.Get("X-Callback-Fallback"))
+	a := r.post(t, "/?SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift&api_key=ATTACKER-VALUE", giftBody, nil)
+	if a.status != 200 || a.fallback() != "" {
+		t.Fatalf("callback: %d, fallback %q; want the upstream's 200", a.status, a.fallback())
 	}
 	reqs := up.Requests()
 	if len(reqs) != 1 {
@@ -176,17 +213,12 @@ routes:
 	if got, want := reqs[0].RawQuery, "api_key=UPSTREAM-KEY&SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift"; got != want {
 		t.Errorf("upstream got query %q, want %q", got, want)
 	}
-	waitFor(t, "the drop to be counted", logs, func() bool {
-		_, body := adminGet(t, admin, "/metrics")
-		return strings.Contains(body, `callback_router_upstream_query_params_dropped_total{upstream="moderation"} 1`+"\n")
-	})
-	// Log lines reach stdout in blocks at most 100 ms old.
-	waitFor(t, "the debug line naming the dropped parameter", logs, func() bool {
-		return strings.Contains(logs.String(), `"param":"api_key"`)
-	})
+	const dropped = `callback_router_upstream_query_params_dropped_total{upstream="moderation"}`
+	testutil.Eventually(t, "the drop to be counted", func() bool { return r.metric(t, dropped) == 1 })
+	r.waitLogged(t, `"param":"api_key"`)
 	for _, secret := range []string{"ATTACKER-VALUE", "UPSTREAM-KEY"} {
-		if strings.Contains(logs.String(), secret) {
-			t.Errorf("the logs contain %q:\n%s", secret, logs)
+		if r.Output.Contains(secret) {
+			t.Errorf("the logs contain %q", secret)
 		}
 	}
 }
@@ -195,21 +227,18 @@ routes:
 // listener refuses a Host that is not an address, localhost or in server.admin_hosts, as a
 // page on a rebound name would send.
 func TestBinaryAdminAnswersOnlyKnownHosts(t *testing.T) {
-	addr, admin := freeAddr(t), freeAddr(t)
-	cfg := strings.Replace(opsConfig(addr, admin, "1500ms"), "shutdown_timeout: 5s}", "shutdown_timeout: 5s, admin_hosts: [router-admin.internal]}", 1)
-	logs, _, exited, _ := startBinary(t, cfg)
-	waitAccepting(t, addr, exited, logs)
-	waitFor(t, "/healthz", logs, func() bool { s, _ := adminGet(t, admin, "/healthz"); return s == 200 })
+	r := start(t, opsConfig(t, "1500ms").SetYAML("server.admin_hosts", "[router-admin.internal]"))
+	testutil.Eventually(t, "/healthz", func() bool { s, _ := r.adminGet("/healthz"); return s == 200 })
 	for _, tt := range []struct {
 		host string
 		want int
 	}{
 		{"attacker.example", 403},
-		{admin, 200},
+		{r.admin, 200},
 		{"localhost", 200},
 		{"router-admin.internal:9090", 200},
 	} {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+admin+"/routes", nil)
+		req, _ := http.NewRequest(http.MethodGet, "http://"+r.admin+"/routes", nil)
 		req.Host = tt.host
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

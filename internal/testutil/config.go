@@ -48,9 +48,34 @@ func (c *Config) Set(key string, value any) *Config {
 }
 
 // SetYAML sets key to the value the YAML text holds, typically a flow mapping such as
-// `{initial: 20ms, max: 200ms}`. It panics on text that is not YAML: a test's own typo.
+// `{initial: 20ms, max: 200ms}`; a key already set is replaced. It panics on text that is
+// not YAML: a test's own typo.
 func (c *Config) SetYAML(key, text string) *Config {
 	return c.Set(key, parseYAML(text))
+}
+
+// With merges a YAML mapping into the config: a mapping into the mapping already there, key
+// by key, anything else replacing what was there. With("server: {drain_grace: 2s}") keeps
+// server.listen. It panics on text that is not a YAML mapping.
+func (c *Config) With(text string) *Config {
+	m, ok := parseYAML(text).(map[string]any)
+	if !ok {
+		panic(fmt.Sprintf("testutil: %q is not a YAML mapping", text))
+	}
+	merge(c.doc, m)
+	return c
+}
+
+func merge(dst, src map[string]any) {
+	for k, v := range src {
+		d, dok := dst[k].(map[string]any)
+		s, sok := v.(map[string]any)
+		if dok && sok {
+			merge(d, s)
+			continue
+		}
+		dst[k] = v
+	}
 }
 
 // Upstream adds an upstream called name at url.

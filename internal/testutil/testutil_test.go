@@ -14,7 +14,7 @@ import (
 // where the builder put it.
 func TestConfigParses(t *testing.T) {
 	c := testutil.NewConfig("127.0.0.1:18080", "").
-		Set("server.shutdown_timeout", "7s").
+		With("server: {shutdown_timeout: 7s}").
 		SetYAML("defaults.breaker", "{consecutive_failures: 9, open_for: 3s, half_open_requests: 1}").
 		Upstream("gifts", "http://127.0.0.1:9/gifts?api_key=k: v").
 		Route(`{commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: 1200ms}`).
