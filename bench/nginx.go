@@ -123,12 +123,8 @@ func (b *bench) startNginx(ctx context.Context, dir, upstream, path string, dead
 	if _, stderr, err := runCmd(ctx, 30*time.Second, dir, nil, append(args, "-t")...); err != nil {
 		return nil, "", fmt.Errorf("nginx -t -c %s: %v\n%s", conf, err, strings.TrimSpace(stderr))
 	}
-	p, err := startProc("nginx", filepath.Join(dir, "nginx.out"), args, nil)
+	p, err := startServer(ctx, "nginx", filepath.Join(dir, "nginx.out"), args, nil, addr)
 	if err != nil {
-		return nil, "", err
-	}
-	if err := waitTCP(ctx, addr, p, 10*time.Second); err != nil {
-		p.stop(3 * time.Second)
 		return nil, "", err
 	}
 	// The master listens before it forks the workers; wait for them, so measurements see them.

@@ -188,6 +188,20 @@ func freeAddr() (string, error) {
 	return "127.0.0.1:" + strconv.Itoa(port), nil
 }
 
+// startServer starts a server (startProc) and waits until it listens on addr; one that does
+// not in 10 s is stopped.
+func startServer(ctx context.Context, name, logPath string, argv, env []string, addr string) (*proc, error) {
+	p, err := startProc(name, logPath, argv, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitTCP(ctx, addr, p, 10*time.Second); err != nil {
+		p.stop(3 * time.Second)
+		return nil, err
+	}
+	return p, nil
+}
+
 // waitTCP waits until addr accepts connections, p exits, or timeout passes.
 func waitTCP(ctx context.Context, addr string, p *proc, timeout time.Duration) error {
 	end := time.Now().Add(timeout)
