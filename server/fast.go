@@ -46,7 +46,7 @@ func newFastEngine(cfg config.Server, h *Handler, log zerolog.Logger) *fastEngin
 		CloseOnShutdown:              true,
 		// Give the read and write buffers back to their pools between requests, so an idle
 		// keep-alive connection holds about 6 KiB rather than 9 and a callback waiting on a
-		// hung upstream about 29 KiB rather than 37 (go run ./bench -scenarios 3); the
+		// hung upstream about 29 KiB rather than 37 (bench/, -scenarios 3); the
 		// throughput at saturation did not change measurably.
 		ReduceMemoryUsage: true,
 		Logger:            fastLogger{log},
