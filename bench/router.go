@@ -131,23 +131,12 @@ func (b *bench) startRouter(ctx context.Context, dir, bin string, p routerParams
 		return nil, "", fmt.Errorf("the router refuses the bench config %s (adjust routerConfigTemplate in bench/router.go, or the flags): %v\n%s%s",
 			cfg, err, stdout, stderr)
 	}
-	r, err := startProc("router", filepath.Join(dir, "router.log"), []string{bin, "serve", "-config", cfg}, routerEnv())
-	if err != nil {
-		return nil, "", err
-	}
-	if err := waitTCP(ctx, addr, r, 10*time.Second); err != nil {
-		r.stop(3 * time.Second)
-		return nil, "", err
-	}
-	return r, addr, nil
+	r, err := startServer(ctx, "router", filepath.Join(dir, "router.log"), []string{bin, "serve", "-config", cfg}, routerEnv(), addr)
+	return r, addr, err
 }
 
 // routerFallbacks counts the callbacks the router answered with a fallback, from its log
 // (one JSON line per callback; fallbacks carry "fallback_reason").
 func routerFallbacks(logPath string) (int64, error) {
-	n, err := countInFile(logPath, `"fallback_reason":"`)
-	if err != nil {
-		return -1, err
-	}
-	return n[0], nil
+	return countLines(logPath, func(line []byte) bool { return bytes.Contains(line, []byte(`"fallback_reason":"`)) })
 }
