@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/testutil"
+	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/tencent"
 )
 
@@ -26,16 +27,6 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	code = Main(context.Background(), args, &out, &errOut)
 	return code, out.String(), errOut.String()
-}
-
-// writeConfig writes yaml to a file in a fresh temporary directory and returns its path.
-func writeConfig(t *testing.T, yaml string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // isolate keeps the caller's environment from choosing a config or a token.
@@ -139,13 +130,13 @@ func TestValidate(t *testing.T) {
 		wantStdout []string
 		wantStderr []string
 	}{
-		{name: "good file", path: writeConfig(t, goodConfig), wantCode: ExitOK, wantStdout: []string{"ok (3 upstreams, 3 routes)"}},
-		{name: "bad file", path: writeConfig(t, badConfig), wantCode: ExitError,
+		{name: "good file", path: testutil.WriteFile(t, "config.yaml", goodConfig), wantCode: ExitOK, wantStdout: []string{"ok (3 upstreams, 3 routes)"}},
+		{name: "bad file", path: testutil.WriteFile(t, "config.yaml", badConfig), wantCode: ExitError,
 			wantStderr: []string{"3 problem(s)", "server.path: ", "routes[0].upstream: ", "routes[0].deadline: "}},
-		{name: "unknown key", path: writeConfig(t, "server: {lisen: x}\n"+noCatchAll), wantCode: ExitError,
+		{name: "unknown key", path: testutil.WriteFile(t, "config.yaml", "server: {lisen: x}\n"+noCatchAll), wantCode: ExitError,
 			wantStderr: []string{"1 problem(s)", "server.lisen: unknown key"}},
 		{name: "missing file", path: filepath.Join(t.TempDir(), "absent.yaml"), wantCode: ExitError, wantStderr: []string{"absent.yaml"}},
-		{name: "empty file", path: writeConfig(t, ""), wantCode: ExitError, wantStderr: []string{"empty"}},
+		{name: "empty file", path: testutil.WriteFile(t, "config.yaml", ""), wantCode: ExitError, wantStderr: []string{"empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,7 +160,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateConfigFromEnvironment(t *testing.T) {
 	isolate(t)
-	t.Setenv("CALLBACK_ROUTER_CONFIG", writeConfig(t, badConfig))
+	t.Setenv("CALLBACK_ROUTER_CONFIG", testutil.WriteFile(t, "config.yaml", badConfig))
 	code, _, stderr := run(t, "validate")
 	if got, want := code, ExitError; got != want {
 		t.Errorf("exit code: got %d, want %d", got, want)
@@ -234,12 +225,12 @@ func TestSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	const answer = `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`
-	signed := writeConfig(t, `
+	signed := testutil.WriteFile(t, "config.yaml", `
 tencent: {sdk_app_ids: [1600000009], auth_token: "config-token"}
 upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
 routes: [{commands: ["*"]}]
 `)
-	apps := writeConfig(t, `
+	apps := testutil.WriteFile(t, "config.yaml", `
 tencent:
   apps:
     - {sdk_app_id: 1400000011, name: prod, tokens: ["prod-token"]}
@@ -445,7 +436,7 @@ func TestSendFailures(t *testing.T) {
 		{name: "body without CallbackCommand", args: []string{"-url", "http://127.0.0.1:1/", noCommand}, want: "no CallbackCommand"},
 		{name: "URL that is not http", args: []string{"-url", "ftp://127.0.0.1/", giftFile}, want: "not an http(s) URL"},
 		{name: "router not listening", args: []string{"-url", closed.URL + "/", giftFile}, want: "send:"},
-		{name: "invalid config", args: []string{"-config", writeConfig(t, badConfig), "-url", "http://127.0.0.1:1/", giftFile}, want: "routes[0].upstream"},
+		{name: "invalid config", args: []string{"-config", testutil.WriteFile(t, "config.yaml", badConfig), "-url", "http://127.0.0.1:1/", giftFile}, want: "routes[0].upstream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -465,12 +456,7 @@ func TestSendFailures(t *testing.T) {
 // any body within the clock skew) and the -url's userinfo. The error shows neither.
 func TestSendFailureShowsNoSign(t *testing.T) {
 	isolate(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now: the connection is refused
+	addr := upstreamtest.DeadAddr(t) // the connection is refused
 	for _, tc := range []struct{ name, url, timeout string }{
 		{"connection refused", "http://user:PASSWORD@" + addr + "/", "5s"},
 		{"timeout", "http://user:PASSWORD@" + addr + "/", "1ns"},
@@ -504,7 +490,7 @@ const trtcFile = "../examples/callbacks/TRTC.1.103.json"
 // Sign is never printed.
 func TestSendTRTC(t *testing.T) {
 	isolate(t)
-	apps := writeConfig(t, `
+	apps := testutil.WriteFile(t, "config.yaml", `
 server: {trtc_path: /trtc}
 tencent:
   apps:
@@ -513,7 +499,7 @@ tencent:
 upstreams: {rooms: {url: "http://127.0.0.1:9001/trtc"}}
 routes: [{commands: ["*"]}]
 `)
-	open := writeConfig(t, "tencent: {sdk_app_ids: [1400000001]}\nupstreams: {rooms: {url: \"http://127.0.0.1:9001/trtc\"}}\nroutes: [{commands: [\"*\"]}]\n")
+	open := testutil.WriteFile(t, "config.yaml", "tencent: {sdk_app_ids: [1400000001]}\nupstreams: {rooms: {url: \"http://127.0.0.1:9001/trtc\"}}\nroutes: [{commands: [\"*\"]}]\n")
 	tests := []struct {
 		name      string
 		args      []string // before the file

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
 // update rewrites the golden files with what the commands print now; review the diff.
@@ -40,7 +42,7 @@ func TestRoutesGolden(t *testing.T) {
 	isolate(t)
 	for name, yaml := range map[string]string{"good": goodConfig, "apps": byApp, "trtc": trtcRoutes, "no-catch-all": noCatchAll} {
 		t.Run(name, func(t *testing.T) {
-			cfg := writeConfig(t, yaml)
+			cfg := testutil.WriteFile(t, "config.yaml", yaml)
 			var out strings.Builder
 			for _, args := range append([][]string{nil}, commandArgs(goldenCommands)...) {
 				code, stdout, stderr := run(t, append([]string{"routes", "-config", cfg}, args...)...)
@@ -87,9 +89,9 @@ func checkGolden(t *testing.T, path, got string) {
 
 func TestRoutesCommand(t *testing.T) {
 	isolate(t)
-	withCatchAll := writeConfig(t, goodConfig)
-	without := writeConfig(t, noCatchAll)
-	trtc := writeConfig(t, trtcRoutes)
+	withCatchAll := testutil.WriteFile(t, "config.yaml", goodConfig)
+	without := testutil.WriteFile(t, "config.yaml", noCatchAll)
+	trtc := testutil.WriteFile(t, "config.yaml", trtcRoutes)
 	tests := []struct {
 		name    string
 		config  string
@@ -157,7 +159,7 @@ routes:
 
 func TestRoutesCommandByApp(t *testing.T) {
 	isolate(t)
-	cfg := writeConfig(t, byApp)
+	cfg := testutil.WriteFile(t, "config.yaml", byApp)
 	tests := []struct {
 		name     string
 		args     []string
@@ -208,7 +210,7 @@ func TestRoutesCommandByApp(t *testing.T) {
 
 func TestRoutesBadConfig(t *testing.T) {
 	isolate(t)
-	code, _, stderr := run(t, "routes", "-config", writeConfig(t, badConfig))
+	code, _, stderr := run(t, "routes", "-config", testutil.WriteFile(t, "config.yaml", badConfig))
 	if got, want := code, ExitError; got != want {
 		t.Errorf("exit code: got %d, want %d", got, want)
 	}
