@@ -117,7 +117,7 @@ func (s *stack) post(t *testing.T, command string) string {
 // failingConfig routes gifts to url with a breaker that opens after 2 failures; callbacks
 // are not signed.
 func failingConfig(url string) *testutil.Config {
-	return testutil.NewConfig("127.0.0.1:0", "").Set("tencent.auth_token", "").SetYAML("tencent.auth_tokens", "[]").
+	return testutil.NewConfig("127.0.0.1:0", "").SetYAML("tencent.sdk_app_ids", "[1400000001]").Set("tencent.auth_token", "").SetYAML("tencent.auth_tokens", "[]").
 		With(`defaults: {retries: 0, breaker: {consecutive_failures: 2, open_for: 1m, half_open_requests: 1}}`).
 		Upstream("gifts", url).
 		Route(`{name: gifts, commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: 1500ms,

@@ -41,7 +41,7 @@ func loadConfig(b bool, upstreamURL string) string {
 	if b {
 		deadline, fallback = "1200ms", `{action: deny, error_code: 1, error_info: "config B"}`
 	}
-	return testutil.NewConfig("127.0.0.1:0", "").
+	return testutil.NewConfig("127.0.0.1:0", "").SetYAML("tencent.sdk_app_ids", "[1400000001]").
 		SetYAML("defaults.breaker", "{consecutive_failures: 5, open_for: 10s, half_open_requests: 1}").
 		Upstream("gifts", upstreamURL).
 		Route(`{commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: ` + deadline + `,
