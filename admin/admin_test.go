@@ -14,6 +14,7 @@ import (
 
 	"github.com/callback-router/callback-router/admin"
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/deliverytest"
 	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/metrics"
@@ -30,14 +31,20 @@ type stack struct {
 	srv       *server.Server
 }
 
-// compile compiles the YAML config into a route table, with opts.
-func compile(t *testing.T, yaml string, opts router.Options) *router.Table {
+// parse parses the YAML config.
+func parse(t *testing.T, yaml string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse(strings.NewReader(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	table, err := router.Compile(cfg, opts)
+	return cfg
+}
+
+// compile compiles the YAML config into a route table, with opts.
+func compile(t *testing.T, yaml string, opts router.Options) *router.Table {
+	t.Helper()
+	table, err := router.Compile(parse(t, yaml), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +67,8 @@ func startStack(t *testing.T, yaml string) *stack {
 		m.BreakerChanged(u, i, from, to)
 		live.BreakerChanged(u, i, from, to)
 	}})
-	srv := server.New(table, zerolog.Nop(), server.WithObserver(server.Observers(m, live)))
+	srv := server.New(table, deliverytest.Open(t, parse(t, yaml).Delivery, zerolog.Nop()), zerolog.Nop(),
+		server.WithObserver(server.Observers(m, live)))
 	m.Install(table)
 	live.Install(table)
 	m.Watch(srv.Table, srv.Queue())

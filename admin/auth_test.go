@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/callback-router/callback-router/admin"
 	"github.com/callback-router/callback-router/delivery"
@@ -66,8 +65,7 @@ func TestAdminToken(t *testing.T) {
 // need the admin token like every data path, and their POSTs are refused when a browser
 // sends them from another site (a page the operator has open), even without a token.
 func TestQueuePathsAreGuarded(t *testing.T) {
-	store, err := delivery.OpenDurable(delivery.BoltOptions{Dir: t.TempDir(), MaxItems: 10, MaxBytes: 1 << 20},
-		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
+	store, err := delivery.OpenBolt(delivery.BoltOptions{Dir: t.TempDir(), MaxItems: 10, MaxBytes: 1 << 20}, queueOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

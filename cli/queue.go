@@ -154,14 +154,14 @@ func printRecords(out io.Writer, state string, recs []*delivery.Record) {
 func queueManager(cfg *config.Config) (delivery.Manager, func(), error) {
 	if cfg.Delivery.Backend == config.BackendJetStream {
 		// The streams are shared: manage them directly, without pulling deliveries.
-		q, err := openQueue(cfg, zerolog.Nop(), nil, nil)
+		q, err := openQueue(cfg, zerolog.Nop(), nil)
 		if err != nil {
 			return nil, nil, err
 		}
 		return q.(delivery.Manager), func() { q.Close(context.Background()) }, nil
 	}
 	if cfg.Delivery.Backend == config.BackendBolt {
-		s, err := delivery.OpenOfflineBolt(cfg.Delivery.Dir, storeOpenTimeout)
+		s, err := delivery.OpenBoltOffline(cfg.Delivery.Dir, storeOpenTimeout)
 		if err == nil {
 			return s, func() { s.Close() }, nil
 		}

@@ -22,7 +22,7 @@ import (
 // does after delivery.max_age.
 func seedDeadLetters(t *testing.T, dir string, commands ...string) {
 	t.Helper()
-	s, err := delivery.OpenBolt(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20})
+	s, err := delivery.OpenBoltStore(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +92,9 @@ func TestQueueCommandOffline(t *testing.T) {
 // listener's address. Both close when the test ends.
 func serveQueueAdmin(t *testing.T, dir, token string) string {
 	t.Helper()
-	d, err := delivery.OpenDurable(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
-		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
+	d, err := delivery.OpenBolt(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
+		delivery.Options{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second,
+			Backoff: delivery.Backoff{Initial: 200 * time.Millisecond, Max: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,10 +23,10 @@ const (
 )
 
 // seedSignedRecord stores one pending callback whose query carries a Sign through the
-// delivery engine cfg configures, without delivering it.
+// delivery backend cfg configures, without delivering it.
 func seedSignedRecord(t *testing.T, cfg *config.Config) {
 	t.Helper()
-	q, err := openQueue(cfg, zerolog.Nop(), nil, nil)
+	q, err := openQueue(cfg, zerolog.Nop(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

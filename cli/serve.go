@@ -66,13 +66,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	warnOpenDoors(log, table)
 	warnExposedAdmin(log, cfg.Server)
-	queue, err := openQueue(cfg, log, m.Delivered, tracer)
+	queue, err := openQueue(cfg, log, tracer)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot open the delivery store")
 		return ExitError
 	}
-	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)), server.WithQueue(queue),
-		server.WithTracer(tracer))
+	srv := server.New(table, queue, log, server.WithObserver(server.Observers(m, live)), server.WithTracer(tracer))
 	installed := func(t *router.Table) { m.Install(t); live.Install(t) }
 	installed(table)
 	m.Watch(srv.Table, srv.Queue())

@@ -18,12 +18,12 @@ func startJetStream(t *testing.T, url string, maxAge time.Duration, up *proxy.Up
 	t.Helper()
 	q, err := OpenJetStream(JetStreamOptions{URL: url, Stream: "CR", Subject: "cr.deliveries", DeadSubject: "cr.dead",
 		Consumer: "cr", Replicas: 1, Timeout: 5 * time.Second, MaxItems: 1000, MaxBytes: 1 << 24,
-		Delivery: DurableOptions{Workers: 4, MaxAge: maxAge, AttemptDeadline: time.Second,
+		Delivery: Options{Workers: 4, MaxAge: maxAge, AttemptDeadline: time.Second,
 			Backoff: Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}, Logger: zerolog.Nop()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q.Start(func(string) *proxy.Upstream { return up })
+	q.Start(func(string) *proxy.Upstream { return up }, nil)
 	t.Cleanup(func() { q.Close(context.Background()) })
 	return q
 }
@@ -49,13 +49,13 @@ func TestJetStreamRetriesThenDelivers(t *testing.T) {
 	if !q.Enqueue(context.Background(), j) {
 		t.Fatal("Enqueue refused")
 	}
-	waitUntil(t, "delivery", func() bool { return q.Delivered() == 1 })
+	waitUntil(t, "delivery", func() bool { return q.Stats().Delivered == 1 })
 	reqs := srv.Requests()
 	last := reqs[len(reqs)-1]
 	if got := last.Header.Get(HeaderEventID); got != j.EventID || string(last.Body) != string(body) {
 		t.Errorf("delivered %s with event id %q; want the body and %q", last.Body, got, j.EventID)
 	}
-	waitUntil(t, "an empty stream", func() bool { return q.Depth() == 0 })
+	waitUntil(t, "an empty stream", func() bool { return q.Stats().Pending == 0 })
 }
 
 // TestJetStreamDeadLetterAndReplay: past max_age a delivery moves to the dead-letter
@@ -78,5 +78,5 @@ func TestJetStreamDeadLetterAndReplay(t *testing.T) {
 			t.Errorf("replay run %d: %d, %v; want %d", run+1, n, err, want)
 		}
 	}
-	waitUntil(t, "the replayed delivery", func() bool { return q.Delivered() == 1 })
+	waitUntil(t, "the replayed delivery", func() bool { return q.Stats().Delivered == 1 })
 }

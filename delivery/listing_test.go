@@ -23,14 +23,14 @@ func TestListingsMaskTheSign(t *testing.T) {
 	type queue interface {
 		Enqueue(context.Context, ...Job) bool
 		List(state string, f Filter) ([]*Record, error)
-		Delivered() uint64
+		Stats() Stats
 	}
 	for _, backend := range []struct {
 		name  string
 		start func(t *testing.T, url string) (queue, *proxy.Upstream)
 	}{
 		{"bbolt", func(t *testing.T, url string) (queue, *proxy.Upstream) {
-			e := startEngine(t, t.TempDir(), time.Hour, map[string]string{"audit": url})
+			e := startBolt(t, t.TempDir(), time.Hour, map[string]string{"audit": url})
 			return e, e.ups["audit"]
 		}},
 		{"jetstream", func(t *testing.T, url string) (queue, *proxy.Upstream) {
@@ -60,7 +60,7 @@ func TestListingsMaskTheSign(t *testing.T) {
 			}
 
 			srv.Set(upstreamtest.OK())
-			waitUntil(t, "the delivery", func() bool { return q.Delivered() == 1 })
+			waitUntil(t, "the delivery", func() bool { return q.Stats().Delivered == 1 })
 			reqs := srv.Requests()
 			if got := reqs[len(reqs)-1].RawQuery; got != query {
 				t.Errorf("the upstream got query %q, want Tencent's whole query %q", got, query)

@@ -7,7 +7,6 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -17,10 +16,10 @@ import (
 	"github.com/callback-router/callback-router/tracing"
 )
 
-// Server is the callback listener with its handler, route table and delivery queue.
+// Server is the callback listener with its handler, route table and delivery backend.
 type Server struct {
 	table   atomic.Pointer[router.Table]
-	queue   delivery.Engine
+	queue   delivery.Backend
 	handler *Handler
 	engine  engine
 	ln      net.Listener
@@ -35,8 +34,8 @@ type Server struct {
 // Option configures a Server at New.
 type Option func(*Server)
 
-// WithObserver has every answered callback, and every async delivery when o implements
-// DeliveryObserver, reported to o.
+// WithObserver has every answered callback, and every background delivery when o
+// implements DeliveryObserver, reported to o.
 func WithObserver(o Observer) Option {
 	return func(s *Server) {
 		if o != nil {
@@ -50,31 +49,18 @@ func WithTracer(t *tracing.Tracer) Option {
 	return func(s *Server) { s.tracer = t }
 }
 
-// WithQueue has async callbacks and journaled verdicts delivered by q, which the Server
-// starts (resolving upstreams in its current route table) and closes when it stops. Without
-// it the Server keeps them in a volatile in-memory queue, which only tests should use.
-func WithQueue(q delivery.Engine) Option {
-	return func(s *Server) { s.queue = q }
-}
-
-// New builds a Server for the table's config. Listen addresses, limits of the HTTP server and
-// the delivery queue are fixed here: a reload cannot change them.
-func New(t *router.Table, log zerolog.Logger, opts ...Option) *Server {
+// New builds a Server for the table's config, delivering async callbacks and journaled
+// verdicts through q, which it starts (resolving upstreams in its current route table) and
+// closes when it stops. Listen addresses, limits of the HTTP server and the delivery
+// backend are fixed here: a reload cannot change them.
+func New(t *router.Table, q delivery.Backend, log zerolog.Logger, opts ...Option) *Server {
 	cfg := t.Config
-	s := &Server{log: log, obs: nopObserver{}}
+	s := &Server{queue: q, log: log, obs: nopObserver{}}
 	for _, o := range opts {
 		o(s)
 	}
 	s.table.Store(t)
-	if s.queue == nil {
-		d := cfg.Delivery
-		s.queue = delivery.NewMemoryQueue(delivery.MemoryOptions{
-			Size: d.MaxItems, Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
-			Logger: log.With().Str("component", "delivery").Logger(),
-			OnDone: s.deliveryDone(),
-		})
-	}
-	s.queue.Start(s.upstream)
+	s.queue.Start(s.upstream, s.deliveryDone())
 	s.handler = NewHandler(&s.table, s.queue, log)
 	s.handler.observeWith(s.obs)
 	s.handler.tracer = s.tracer
@@ -82,15 +68,12 @@ func New(t *router.Table, log zerolog.Logger, opts ...Option) *Server {
 	return s
 }
 
-// deliveryDone passes the queue's outcomes on to the observer, if it wants them.
-func (s *Server) deliveryDone() func(delivery.Job, bool) {
-	d, ok := s.obs.(DeliveryObserver)
-	if !ok {
-		return nil
+// deliveryDone passes the backend's outcomes on to the observer, if it wants them.
+func (s *Server) deliveryDone() delivery.OnDone {
+	if d, ok := s.obs.(DeliveryObserver); ok {
+		return d.Delivered
 	}
-	return func(j delivery.Job, delivered bool) {
-		d.Delivered(j.Route, j.Upstream.Name(), time.Since(j.Received), delivered)
-	}
+	return nil
 }
 
 // upstream finds an upstream of the running table by name, for background deliveries,
@@ -99,8 +82,8 @@ func (s *Server) upstream(name string) *proxy.Upstream {
 	return s.table.Load().Upstreams[strings.ToLower(name)]
 }
 
-// Queue returns the delivery queue of async routes, for its depth and counts.
-func (s *Server) Queue() delivery.Engine { return s.queue }
+// Queue returns the delivery backend of async routes, for its depth and counts.
+func (s *Server) Queue() delivery.Backend { return s.queue }
 
 // Table returns the table callbacks are routed with now.
 func (s *Server) Table() *router.Table { return s.table.Load() }
