@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/callback-router/callback-router/admin"
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/router"
@@ -16,14 +15,7 @@ import (
 // TestAdminToken: with server.admin_token set, every admin path but the health checks and
 // the status page's shell needs the bearer token; without it, nothing does.
 func TestAdminToken(t *testing.T) {
-	cfg, err := config.Parse(strings.NewReader("upstreams: {a: {url: \"http://127.0.0.1:9/\"}}\nroutes: [{commands: [\"*\"], upstream: a}]"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := anyTable(t)
 	const token = "s3cret-admin-token"
 	tests := []struct {
 		name, token, path, auth string

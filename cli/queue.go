@@ -48,7 +48,7 @@ func queueCmd(args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	fs := newFlagSet("queue "+action, stderr)
-	path := fs.String("config", "", "config file (default $CALLBACK_ROUTER_CONFIG or ./config.yaml)")
+	path := configFlag(fs)
 	state := fs.String("state", delivery.StateDead, "pending or dead (list and drop)")
 	all := fs.Bool("all", false, "replay or drop every record of the state")
 	asJSON := fs.Bool("json", false, "list: print JSON records, bodies included")
@@ -69,10 +69,8 @@ func queueCmd(args []string, stdout, stderr io.Writer) int {
 	// Passed on to a running router, whose admin listener refuses an unfiltered change
 	// without it.
 	f.All = *all
-	file := config.ResolvePath(*path)
-	cfg, err := config.LoadFile(file)
-	if err != nil {
-		printProblems(stderr, file, err)
+	cfg, _ := loadConfig(*path, stderr)
+	if cfg == nil {
 		return ExitError
 	}
 	m, closeM, err := queueManager(cfg)

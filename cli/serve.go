@@ -30,16 +30,14 @@ import (
 // file changes, with the admin listener beside the callback listener.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", stderr)
-	path := fs.String("config", "", "config file (default $CALLBACK_ROUTER_CONFIG or ./config.yaml)")
+	path := configFlag(fs)
 	format := fs.String("log-format", "", "json or console (default: log.format from the config)")
 	level := fs.String("log-level", "", "debug, info, warn or error (default: log.level from the config)")
 	if code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	file := config.ResolvePath(*path)
-	cfg, err := config.LoadFile(file)
-	if err != nil {
-		printProblems(stderr, file, err)
+	cfg, file := loadConfig(*path, stderr)
+	if cfg == nil {
 		return ExitError
 	}
 	out := logging.NewBuffered(stdout) // one write per callback would cost more than routing it

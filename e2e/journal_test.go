@@ -45,7 +45,7 @@ func TestJournalKeepsIdenticalGifts(t *testing.T) {
 	for _, signFirst := range []bool{true, false} {
 		body := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackBeforeSendGift","RoomId":"r","GiftWater":{"From_Account":"a","GiftId":"g","Count":1,"Coins":10,"Time":1703589922,"SignFirst":%v}}`, signFirst)
 		for range 3 {
-			a := r.post(t, signed(testutil.App, token, giftCommand, signFirst), body, nil)
+			a := r.post(t, signed(app, token, giftCommand, signFirst), body, nil)
 			if got := a.fallback(); a.status != 200 || got != "upstream_error" {
 				t.Fatalf("gift (Sign first: %v): %d, fallback %q, want 200 upstream_error; body %s", signFirst, a.status, got, a.body)
 			}

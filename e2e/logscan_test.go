@@ -71,7 +71,7 @@ var scanRoutes = []string{"OK", "Echo", "Err500", "Dead", "Reset", "Hang", "Drip
 // (up holds each upstream's base URL), each upstream URL carrying the API key in its query.
 func scanConfig(engine, listen, admin, dir string, up map[string]string) *testutil.Config {
 	key := "?api_key=" + scanAPIKey
-	c := testutil.NewConfig(listen, admin).Set("server.engine", engine).Set("log.level", "debug").With(`
+	c := configAt(listen, admin).Set("server.engine", engine).Set("log.level", "debug").With(`
 server: {read_header_timeout: 500ms, read_timeout: 1s, max_body_bytes: 4096, max_header_bytes: 4096, max_conns: 60,
   shutdown_timeout: 2s, drain_grace: 100ms}
 defaults: {deadline: 300ms, breaker: `+breakerStaysClosed+`}

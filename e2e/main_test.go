@@ -54,9 +54,17 @@ func run(t *testing.T, args ...string) (string, int) {
 	return string(out), 0
 }
 
-// newConfig is a config on free loopback addresses, the admin listener on.
+// app is the SdkAppid the tests' configs serve, unsigned unless a test sets a token.
+const app = "1400000001"
+
+// newConfig is a config on free loopback addresses, the admin listener on; see configAt.
 func newConfig(t *testing.T) *testutil.Config {
-	return testutil.NewConfig(testutil.FreeAddr(t), testutil.FreeAddr(t))
+	return configAt(testutil.FreeAddr(t), testutil.FreeAddr(t))
+}
+
+// configAt is a config serving app on the given addresses, without upstreams or routes.
+func configAt(listen, admin string) *testutil.Config {
+	return testutil.NewConfig(listen, admin).SetYAML("tencent.sdk_app_ids", "["+app+"]")
 }
 
 // Config pieces several tests share.
@@ -135,7 +143,7 @@ func (r *router) post(t *testing.T, target, body string, header http.Header) ans
 	return answer{status: resp.StatusCode, body: string(b), header: resp.Header, elapsed: time.Since(start)}
 }
 
-// callback posts a callback of testutil.App, unsigned, as Tencent sends it.
+// callback posts a callback of app, unsigned, as Tencent sends it.
 func (r *router) callback(t *testing.T, command, body string) answer {
 	t.Helper()
 	return r.post(t, unsigned(command), body, nil)
@@ -143,7 +151,7 @@ func (r *router) callback(t *testing.T, command, body string) answer {
 
 // unsigned is the path and query Tencent sends command with, for an app without a token.
 func unsigned(command string) string {
-	return "/?SdkAppid=" + testutil.App + "&CallbackCommand=" + command + "&contenttype=json"
+	return "/?SdkAppid=" + app + "&CallbackCommand=" + command + "&contenttype=json"
 }
 
 // signed is the path and query Tencent sends command of app with, signed with token now;

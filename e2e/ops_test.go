@@ -21,7 +21,7 @@ func opsConfig(t *testing.T, deadline string) *testutil.Config {
 // opsConfigAt is opsConfig on the given addresses, for a config rewritten under a running
 // router.
 func opsConfigAt(listen, admin, deadline string) *testutil.Config {
-	return testutil.NewConfig(listen, admin).Set("server.shutdown_timeout", "5s").
+	return configAt(listen, admin).Set("server.shutdown_timeout", "5s").
 		Upstream("gifts", "http://127.0.0.1:9/gifts").
 		Route(`{commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: ` + deadline + `}`).
 		Route(catchAll)

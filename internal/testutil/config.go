@@ -8,9 +8,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// App is the SdkAppid NewConfig serves.
-const App = "1400000001"
-
 // Config is a router config built key by key, so that a test states only the keys it is
 // about and shares the rest. Keys are dotted paths as the README writes them
 // (server.admin_listen, delivery.backoff); each setter returns the config for chaining.
@@ -19,12 +16,11 @@ type Config struct {
 }
 
 // NewConfig returns a config serving callbacks on listen and the admin listener on admin
-// ("" turns it off), for one app, App, whose callbacks are not signed. It has no upstream
-// and no route yet.
+// ("" turns it off). It has no upstream and no route yet, and names no app: the router
+// then serves any app, unsigned.
 func NewConfig(listen, admin string) *Config {
 	c := &Config{doc: map[string]any{}}
-	return c.Set("server.listen", listen).Set("server.admin_listen", admin).
-		Set("tencent.sdk_app_ids", []int{1400000001})
+	return c.Set("server.listen", listen).Set("server.admin_listen", admin)
 }
 
 // Set sets key to value, as it is: a string stays a string (an address, a URL, a path). A

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,6 +155,17 @@ func Reset() Behavior {
 func DeadAddr(t testing.TB) string {
 	t.Helper()
 	return testutil.FreeAddr(t)
+}
+
+// Unreachable lists the ways a connection to an upstream fails before any answer, each
+// with a function returning such an address (host:port): nothing listens there, or the
+// connection is reset once the request is sent.
+var Unreachable = []struct {
+	Name string
+	Addr func(t testing.TB) string
+}{
+	{"connection refused", DeadAddr},
+	{"connection reset", func(t testing.TB) string { return strings.TrimPrefix(Start(t, Reset()).URL, "http://") }},
 }
 
 // Raw accepts TCP connections on a loopback address and serves each on its own goroutine
