@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -118,14 +119,14 @@ func runFault(t *testing.T, fc faultCase) {
 		settle := time.Now()
 		settleGoroutines()
 		goleak.VerifyNone(t, leakOptions...)
-		heapAfter, rssAfter := heapInUse(), rssKiB()
+		heapAfter, rssAfter := heapInUse(), testutil.ResidentKiB(os.Getpid())
 		t.Logf("goroutines before %d after %d (settled in %s); heap before %.1f MiB after %.1f MiB; RSS before %d KiB after %d KiB",
 			goroutinesBefore, runtime.NumGoroutine(), time.Since(settle).Round(time.Millisecond), mib(heapBefore), mib(heapAfter), rssBefore, rssAfter)
 		if heapAfter > heapBefore+16<<20 {
 			t.Errorf("heap grew from %.1f to %.1f MiB, want it back near where it was", mib(heapBefore), mib(heapAfter))
 		}
 	})
-	heapBefore, goroutinesBefore, rssBefore = heapInUse(), runtime.NumGoroutine(), rssKiB()
+	heapBefore, goroutinesBefore, rssBefore = heapInUse(), runtime.NumGoroutine(), testutil.ResidentKiB(os.Getpid())
 	deadline := cmp.Or(fc.deadline, faultDeadline)
 	up := fc.start(t)
 	r := startRouter(t, configFor(giftCommand, up.url, fmt.Sprintf("    deadline: %s\n    fallback: {action: deny, error_code: 102101, error_info: fault}", deadline)))
@@ -205,21 +206,6 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
-}
-
-// rssKiB returns the process's resident set from /proc, 0 where there is none.
-func rssKiB() int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return n
-		}
-	}
-	return 0
 }
 
 // rawUpstream serves each connection with serve (see upstreamtest.Raw).

@@ -101,10 +101,17 @@ func (r *testRouter) do(t testing.TB, method, url, body string) answer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r.send(t, req)
+}
+
+// send sends req and returns the answer; a request that gets none is an error of the test
+// and a zero answer.
+func (r *testRouter) send(t testing.TB, req *http.Request) answer {
+	t.Helper()
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Errorf("%s %s: %v", method, url, err)
+		t.Errorf("%s %s: %v", req.Method, req.URL, err)
 		return answer{}
 	}
 	defer resp.Body.Close()
