@@ -12,8 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/internal/deliverytest"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
@@ -36,17 +36,11 @@ type testRouter struct {
 // connections.
 func startRouter(t testing.TB, yaml string, opts ...server.Option) *testRouter {
 	t.Helper()
-	cfg, err := config.Parse(strings.NewReader(yaml))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	cfg := routertest.Parse(t, yaml)
 	cfg.Server.Listen = "127.0.0.1:0"
 	logs := &testutil.Buffer{}
 	log := zerolog.New(logs)
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := routertest.Compile(t, cfg, router.Options{})
 	srv := server.New(table, deliverytest.Open(t, cfg.Delivery, log), log, opts...)
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
