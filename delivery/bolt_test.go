@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/proxy"
 )
@@ -50,15 +51,6 @@ func (e *testBolt) job(upstream, body string) Job {
 		EventID: EventID("Live.CallbackAfterEndBattle", "SdkAppid=1", []byte(body)), OrderKey: OrderKey([]byte(body))}
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 // TestBoltRetriesUntilDelivered: a failing upstream gets the callback again, with the same
 // event id, until it accepts it; the store is then empty.
 func TestBoltRetriesUntilDelivered(t *testing.T) {
@@ -68,7 +60,7 @@ func TestBoltRetriesUntilDelivered(t *testing.T) {
 	if !e.Enqueue(context.Background(), j) {
 		t.Fatal("Enqueue refused")
 	}
-	waitUntil(t, "delivery", func() bool { return e.Stats().Delivered == 1 })
+	testutil.Eventually(t, "delivery", func() bool { return e.Stats().Delivered == 1 })
 	reqs := up.Requests()
 	if got, want := len(reqs), 6; got != want {
 		t.Errorf("upstream got %d requests, want %d (5 failures, then the delivery)", got, want)
@@ -81,7 +73,7 @@ func TestBoltRetriesUntilDelivered(t *testing.T) {
 			t.Errorf("request %d: body %s query %q, want the callback's", i+1, r.Body, r.RawQuery)
 		}
 	}
-	waitUntil(t, "an empty store", func() bool { return e.Stats().Pending == 0 })
+	testutil.Eventually(t, "an empty store", func() bool { return e.Stats().Pending == 0 })
 }
 
 // TestBoltDeadLettersWhenTooOld: past max_age a callback moves to the dead letters.
@@ -89,7 +81,7 @@ func TestBoltDeadLettersWhenTooOld(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "down"))
 	e := startBolt(t, t.TempDir(), 300*time.Millisecond, map[string]string{"audit": up.URL})
 	e.Enqueue(context.Background(), e.job("audit", `{"BattleId":"b1"}`))
-	waitUntil(t, "a dead letter", func() bool { return e.Stats().DeadAdded == 1 })
+	testutil.Eventually(t, "a dead letter", func() bool { return e.Stats().DeadAdded == 1 })
 	dead, err := e.List(StateDead, Filter{})
 	if err != nil || len(dead) != 1 {
 		t.Fatalf("dead letters: %v, %v; want one", dead, err)
@@ -105,7 +97,7 @@ func TestBoltDeadLettersWhenTooOld(t *testing.T) {
 	if n, err := e.Replay(Filter{}); err != nil || n != 1 {
 		t.Fatalf("Replay = %d, %v; want 1", n, err)
 	}
-	waitUntil(t, "the replayed delivery", func() bool { return e.Stats().Delivered == 1 })
+	testutil.Eventually(t, "the replayed delivery", func() bool { return e.Stats().Delivered == 1 })
 	if n, _ := e.Replay(Filter{}); n != 0 {
 		t.Errorf("second Replay replayed %d, want 0", n)
 	}
@@ -137,7 +129,7 @@ func TestBoltOrderPerRoom(t *testing.T) {
 			}
 		}
 	}
-	waitUntil(t, "every delivery", func() bool { return e.Stats().Delivered == 2*perRoom })
+	testutil.Eventually(t, "every delivery", func() bool { return e.Stats().Delivered == 2*perRoom })
 	mu.Lock()
 	defer mu.Unlock()
 	for _, room := range []string{"a", "b"} {
@@ -162,13 +154,13 @@ func TestBoltDeliversAfterRestart(t *testing.T) {
 	for i := range 10 {
 		e.Enqueue(context.Background(), e.job("audit", fmt.Sprintf(`{"n":%d}`, i)))
 	}
-	waitUntil(t, "a failed attempt", func() bool { return down.Hits() > 0 })
+	testutil.Eventually(t, "a failed attempt", func() bool { return down.Hits() > 0 })
 	if left := e.Close(context.Background()); left != 10 {
 		t.Fatalf("Close left %d pending, want 10", left)
 	}
 	up := upstreamtest.Start(t, upstreamtest.OK())
 	e2 := startBolt(t, dir, time.Hour, map[string]string{"audit": up.URL})
-	waitUntil(t, "the deliveries after restart", func() bool { return e2.Stats().Delivered == 10 })
+	testutil.Eventually(t, "the deliveries after restart", func() bool { return e2.Stats().Delivered == 10 })
 	if got := up.Hits(); got != 10 {
 		t.Errorf("upstream got %d requests, want 10", got)
 	}
@@ -181,7 +173,7 @@ func TestBoltJournalHeaders(t *testing.T) {
 	j := e.job("gifts", `{"CallbackCommand":"Live.CallbackBeforeSendGift"}`)
 	j.Verdict, j.Reason = "deny", "timeout"
 	e.Enqueue(context.Background(), j)
-	waitUntil(t, "the journal delivery", func() bool { return up.Hits() == 1 })
+	testutil.Eventually(t, "the journal delivery", func() bool { return up.Hits() == 1 })
 	h := up.Requests()[0].Header
 	for name, want := range map[string]string{HeaderVerdict: "deny", HeaderReason: "timeout", HeaderEventID: j.EventID, HeaderDelivery: "1"} {
 		if got := h.Get(name); got != want {
@@ -208,7 +200,7 @@ func TestBoltKeepsTRTCHeaders(t *testing.T) {
 	if !e.Enqueue(context.Background(), j) {
 		t.Fatal("Enqueue refused the event")
 	}
-	waitUntil(t, "a failed attempt", func() bool { return down.Hits() > 0 })
+	testutil.Eventually(t, "a failed attempt", func() bool { return down.Hits() > 0 })
 	listed, err := e.List(StatePending, Filter{})
 	if err != nil || len(listed) != 1 {
 		t.Fatalf("List = %v, %v; want the waiting event", listed, err)
@@ -223,7 +215,7 @@ func TestBoltKeepsTRTCHeaders(t *testing.T) {
 
 	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, `{"code":0}`))
 	e2 := startBolt(t, dir, time.Hour, map[string]string{"rooms": up.URL})
-	waitUntil(t, "the delivery after restart", func() bool { return e2.Stats().Delivered == 1 })
+	testutil.Eventually(t, "the delivery after restart", func() bool { return e2.Stats().Delivered == 1 })
 	got := up.Requests()[0]
 	if string(got.Body) != body {
 		t.Errorf("body = %q, want %q byte for byte", got.Body, body)

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/internal/natstest"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/proxy"
 )
@@ -49,13 +50,13 @@ func TestJetStreamRetriesThenDelivers(t *testing.T) {
 	if !q.Enqueue(context.Background(), j) {
 		t.Fatal("Enqueue refused")
 	}
-	waitUntil(t, "delivery", func() bool { return q.Stats().Delivered == 1 })
+	testutil.Eventually(t, "delivery", func() bool { return q.Stats().Delivered == 1 })
 	reqs := srv.Requests()
 	last := reqs[len(reqs)-1]
 	if got := last.Header.Get(HeaderEventID); got != j.EventID || string(last.Body) != string(body) {
 		t.Errorf("delivered %s with event id %q; want the body and %q", last.Body, got, j.EventID)
 	}
-	waitUntil(t, "an empty stream", func() bool { return q.Stats().Pending == 0 })
+	testutil.Eventually(t, "an empty stream", func() bool { return q.Stats().Pending == 0 })
 }
 
 // TestJetStreamDeadLetterAndReplay: past max_age a delivery moves to the dead-letter
@@ -67,7 +68,7 @@ func TestJetStreamDeadLetterAndReplay(t *testing.T) {
 	body := []byte(`{"BattleId":"b2"}`)
 	q.Enqueue(context.Background(), Job{Upstream: up, Command: "Live.CallbackAfterEndBattle", Body: body, Received: time.Now(),
 		EventID: EventID("Live.CallbackAfterEndBattle", "", body)})
-	waitUntil(t, "a dead letter", func() bool { return q.Stats().Dead == 1 })
+	testutil.Eventually(t, "a dead letter", func() bool { return q.Stats().Dead == 1 })
 	dead, err := q.List(StateDead, Filter{Command: "Live.*"})
 	if err != nil || len(dead) != 1 || !strings.Contains(dead[0].LastError, "503") {
 		t.Fatalf("dead letters %+v, %v; want one with its last error", dead, err)
@@ -78,5 +79,5 @@ func TestJetStreamDeadLetterAndReplay(t *testing.T) {
 			t.Errorf("replay run %d: %d, %v; want %d", run+1, n, err, want)
 		}
 	}
-	waitUntil(t, "the replayed delivery", func() bool { return q.Stats().Delivered == 1 })
+	testutil.Eventually(t, "the replayed delivery", func() bool { return q.Stats().Delivered == 1 })
 }

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -20,7 +21,7 @@ func TestBoltCloseLeavesNoGoroutine(t *testing.T) {
 	for _, body := range []string{`{"n":1}`, `{"n":2}`} {
 		e.Enqueue(context.Background(), e.job("audit", body))
 	}
-	waitUntil(t, "the hung deliveries", func() bool { return up.Hits() >= 2 })
+	testutil.Eventually(t, "the hung deliveries", func() bool { return up.Hits() >= 2 })
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -131,15 +131,15 @@ func (e *fastEngine) handleError(ctx *fasthttp.RequestCtx, err error) {
 			RemoteIP: remoteIP(ctx.RemoteAddr().String()), ForwardedFor: head.forwardedFor, BodyTooLarge: true}
 		e.h.Handle(context.Background(), &in, &out)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		e.h.Reject(&out, errTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
+		e.h.rejectUnread(&out, errTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
-		e.h.Reject(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
+		e.h.rejectUnread(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
 	default:
 		var netErr net.Error
 		if errors.As(err, &netErr) && netErr.Timeout() {
-			e.h.Reject(&out, errSlowClient, remoteIP(ctx.RemoteAddr().String()), cause)
+			e.h.rejectUnread(&out, errSlowClient, remoteIP(ctx.RemoteAddr().String()), cause)
 		} else {
-			e.h.Reject(&out, errMalformed, remoteIP(ctx.RemoteAddr().String()), cause)
+			e.h.rejectUnread(&out, errMalformed, remoteIP(ctx.RemoteAddr().String()), cause)
 		}
 	}
 	e.write(ctx, &out)

@@ -164,9 +164,9 @@ func (h *Handler) observe(in *Inbound, out *Outbound, o *outcome) {
 	})
 }
 
-// Reject answers a request the connection layer could not read whole, with the same JSON
+// rejectUnread answers a request the connection layer could not read whole, with the same JSON
 // error and log line as the Handler's own refusals; err is logged, not sent.
-func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err error) {
+func (h *Handler) rejectUnread(out *Outbound, rej *rejection, remoteIP string, err error) {
 	in := Inbound{Received: h.now(), RemoteIP: remoteIP}
 	out.RequestID = h.ids.next()
 	o := outcome{tokenSlot: -1}
