@@ -169,7 +169,7 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 		log.Warn().Msg("tencent.sdk_app_ids is empty: callbacks of any SdkAppid are served")
 	}
 	warnTRTCKeys(log, t)
-	if len(t.Config.Tencent.Apps) == 0 {
+	if len(t.CompiledFrom().Tencent.Apps) == 0 {
 		if len(t.Apps[0].Tokens) == 0 {
 			log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
 		}
@@ -186,7 +186,7 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 // whose Chat and Live callbacks are signed takes TRTC events only with a TRTC key, so that
 // unsigned events are not a way around its tokens.
 func warnTRTCKeys(log zerolog.Logger, t *router.Table) {
-	if t.TRTCPath == "" && !slices.ContainsFunc(t.Config.Routes, config.Route.TRTCOnly) {
+	if t.TRTCPath == "" && !slices.ContainsFunc(t.CompiledFrom().Routes, config.Route.TRTCOnly) {
 		return // no TRTC event is routed on its own; one reaching a catch-all is refused the same way
 	}
 	for _, a := range t.Apps {

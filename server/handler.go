@@ -48,8 +48,6 @@ type Handler struct {
 	ids   *requestIDs
 	now   func() time.Time
 	obs   Observer
-	// sources is the source policy of the last table seen.
-	sources sourceCache
 	// draining is set when shutdown begins: every answer then closes its connection.
 	draining atomic.Bool
 	// shadowObs is told how mirrored callbacks compared; mirrors counts those in flight.
@@ -260,7 +258,7 @@ func (h *Handler) forward(ctx context.Context, in *Inbound, out *Outbound, o *ou
 // method, size, an ambiguous query.
 func (h *Handler) checkRequest(t *router.Table, in *Inbound, q *tencent.Query) *rejection {
 	switch {
-	case !h.sources.policy(t).allows(in.RemoteIP, in.ForwardedFor):
+	case !t.Sources.Allows(in.RemoteIP, in.ForwardedFor):
 		return errSource
 	case in.Path != t.Path && (t.TRTCPath == "" || in.Path != t.TRTCPath):
 		return errNotFound

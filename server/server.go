@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
@@ -29,6 +30,10 @@ type Server struct {
 	acme    *acmeCerts // the certificate manager when server.tls.acme is set
 	obs     Observer
 	tracer  *tracing.Tracer
+	// settings are the listener's: read once at New from the first table's config, since a
+	// reload cannot change them. acmeDir is where ACME's account and certificates are kept.
+	settings config.Server
+	acmeDir  string
 }
 
 // Option configures a Server at New.
@@ -54,8 +59,9 @@ func WithTracer(t *tracing.Tracer) Option {
 // closes when it stops. Listen addresses, limits of the HTTP server and the delivery
 // backend are fixed here: a reload cannot change them.
 func New(t *router.Table, q delivery.Backend, log zerolog.Logger, opts ...Option) *Server {
-	cfg := t.Config
-	s := &Server{queue: q, log: log, obs: nopObserver{}}
+	cfg := t.CompiledFrom()
+	s := &Server{queue: q, log: log, obs: nopObserver{}, settings: cfg.Server,
+		acmeDir: cfg.Server.TLS.ACME.CacheDir(cfg.Delivery.Dir)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -94,12 +100,13 @@ func (s *Server) Swap(t *router.Table) { s.table.Store(t) }
 // Listen binds the callback address. It is separate from Serve so that the bound address
 // (port 0 in tests) is known before serving.
 func (s *Server) Listen() error {
-	addr := s.table.Load().Config.Server.Listen
+	cfg := s.settings
+	addr := cfg.Listen
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("server.listen %s: %w", addr, err)
 	}
-	if t := s.table.Load().Config.Server.TLS; t.CertFile != "" {
+	if t := cfg.TLS; t.CertFile != "" {
 		// Load the pair now, so a missing or wrong file stops the start with its key named.
 		certs, err := newCertReloader(t.CertFile, t.KeyFile, s.log)
 		if err != nil {
@@ -109,8 +116,7 @@ func (s *Server) Listen() error {
 		s.tls = true
 		ln = tls.NewListener(ln, newTLSConfig(certs.get, false))
 	} else if t.ACME.Enabled() {
-		cfg := s.table.Load().Config
-		certs, err := newACMECerts(t.ACME, t.ACME.CacheDir(cfg.Delivery.Dir), ln.Addr().String(), s.log)
+		certs, err := newACMECerts(t.ACME, s.acmeDir, ln.Addr().String(), s.log)
 		if err != nil {
 			ln.Close()
 			return err
@@ -118,9 +124,8 @@ func (s *Server) Listen() error {
 		s.tls, s.acme = true, certs
 		ln = tls.NewListener(ln, newTLSConfig(certs.getCertificate, true))
 	}
-	cfg := s.table.Load().Config.Server
 	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log, s.handler.observeRefusal)
-	s.lim.mayConnect = func(ip string) bool { return s.handler.sources.policy(s.table.Load()).peerMayConnect(ip) }
+	s.lim.mayConnect = func(ip string) bool { return s.table.Load().Sources.PeerMayConnect(ip) }
 	s.ln = s.lim
 	return nil
 }
@@ -136,7 +141,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 	}
-	cfg := s.table.Load().Config.Server
+	cfg := s.settings
 	errc := make(chan error, 1)
 	go func() {
 		errc <- s.engine.serve(s.ln)
