@@ -317,11 +317,7 @@ routes: [{commands: ["*"]}]
 					t.Errorf("output reveals the token %q:\n%s", tt.wantToken, stdout)
 				}
 			}
-			for _, want := range []string{"200 OK", answer} {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("output does not contain %q:\n%s", want, stdout)
-				}
-			}
+			testutil.CheckText(t, "send's output", stdout, []string{"200 OK", answer}, nil)
 		})
 	}
 }
@@ -355,16 +351,7 @@ func TestSendPrintsTheAnswer(t *testing.T) {
 			if got, want := code, tt.wantCode; got != want {
 				t.Errorf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
 			}
-			for _, want := range tt.want {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("output does not contain %q:\n%s", want, stdout)
-				}
-			}
-			for _, dont := range tt.dontWant {
-				if strings.Contains(stdout, dont) {
-					t.Errorf("output contains %q:\n%s", dont, stdout)
-				}
-			}
+			testutil.CheckText(t, "send's output", stdout, tt.want, tt.dontWant)
 			sign := f.only(t).Query.Get("Sign")
 			if sign == "" || strings.Contains(stdout+stderr, sign) {
 				t.Errorf("Sign %q: want it sent and never printed:\n%s", sign, stdout)
