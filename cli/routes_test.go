@@ -199,11 +199,5 @@ func TestRoutesCommandByApp(t *testing.T) {
 
 func TestRoutesBadConfig(t *testing.T) {
 	isolate(t)
-	code, _, stderr := run(t, "routes", "-config", testutil.WriteFile(t, "config.yaml", badConfig))
-	if got, want := code, ExitError; got != want {
-		t.Errorf("exit code: got %d, want %d", got, want)
-	}
-	if !strings.Contains(stderr, "routes[0].upstream") {
-		t.Errorf("stderr %q does not name routes[0].upstream", stderr)
-	}
+	runFails(t, ExitError, "routes[0].upstream", "routes", "-config", testutil.WriteFile(t, "config.yaml", badConfig))
 }
