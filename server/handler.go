@@ -287,16 +287,16 @@ func (h *Handler) checkCallback(t *router.Table, in *Inbound, q *tencent.Query, 
 	if rej := checkBody(t, in.Body); rej != nil {
 		return rej
 	}
-	command, err := q.Command(in.Body)
-	switch o.command = command; {
-	case err != nil:
+	names := q.Names(in.Body) // the command and the app, in one walk over the body
+	switch o.command = names.Command; {
+	case names.CommandErr != nil:
 		// The router would route by one command and the upstream may act on another.
-		return reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil)
+		return reject(http.StatusBadRequest, "ambiguous_command", names.CommandErr.Error(), nil)
 	case o.command == "":
 		return errNoCommand
 	case tencent.IsTRTCCommand(o.command):
 		return errTRTCName
-	case tencent.CheckBodyApp(in.Body, q.SdkAppID) != nil:
+	case names.OtherApp:
 		return errBodyApp
 	}
 	return nil
