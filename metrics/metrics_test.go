@@ -28,7 +28,7 @@ routes:
     commands: ["*"]
 `
 
-func compile(t *testing.T, yaml string, opts router.Options) *router.Table {
+func compile(t testing.TB, yaml string, opts router.Options) *router.Table {
 	t.Helper()
 	cfg, err := config.Parse(strings.NewReader(yaml))
 	if err != nil {
