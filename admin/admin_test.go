@@ -3,7 +3,6 @@ package admin_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/callback-router/callback-router/admin"
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/deliverytest"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/router"
@@ -30,23 +31,44 @@ type stack struct {
 	srv       *server.Server
 }
 
-func startStack(t *testing.T, yaml string) *stack {
+// parse parses the YAML config.
+func parse(t *testing.T, yaml string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse(strings.NewReader(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Server.Listen = "127.0.0.1:0"
-	m, live := metrics.New(), stats.New()
-	opts := router.Options{OnBreakerChange: func(u, i string, from, to gobreaker.State) {
-		m.BreakerChanged(u, i, from, to)
-		live.BreakerChanged(u, i, from, to)
-	}}
-	table, err := router.Compile(cfg, opts)
+	return cfg
+}
+
+// compile compiles the YAML config into a route table, with opts.
+func compile(t *testing.T, yaml string, opts router.Options) *router.Table {
+	t.Helper()
+	table, err := router.Compile(parse(t, yaml), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(table, zerolog.Nop(), server.WithObserver(server.Observers(m, live)))
+	return table
+}
+
+// anyTable is a table with one route for every callback, for the tests of the admin
+// handler alone.
+func anyTable(t *testing.T) *router.Table {
+	return compile(t, testutil.NewConfig("127.0.0.1:0", "").Upstream("a", "http://127.0.0.1:9/").
+		Route(`{commands: ["*"], upstream: a}`).String(), router.Options{})
+}
+
+// startStack serves the YAML config, whose server.listen must be a loopback address
+// (127.0.0.1:0), with an admin listener beside it.
+func startStack(t *testing.T, yaml string) *stack {
+	t.Helper()
+	m, live := metrics.New(), stats.New()
+	table := compile(t, yaml, router.Options{OnBreakerChange: func(u, i string, from, to gobreaker.State) {
+		m.BreakerChanged(u, i, from, to)
+		live.BreakerChanged(u, i, from, to)
+	}})
+	srv := server.New(table, deliverytest.Open(t, parse(t, yaml).Delivery, zerolog.Nop()), zerolog.Nop(),
+		server.WithObserver(server.Observers(m, live)))
 	m.Install(table)
 	live.Install(table)
 	m.Watch(srv.Table, srv.Queue())
@@ -70,7 +92,7 @@ func startStack(t *testing.T, yaml string) *stack {
 			}
 		}
 	})
-	s.callbacks = "http://" + srv.Addr().String() + cfg.Server.Path + "?SdkAppid=1400000001&contenttype=json&CallbackCommand="
+	s.callbacks = "http://" + srv.Addr().String() + "/?SdkAppid=1400000001&contenttype=json&CallbackCommand="
 	s.admin = "http://" + adm.Addr().String()
 	return s
 }
@@ -100,31 +122,20 @@ func (s *stack) post(t *testing.T, command string) string {
 	return resp.Header.Get("X-Callback-Fallback")
 }
 
-// failingConfig routes gifts to url with a breaker that opens after 2 failures.
-func failingConfig(url string) string {
-	return fmt.Sprintf(`
-tencent:
-  sdk_app_ids: [1400000001]
-  auth_token: ""
-  auth_tokens: []
-defaults:
-  retries: 0
-  breaker: {consecutive_failures: 2, open_for: 1m, half_open_requests: 1}
-upstreams:
-  gifts: {url: %q}
-routes:
-  - name: gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-    deadline: 1500ms
-    fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
-  - commands: ["*"]
-`, url)
+// failingConfig routes gifts to url with a breaker that opens after 2 failures; callbacks
+// are not signed.
+func failingConfig(url string) *testutil.Config {
+	return testutil.NewConfig("127.0.0.1:0", "").SetYAML("tencent.sdk_app_ids", "[1400000001]").Set("tencent.auth_token", "").SetYAML("tencent.auth_tokens", "[]").
+		With(`defaults: {retries: 0, breaker: {consecutive_failures: 2, open_for: 1m, half_open_requests: 1}}`).
+		Upstream("gifts", url).
+		Route(`{name: gifts, commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: 1500ms,
+			fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}}`).
+		Route(`{commands: ["*"]}`)
 }
 
 func TestHealthAndReadiness(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.OK())
-	s := startStack(t, failingConfig(up.URL))
+	s := startStack(t, failingConfig(up.URL).String())
 	tests := []struct {
 		name  string
 		path  string
@@ -149,8 +160,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 func TestRoutesShowsTheTableWithoutSecrets(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.OK())
-	yaml := strings.Replace(failingConfig(up.URL+"/gifts?key=upstream-secret"), `auth_token: ""`, `auth_token: "token-secret"`, 1)
-	s := startStack(t, yaml)
+	s := startStack(t, failingConfig(up.URL+"/gifts?key=upstream-secret").Set("tencent.auth_token", "token-secret").String())
 	status, hdr, body := get(t, s.admin+"/routes")
 	if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
 		t.Fatalf("GET /routes: %d %s", status, hdr.Get("Content-Type"))
@@ -192,7 +202,7 @@ func TestRoutesShowsTheTableWithoutSecrets(t *testing.T) {
 
 func TestStatusFollowsAFailingUpstream(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusInternalServerError, "down"))
-	s := startStack(t, failingConfig(up.URL))
+	s := startStack(t, failingConfig(up.URL).String())
 	for range 2 {
 		if got, want := s.post(t, "Live.CallbackBeforeSendGift"), "upstream_error"; got != want {
 			t.Fatalf("fallback: got %q, want %q", got, want)
@@ -254,21 +264,12 @@ func TestStatusFollowsAFailingUpstream(t *testing.T) {
 
 func TestRoutesShowsTheApps(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.OK())
-	s := startStack(t, `
-tencent:
-  apps:
-    - {sdk_app_id: 1400000001, name: prod, tokens: [prod-secret-1, prod-secret-2], trtc_key: trtcSecret0}
-    - {sdk_app_id: 1400000002, name: staging}
-upstreams:
-  gifts: {url: "`+up.URL+`"}
-routes:
-  - name: gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-  - name: staging-rest
-    commands: ["*"]
-    apps: [staging]
-`)
+	s := startStack(t, testutil.NewConfig("127.0.0.1:0", "").
+		SetYAML("tencent", `{apps: [{sdk_app_id: 1400000001, name: prod, tokens: [prod-secret-1, prod-secret-2], trtc_key: trtcSecret0},
+			{sdk_app_id: 1400000002, name: staging}]}`).
+		Upstream("gifts", up.URL).
+		Route(`{name: gifts, commands: [Live.CallbackBeforeSendGift], upstream: gifts}`).
+		Route(`{name: staging-rest, commands: ["*"], apps: [staging]}`).String())
 	for _, path := range []string{"/routes", "/status.json"} {
 		_, _, body := get(t, s.admin+path)
 		for _, secret := range []string{"prod-secret", "trtcSecret0"} {
@@ -304,7 +305,7 @@ routes:
 
 func TestStatusPageIsSelfContained(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.OK())
-	s := startStack(t, failingConfig(up.URL))
+	s := startStack(t, failingConfig(up.URL).String())
 	status, hdr, page := get(t, s.admin+"/")
 	if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET /: %d %s", status, hdr.Get("Content-Type"))

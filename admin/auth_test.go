@@ -5,10 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/callback-router/callback-router/admin"
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/router"
@@ -17,14 +15,7 @@ import (
 // TestAdminToken: with server.admin_token set, every admin path but the health checks and
 // the status page's shell needs the bearer token; without it, nothing does.
 func TestAdminToken(t *testing.T) {
-	cfg, err := config.Parse(strings.NewReader("upstreams: {a: {url: \"http://127.0.0.1:9/\"}}\nroutes: [{commands: [\"*\"], upstream: a}]"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := anyTable(t)
 	const token = "s3cret-admin-token"
 	tests := []struct {
 		name, token, path, auth string
@@ -74,8 +65,7 @@ func TestAdminToken(t *testing.T) {
 // need the admin token like every data path, and their POSTs are refused when a browser
 // sends them from another site (a page the operator has open), even without a token.
 func TestQueuePathsAreGuarded(t *testing.T) {
-	store, err := delivery.OpenDurable(delivery.BoltOptions{Dir: t.TempDir(), MaxItems: 10, MaxBytes: 1 << 20},
-		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
+	store, err := delivery.OpenBolt(delivery.BoltOptions{Dir: t.TempDir(), MaxItems: 10, MaxBytes: 1 << 20}, queueOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/callback-router/callback-router/admin"
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/router"
 )
@@ -19,14 +18,7 @@ import (
 // on a name rebound to 127.0.0.1 (DNS rebinding) sends. Health checks and the status page's
 // static shell stay open; with a token, any Host is served to a request that carries it.
 func TestAdminRefusesUnknownHostsWithoutToken(t *testing.T) {
-	cfg, err := config.Parse(strings.NewReader("upstreams: {a: {url: \"http://127.0.0.1:9/\"}}\nroutes: [{commands: [\"*\"], upstream: a}]"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := anyTable(t)
 	store := openSeededStore(t, 2)
 	const token = "s3cret-admin-token"
 	serve := func(token string) *httptest.Server {

@@ -16,10 +16,10 @@ import (
 
 // openSeededStore stores n callbacks in a fresh delivery store, moves them to the dead
 // letters (as a router does after delivery.max_age), and opens it as a running router does.
-func openSeededStore(t *testing.T, n int) *delivery.Durable {
+func openSeededStore(t *testing.T, n int) *delivery.Bolt {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := delivery.OpenBolt(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20})
+	s, err := delivery.OpenBoltStore(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,14 +38,17 @@ func openSeededStore(t *testing.T, n int) *delivery.Durable {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d, err := delivery.OpenDurable(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
-		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
+	d, err := delivery.OpenBolt(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20}, queueOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close(context.Background()) })
 	return d
 }
+
+// queueOptions are the delivery settings of a backend these tests never start.
+var queueOptions = delivery.Options{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second,
+	Backoff: delivery.Backoff{Initial: 200 * time.Millisecond, Max: time.Minute}}
 
 // TestQueueChangesNeedAFilterOrAll: POST /queue/drop and /queue/replay act on nothing unless
 // the request narrows the selection or says all=true. A state alone (drop?state=pending)

@@ -6,13 +6,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -51,11 +49,6 @@ func bareMain(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	ln, err := net.Listen("tcp4", *listen)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bare:", err)
-		return 1
-	}
 	p := &bareProxy{
 		client: &fasthttp.HostClient{
 			Addr:                *upstream,
@@ -83,20 +76,10 @@ func bareMain(args []string) int {
 		ReduceMemoryUsage:     true,
 		Concurrency:           1 << 20,
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	go func() {
-		<-ctx.Done()
+	return serve("bare", *listen, srv, ", upstream "+p.uri, func() {
 		// The bench counts the fallbacks from this line, as it does from the router's log.
 		fmt.Fprintf(os.Stderr, "bare: fallbacks %d\n", p.fallbacks.Load())
-		os.Exit(0)
-	}()
-	fmt.Fprintf(os.Stderr, "bare: serving on %s (pid %d), upstream %s\n", ln.Addr(), os.Getpid(), p.uri)
-	if err := srv.Serve(ln); err != nil {
-		fmt.Fprintln(os.Stderr, "bare:", err)
-		return 1
-	}
-	return 0
+	})
 }
 
 func (p *bareProxy) handle(ctx *fasthttp.RequestCtx) {
@@ -132,15 +115,8 @@ func (b *bench) startBare(ctx context.Context, dir, upstream, path string, deadl
 	}
 	argv := []string{b.self, "-bare", "-listen", addr, "-upstream", upstream, "-path", path, "-deadline", deadline.String(),
 		"-pipeline", strconv.Itoa(b.opts.pipeline)}
-	p, err := startProc("bare", dir+"/bare.log", argv, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := waitTCP(ctx, addr, p, 10*time.Second); err != nil {
-		p.stop(time.Second)
-		return nil, "", err
-	}
-	return p, addr, nil
+	p, err := startServer(ctx, "bare", filepath.Join(dir, "bare.log"), argv, nil, addr)
+	return p, addr, err
 }
 
 // bareFallbacks reads the count the bare proxy printed when it stopped.

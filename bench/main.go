@@ -5,7 +5,11 @@
 // saturation, added latency at a fixed rate, a hung upstream, and an open breaker. It starts
 // and stops everything itself; see bench/README.md.
 //
-//	go run ./bench [-duration 10s] [-rounds 3] [-scenarios 1,2,3,4] [-markdown BENCHMARKS.md]
+// It is a Go module of its own (bench/go.mod): it imports nothing of the router, whose
+// `go test ./...` and `go vet ./...` leave it out. It builds the router from the parent
+// directory with `go build`, and checks its generated config with `callback-router validate`.
+//
+//	cd bench && go run . [-duration 10s] [-rounds 3] [-scenarios 1,2,3,4] [-markdown ../BENCHMARKS.md]
 package main
 
 import (
@@ -73,7 +77,7 @@ func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]   (see bench/README.md)\n\n")
+		fmt.Fprintf(fs.Output(), "usage: cd bench && go run . [flags]   (see bench/README.md)\n\n")
 		fs.PrintDefaults()
 	}
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each run of scenarios 1, 2 and 4")
@@ -221,7 +225,7 @@ func (b *bench) setup(ctx context.Context) error {
 	if b.self, err = os.Executable(); err != nil {
 		return err
 	}
-	if b.root, err = repoRoot(ctx); err != nil {
+	if b.root, err = repoRoot(); err != nil {
 		return err
 	}
 	if b.dir, err = os.MkdirTemp("", "callback-router-bench-"); err != nil {
@@ -312,25 +316,17 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
-// repoRoot finds the module root: go env GOMOD, else the nearest go.mod above the working
-// directory declaring the router's module.
-func repoRoot(ctx context.Context) (string, error) {
-	const module = "module github.com/callback-router/callback-router"
-	isRoot := func(gomod string) bool {
-		b, err := os.ReadFile(gomod)
-		return err == nil && strings.Contains(string(b), module+"\n")
-	}
-	if out, _, err := runCmd(ctx, 30*time.Second, "", nil, "go", "env", "GOMOD"); err == nil {
-		if gomod := strings.TrimSpace(out); gomod != "" && gomod != os.DevNull && isRoot(gomod) {
-			return filepath.Dir(gomod), nil
-		}
-	}
+// repoRoot finds the router's repository: the nearest directory above the working directory
+// whose go.mod declares the router's module. The bench is a module of its own inside it
+// (bench/go.mod), so `cd bench && go run .` finds the parent.
+func repoRoot() (string, error) {
+	const module = "module github.com/callback-router/callback-router\n"
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for range 64 {
-		if isRoot(filepath.Join(dir, "go.mod")) {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), module) {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
@@ -339,7 +335,7 @@ func repoRoot(ctx context.Context) (string, error) {
 		}
 		dir = parent
 	}
-	return "", errors.New("run from inside the callback-router repository (no go.mod declaring github.com/callback-router/callback-router found)")
+	return "", errors.New("run from inside the callback-router repository (no go.mod declaring github.com/callback-router/callback-router found above the working directory)")
 }
 
 // scenario describes one of the issue's four measurements.

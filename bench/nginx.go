@@ -123,12 +123,8 @@ func (b *bench) startNginx(ctx context.Context, dir, upstream, path string, dead
 	if _, stderr, err := runCmd(ctx, 30*time.Second, dir, nil, append(args, "-t")...); err != nil {
 		return nil, "", fmt.Errorf("nginx -t -c %s: %v\n%s", conf, err, strings.TrimSpace(stderr))
 	}
-	p, err := startProc("nginx", filepath.Join(dir, "nginx.out"), args, nil)
+	p, err := startServer(ctx, "nginx", filepath.Join(dir, "nginx.out"), args, nil, addr)
 	if err != nil {
-		return nil, "", err
-	}
-	if err := waitTCP(ctx, addr, p, 10*time.Second); err != nil {
-		p.stop(3 * time.Second)
 		return nil, "", err
 	}
 	// The master listens before it forks the workers; wait for them, so measurements see them.
@@ -141,9 +137,5 @@ func (b *bench) startNginx(ctx context.Context, dir, upstream, path string, dead
 // nginxFallbacks counts the callbacks nginx answered with a fallback: access-log lines whose
 // fb= field is not "-".
 func nginxFallbacks(logPath string) (int64, error) {
-	n, err := countInFile(logPath, "\n", " fb=-\n")
-	if err != nil {
-		return -1, err
-	}
-	return n[0] - n[1], nil
+	return countLines(logPath, func(line []byte) bool { return !bytes.HasSuffix(line, []byte(" fb=-")) })
 }

@@ -3,14 +3,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -253,60 +251,35 @@ func verdict(ok bool, measured bool) string {
 	return "**NOT met**"
 }
 
-// table renders a Markdown table padded for reading in a terminal. Columns of numbers are
-// right-aligned.
+// table renders a Markdown table, its columns aligned by text/tabwriter for reading in a
+// terminal. Columns of numbers are marked right-aligned for Markdown (---:).
 func table(header []string, rows [][]string) string {
-	w := make([]int, len(header))
-	right := make([]bool, len(header))
-	for i, h := range header {
-		w[i] = runeLen(h)
-		right[i] = i > 0
-	}
-	for _, row := range rows {
-		for i, c := range row {
-			w[i] = max(w[i], runeLen(c))
-			right[i] = right[i] && numeric(c)
+	delim := make([]string, len(header))
+	for i := range header {
+		delim[i] = "---"
+		if i > 0 && allNumeric(rows, i) {
+			delim[i] = "---:"
 		}
 	}
 	var sb strings.Builder
-	line := func(cells []string) {
-		sb.WriteString("|")
-		for i, c := range cells {
-			pad := strings.Repeat(" ", w[i]-runeLen(c))
-			if right[i] {
-				sb.WriteString(" " + pad + c + " |")
-			} else {
-				sb.WriteString(" " + c + pad + " |")
-			}
-		}
-		sb.WriteString("\n")
+	tw := tabwriter.NewWriter(&sb, 0, 0, 1, ' ', 0)
+	for _, cells := range append([][]string{header, delim}, rows...) {
+		fmt.Fprintf(tw, "| %s\t|\n", strings.Join(cells, "\t| "))
 	}
-	line(header)
-	sb.WriteString("|")
-	for i := range header {
-		if right[i] {
-			sb.WriteString(" " + strings.Repeat("-", w[i]-1) + ": |")
-		} else {
-			sb.WriteString(" " + strings.Repeat("-", w[i]) + " |")
-		}
-	}
-	sb.WriteString("\n")
-	for _, row := range rows {
-		line(row)
-	}
+	tw.Flush()
 	return sb.String()
 }
 
-// numeric tells a cell that reads as a number ("1,234", "0.42 ms", "+3 ms", "—", "") from text.
-func numeric(c string) bool {
-	if c == "" || c == "—" || c == "?" {
-		return true
+// allNumeric tells whether column i reads as numbers ("1,234", "0.42 ms", "+3 ms", "—", "")
+// in every row.
+func allNumeric(rows [][]string, i int) bool {
+	for _, row := range rows {
+		if c := row[i]; c != "" && c != "—" && c != "?" && !strings.ContainsRune("0123456789+-", []rune(c)[0]) {
+			return false
+		}
 	}
-	r := []rune(c)[0]
-	return (r >= '0' && r <= '9') || r == '+' || r == '-'
+	return true
 }
-
-func runeLen(s string) int { return len([]rune(s)) }
 
 // ---- the report ----
 
@@ -321,7 +294,7 @@ func (b *bench) report(interrupted bool) string {
 	if b.opts.routerBin != "" {
 		router = "router binary " + b.opts.routerBin
 	}
-	fmt.Fprintf(&sb, "`go run ./bench %s` — %s, %s.\n\n", strings.Join(b.args, " "), m.date.Format("2006-01-02 15:04 MST"), router)
+	fmt.Fprintf(&sb, "`cd bench && go run . %s` — %s, %s.\n\n", strings.Join(b.args, " "), m.date.Format("2006-01-02 15:04 MST"), router)
 	if interrupted {
 		sb.WriteString("**Interrupted: the tables show the runs that finished.**\n\n")
 	}
@@ -694,95 +667,6 @@ func (b *bench) problems() string {
 			p = strings.ReplaceAll(strings.TrimSpace(p), "\n", "\n  ")
 			fmt.Fprintf(&sb, "- scenario %d round %d %s: %s\n", r.Scenario, r.Round, r.Target, p)
 		}
-	}
-	return sb.String()
-}
-
-// ---- the machine ----
-
-type machineInfo struct {
-	nproc                        int
-	cpuModel, memTotal, kernel   string
-	osName, goVersion, goRuntime string
-	nginx, wrk, router, commit   string
-	before                       string // the -before binary's version line
-	loadStart, loadEnd           string
-	date                         time.Time
-}
-
-func describeMachine(ctx context.Context, root string) machineInfo {
-	m := machineInfo{nproc: runtime.NumCPU(), date: time.Now(), goRuntime: runtime.Version(), loadStart: readLoadAvg()}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		m.cpuModel = cpuModel(string(b))
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		if kb, err := parseStatusKB(string(b), "MemTotal"); err == nil {
-			m.memTotal = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<30))
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.kernel = strings.TrimSpace(string(b))
-	}
-	if b, err := os.ReadFile("/etc/os-release"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
-				m.osName = strings.Trim(v, `"`)
-			}
-		}
-	}
-	if out, _, err := runCmd(ctx, 30*time.Second, root, nil, "go", "version"); err == nil {
-		m.goVersion = strings.TrimSpace(out)
-	}
-	if out, _, err := runCmd(ctx, 10*time.Second, root, nil, "git", "rev-parse", "--short", "HEAD"); err == nil {
-		m.commit = strings.TrimSpace(out)
-		if st, _, err := runCmd(ctx, 10*time.Second, root, nil, "git", "status", "--porcelain", "--untracked-files=no"); err == nil && strings.TrimSpace(st) != "" {
-			m.commit += " + uncommitted changes"
-		}
-	}
-	return m
-}
-
-// cpuModel returns the first "model name" of /proc/cpuinfo.
-func cpuModel(cpuinfo string) string {
-	for line := range strings.SplitSeq(cpuinfo, "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
-func readLoadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func (m machineInfo) markdown() string {
-	rows := [][]string{
-		{"CPUs (nproc)", strconv.Itoa(m.nproc)},
-		{"CPU model", orDash(m.cpuModel)},
-		{"memory", orDash(m.memTotal)},
-		{"kernel", orDash(m.kernel)},
-		{"OS", orDash(m.osName)},
-		{"go", orDash(m.goVersion)},
-		{"nginx", orDash(m.nginx)},
-		{"wrk", orDash(m.wrk)},
-		{"router", orDash(m.router)},
-		{"before (-before)", orDash(m.before)},
-		{"commit", orDash(m.commit)},
-		{"load average (1, 5, 15 min) at start / end", orDash(m.loadStart) + " / " + orDash(m.loadEnd)},
-		{"date", m.date.Format(time.RFC3339)},
-	}
-	var sb strings.Builder
-	for _, r := range rows {
-		fmt.Fprintf(&sb, "- %s: %s\n", r[0], r[1])
 	}
 	return sb.String()
 }

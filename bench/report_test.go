@@ -4,11 +4,10 @@ package main
 
 import (
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/callback-router/callback-router/config"
 )
 
 func TestMedian(t *testing.T) {
@@ -61,72 +60,63 @@ func TestFormatting(t *testing.T) {
 	}
 }
 
-func TestTableAlignsNumbers(t *testing.T) {
-	got := table([]string{"target", "req/s", "answer"}, [][]string{{"nginx", "1,000", "upstream_error"}, {"router", "25", "breaker_open"}})
+// Columns line up by characters, not bytes ("—", "×"), and columns of numbers are marked
+// right-aligned for Markdown.
+func TestTableAlignsColumns(t *testing.T) {
+	got := table([]string{"target", "req/s", "answer"}, [][]string{{"nginx", "1,000", "upstream_error"}, {"router", "—", "breaker_open×"}})
 	want := `| target | req/s | answer         |
-| ------ | ----: | -------------- |
+| ---    | ---:  | ---            |
 | nginx  | 1,000 | upstream_error |
-| router |    25 | breaker_open   |
+| router | —     | breaker_open×  |
 `
 	if got != want {
 		t.Errorf("table =\n%s\nwant\n%s", got, want)
 	}
 }
 
-func TestCPUModel(t *testing.T) {
-	info := "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n"
-	if got := cpuModel(info); got != "AMD EPYC 7B13" {
-		t.Errorf("cpuModel = %q", got)
+// Scripts read two of the report's lines; their wording and number format must not drift:
+//
+//	router/nginx: req/s **N×** · p99 N× · CPU s/10k N× · peak RSS N×
+//	router: latest answer … · N KiB per hung callback (target ≤ 16 KiB: met|**NOT met**) · …
+func TestSummaryLines(t *testing.T) {
+	load := func(target string, round int, rps float64, p99 time.Duration, cpu time.Duration, rss int64) runResult {
+		n := int64(rps * 10)
+		return runResult{Scenario: 1, Target: target, Round: round, CPU: cpu, PeakRSS: rss,
+			Load: loadResult{Requests: n, Elapsed: 10 * time.Second, P99: p99}}
 	}
-}
-
-// The router's bench config must be one the router accepts: this fails when a config key the
-// template uses is renamed (adjust routerConfigTemplate in router.go).
-func TestRouterConfigIsValid(t *testing.T) {
-	for _, p := range []routerParams{
-		{Listen: "127.0.0.1:18080", UpstreamURL: "http://127.0.0.1:19001/gifts", Deadline: 1800 * time.Millisecond, OpenFor: 10 * time.Second, MaxInFlight: 8192},
-		{Listen: "127.0.0.1:18080", UpstreamURL: "http://127.0.0.1:19001/hang", Deadline: time.Second, OpenFor: 10 * time.Minute, MaxInFlight: 8192},
-		{Listen: "127.0.0.1:18080", UpstreamURL: "http://127.0.0.1:19001/gifts", Deadline: time.Second, OpenFor: time.Minute, MaxInFlight: 8192, Pipeline: 2},
+	hung := func(target string, late time.Duration, peak int64) runResult {
+		return runResult{Scenario: 3, Target: target, Round: 1, Hang: &hangStats{Sent: 2000, Answered: 2000,
+			MaxLate: late, RSSBase: 10 << 20, RSSPeak: 10<<20 + peak}}
+	}
+	b := &bench{
+		opts:      options{scenarios: []int{1, 3}, targets: []string{targetNginx, targetRouter}, rounds: 1, hung: 2000, rate: 2000},
+		nginx:     "nginx",
+		routerBin: "callback-router",
+		results: []runResult{
+			load(targetNginx, 1, 40000, 2*time.Millisecond, 4*time.Second, 20<<20),
+			load(targetRouter, 1, 30000, 5*time.Millisecond, 4500*time.Millisecond, 25<<20),
+			hung(targetNginx, 100*time.Millisecond, 2000*10*1024),
+			hung(targetRouter, 150*time.Millisecond, 2000*20*1024),
+		},
+	}
+	doc := b.report(false)
+	for _, c := range []struct {
+		shape *regexp.Regexp
+		want  string
+	}{
+		{regexp.MustCompile(`^router/nginx: req/s \*\*\d+\.\d\d×\*\* · p99 \d+\.\d\d× · CPU s/10k \d+\.\d\d× · peak RSS \d+\.\d\d×$`),
+			"router/nginx: req/s **0.75×** · p99 2.50× · CPU s/10k 1.50× · peak RSS 1.25×"},
+		{regexp.MustCompile(`^router: latest answer .* · \d+\.\d KiB per hung callback \(target ≤ 16 KiB: (met|\*\*NOT met\*\*)\)( · .*)?$`),
+			"router: latest answer +150 ms after the deadline (nginx +100 ms: **NOT met**) · 20.0 KiB per hung callback (target ≤ 16 KiB: **NOT met**) · router/nginx memory per hung callback 2.00×"},
 	} {
-		text, err := routerConfig(p)
-		if err != nil {
-			t.Fatal(err)
+		var found []string
+		for line := range strings.Lines(doc) {
+			if line = strings.TrimSuffix(line, "\n"); c.shape.MatchString(line) {
+				found = append(found, line)
+			}
 		}
-		cfg, err := config.Parse(strings.NewReader(text))
-		if err != nil {
-			t.Fatalf("the router refuses the bench config:\n%v\n%s", err, text)
+		if len(found) != 1 || found[0] != c.want {
+			t.Errorf("lines of the shape %s: got %q, want exactly %q; the report:\n%s", c.shape, found, c.want, doc)
 		}
-		if cfg.Server.Listen != p.Listen || cfg.Server.AdminListen != "" || len(cfg.Routes) != 2 || *cfg.Routes[0].Deadline != p.Deadline {
-			t.Errorf("config = %+v", cfg)
-		}
-		if u, _ := cfg.Upstream("gifts"); u.Pipeline != p.Pipeline {
-			t.Errorf("upstreams.gifts.pipeline = %d, want %d", u.Pipeline, p.Pipeline)
-		}
-	}
-}
-
-func TestNginxConfig(t *testing.T) {
-	text, err := nginxConfig(nginxParams{
-		Dir: "/tmp/b", User: "root", Group: "root", Listen: "127.0.0.1:18081", Upstream: "127.0.0.1:19001",
-		Path: "/gifts", Deadline: nginxDeadline(1800 * time.Millisecond), Reuseport: true, Fallback: denyEnvelope,
-		TempPaths: optionalTempPaths("configure arguments: --without-http_uwsgi_module", "/tmp/b"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"worker_processes auto;", "user root root;", "pid /tmp/b/nginx.pid;", "worker_connections 8192;",
-		"access_log /tmp/b/nginx-access.log callback buffer=64k", "fastcgi_temp_path /tmp/b/fastcgi;",
-		"Live.CallbackBeforeSendGift  gifts;", "server 127.0.0.1:19001;", "keepalive 256;",
-		"listen 127.0.0.1:18081 backlog=4096 reuseport;", "proxy_pass http://$backend/gifts$is_args$args;",
-		"proxy_read_timeout 1800ms;", "proxy_next_upstream_tries 2;", "error_page 502 503 504 =200 @fallback;",
-		"add_header X-Callback-Fallback upstream_error always;", "return 200 '" + denyEnvelope + "';",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("nginx.conf lacks %q", want)
-		}
-	}
-	if strings.Contains(text, "uwsgi_temp_path") {
-		t.Error("nginx.conf sets uwsgi_temp_path for an nginx without uwsgi")
 	}
 }

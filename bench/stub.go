@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -44,11 +45,6 @@ func stubMain(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	ln, err := net.Listen("tcp4", *listen)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "stub:", err)
-		return 1
-	}
 	srv := &fasthttp.Server{
 		Handler:                       stubHandler,
 		Name:                          "bench-stub",
@@ -57,16 +53,30 @@ func stubMain(args []string) int {
 		DisableHeaderNamesNormalizing: true,
 		Concurrency:                   1 << 20,
 	}
+	return serve("stub", *listen, srv, "", nil)
+}
+
+// serve serves srv on listen until SIGTERM or SIGINT, then runs atExit (when given) and
+// exits at once: the stub's hung connections never finish, so there is nothing to wait for.
+// Both roles of this binary re-executed (-stub, -bare) run this way.
+func serve(name, listen string, srv *fasthttp.Server, about string, atExit func()) int {
+	ln, err := net.Listen("tcp4", listen)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 1
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	go func() {
 		<-ctx.Done()
-		// Hung connections never finish, so there is nothing to wait for.
+		if atExit != nil {
+			atExit()
+		}
 		os.Exit(0)
 	}()
-	fmt.Fprintf(os.Stderr, "stub: serving on %s (pid %d)\n", ln.Addr(), os.Getpid())
+	fmt.Fprintf(os.Stderr, "%s: serving on %s (pid %d)%s\n", name, ln.Addr(), os.Getpid(), about)
 	if err := srv.Serve(ln); err != nil {
-		fmt.Fprintln(os.Stderr, "stub:", err)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	return 0
@@ -101,13 +111,6 @@ func (b *bench) startStub(ctx context.Context, dir string) (*proc, string, error
 	if err != nil {
 		return nil, "", err
 	}
-	p, err := startProc("stub", dir+"/stub.log", []string{b.self, "-stub", "-listen", addr}, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := waitTCP(ctx, addr, p, 10*time.Second); err != nil {
-		p.stop(time.Second)
-		return nil, "", err
-	}
-	return p, addr, nil
+	p, err := startServer(ctx, "stub", filepath.Join(dir, "stub.log"), []string{b.self, "-stub", "-listen", addr}, nil, addr)
+	return p, addr, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
 // TestAdminHosts: the names the admin listener answers to without a token are
@@ -69,11 +70,11 @@ func TestQueueCommandSendsAdminToken(t *testing.T) {
 	seedDeadLetters(t, dir, "Live.CallbackAfterEndBattle")
 	const token = "queue-admin-token"
 	base := queueConfig(dir, serveQueueAdmin(t, dir, token))
-	withToken := writeConfig(t, strings.Replace(base, "server: {", "server: {admin_token: "+token+", ", 1))
+	withToken := testutil.WriteFile(t, "config.yaml", strings.Replace(base, "server: {", "server: {admin_token: "+token+", ", 1))
 	if code, out, errOut := run(t, "queue", "list", "-config", withToken); code != ExitOK || !strings.Contains(out, "1 dead record(s)") {
 		t.Errorf("queue list with the token: exit %d, output %q, stderr %q", code, out, errOut)
 	}
-	without := writeConfig(t, base)
+	without := testutil.WriteFile(t, "config.yaml", base)
 	if code, _, errOut := run(t, "queue", "list", "-config", without); code == ExitOK || !strings.Contains(errOut, "401") {
 		t.Errorf("queue list without the token: exit %d, stderr %q; want a 401 refusal", code, errOut)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/testutil"
+	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/tencent"
 )
 
@@ -26,16 +27,6 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	code = Main(context.Background(), args, &out, &errOut)
 	return code, out.String(), errOut.String()
-}
-
-// writeConfig writes yaml to a file in a fresh temporary directory and returns its path.
-func writeConfig(t *testing.T, yaml string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // isolate keeps the caller's environment from choosing a config or a token.
@@ -139,13 +130,13 @@ func TestValidate(t *testing.T) {
 		wantStdout []string
 		wantStderr []string
 	}{
-		{name: "good file", path: writeConfig(t, goodConfig), wantCode: ExitOK, wantStdout: []string{"ok (3 upstreams, 3 routes)"}},
-		{name: "bad file", path: writeConfig(t, badConfig), wantCode: ExitError,
+		{name: "good file", path: testutil.WriteFile(t, "config.yaml", goodConfig), wantCode: ExitOK, wantStdout: []string{"ok (3 upstreams, 3 routes)"}},
+		{name: "bad file", path: testutil.WriteFile(t, "config.yaml", badConfig), wantCode: ExitError,
 			wantStderr: []string{"3 problem(s)", "server.path: ", "routes[0].upstream: ", "routes[0].deadline: "}},
-		{name: "unknown key", path: writeConfig(t, "server: {lisen: x}\n"+noCatchAll), wantCode: ExitError,
+		{name: "unknown key", path: testutil.WriteFile(t, "config.yaml", "server: {lisen: x}\n"+noCatchAll), wantCode: ExitError,
 			wantStderr: []string{"1 problem(s)", "server.lisen: unknown key"}},
 		{name: "missing file", path: filepath.Join(t.TempDir(), "absent.yaml"), wantCode: ExitError, wantStderr: []string{"absent.yaml"}},
-		{name: "empty file", path: writeConfig(t, ""), wantCode: ExitError, wantStderr: []string{"empty"}},
+		{name: "empty file", path: testutil.WriteFile(t, "config.yaml", ""), wantCode: ExitError, wantStderr: []string{"empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,184 +160,8 @@ func TestValidate(t *testing.T) {
 
 func TestValidateConfigFromEnvironment(t *testing.T) {
 	isolate(t)
-	t.Setenv("CALLBACK_ROUTER_CONFIG", writeConfig(t, badConfig))
+	t.Setenv("CALLBACK_ROUTER_CONFIG", testutil.WriteFile(t, "config.yaml", badConfig))
 	code, _, stderr := run(t, "validate")
-	if got, want := code, ExitError; got != want {
-		t.Errorf("exit code: got %d, want %d", got, want)
-	}
-	if !strings.Contains(stderr, "routes[0].upstream") {
-		t.Errorf("stderr %q does not name routes[0].upstream", stderr)
-	}
-}
-
-func TestRoutesTable(t *testing.T) {
-	isolate(t)
-	code, stdout, stderr := run(t, "routes", "-config", writeConfig(t, goodConfig))
-	if got, want := code, ExitOK; got != want {
-		t.Fatalf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
-	}
-	for _, want := range []string{
-		"gifts", "Live.CallbackBeforeSendGift", `deny(102101 "gift service unavailable")`, "1.5s",
-		"notifications", "Live.CallbackAfter*,Mic.*", "audit=http://127.0.0.1:9003/events,analytics=http://127.0.0.1:9004/events", "async",
-		"everything-else", "(no route)",
-	} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("routes output does not contain %q:\n%s", want, stdout)
-		}
-	}
-	if got, want := strings.Count(stdout, "\n"), 1+3+1; got != want {
-		t.Errorf("routes printed %d lines, want %d (header, 3 routes, no route):\n%s", got, want, stdout)
-	}
-	for _, secret := range []string{routeToken, upstreamKey} {
-		if strings.Contains(stdout+stderr, secret) {
-			t.Errorf("routes output reveals %q:\n%s", secret, stdout)
-		}
-	}
-}
-
-func TestRoutesCommand(t *testing.T) {
-	isolate(t)
-	withCatchAll := writeConfig(t, goodConfig)
-	without := writeConfig(t, noCatchAll)
-	trtc := writeConfig(t, `
-upstreams: {rooms: {url: "http://127.0.0.1:9001/trtc"}, recordings: {url: "http://127.0.0.1:9002/rec"}}
-routes:
-  - commands: ["TRTC.1.103"]
-    upstream: rooms
-    deadline: 4s
-  - commands: ["TRTC.3.*"]
-    upstream: recordings
-    async: true
-  - commands: ["*"]
-`)
-	tests := []struct {
-		name    string
-		config  string
-		command string
-		want    []string
-	}{
-		{name: "exact", config: withCatchAll, command: "Live.CallbackBeforeSendGift",
-			want: []string{"route gifts", `exact match on "Live.CallbackBeforeSendGift"`, "sync gifts=", "deadline 1.5s"}},
-		{name: "exact ignoring case", config: withCatchAll, command: "live.callbackbeforesendgift",
-			want: []string{"route gifts", "exact match"}},
-		{name: "prefix", config: withCatchAll, command: "Live.CallbackAfterCreateRoom",
-			want: []string{"route notifications", `longest matching pattern "Live.CallbackAfter*"`, "async"}},
-		{name: "catch-all", config: withCatchAll, command: "Group.CallbackBeforeSendMsg",
-			want: []string{"route everything-else", `catch-all "*"`, "no upstream"}},
-		{name: "unknown command to catch-all", config: withCatchAll, command: "Brand.NewCommand",
-			want: []string{"route everything-else", "catch-all"}},
-		{name: "no route", config: without, command: "Group.CallbackBeforeSendMsg",
-			want: []string{"Group.CallbackBeforeSendMsg (app any) -> no route", "defaults' fallback allow", "no_route"}},
-		{name: "a TRTC room event", config: trtc, command: "TRTC.1.103",
-			want: []string{"route TRTC.1.103", `exact match on "TRTC.1.103"`, "sync rooms=", "deadline 4s", `a TRTC event: the router's own answers (async, fallbacks) are {"code":0}, within 5s`}},
-		{name: "a TRTC recording event", config: trtc, command: "TRTC.3.311",
-			want: []string{"route TRTC.3.*", `longest matching pattern "TRTC.3.*"`, "async recordings=", `{"code":0}`}},
-		{name: "a TRTC event on the catch-all", config: trtc, command: "TRTC.2.201",
-			want: []string{"route *", "catch-all", `{"code":0}, within 2s`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := run(t, "routes", "-config", tt.config, "-command", tt.command)
-			if got, want := code, ExitOK; got != want {
-				t.Fatalf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
-			}
-			for _, want := range tt.want {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("routes -command %s printed %q, want it to contain %q", tt.command, stdout, want)
-				}
-			}
-			if strings.Contains(stdout, upstreamKey) {
-				t.Errorf("routes -command reveals the upstream's query: %q", stdout)
-			}
-		})
-	}
-}
-
-// byApp serves two apps, staging with its own gift route.
-const byApp = `
-tencent:
-  apps:
-    - {sdk_app_id: 1400000001, name: prod, tokens: ["` + routeToken + `"]}
-    - {sdk_app_id: 1400000002, name: staging}
-upstreams:
-  gifts: {url: "http://127.0.0.1:9001/gifts"}
-  staging-gifts: {url: "http://127.0.0.1:9002/gifts"}
-routes:
-  - name: gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-  - name: staging-gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    apps: [staging]
-    upstream: staging-gifts
-  - name: staging-rest
-    commands: ["*"]
-    apps: [staging]
-`
-
-func TestRoutesCommandByApp(t *testing.T) {
-	isolate(t)
-	cfg := writeConfig(t, byApp)
-	tests := []struct {
-		name     string
-		args     []string
-		wantCode int
-		want     []string // in stdout, or in stderr when the code is not ExitOK
-		lines    int      // lines printed on stdout
-	}{
-		{name: "prod", args: []string{"-command", "Live.CallbackBeforeSendGift", "-app", "prod"}, wantCode: ExitOK, lines: 1,
-			want: []string{"(app prod) -> route gifts:", `exact match on "Live.CallbackBeforeSendGift"; sync gifts=`}},
-		{name: "staging by name", args: []string{"-command", "Live.CallbackBeforeSendGift", "-app", "staging"}, wantCode: ExitOK, lines: 1,
-			want: []string{"(app staging) -> route staging-gifts:", "naming app staging, which beats route gifts (for every app)", "staging-gifts=http://127.0.0.1:9002/gifts"}},
-		{name: "staging by SdkAppid", args: []string{"-command", "Live.CallbackBeforeSendGift", "-app", "1400000002"}, wantCode: ExitOK, lines: 1,
-			want: []string{"(app staging) -> route staging-gifts:"}},
-		{name: "app's catch-all", args: []string{"-command", "Group.CallbackBeforeSendMsg", "-app", "staging"}, wantCode: ExitOK, lines: 1,
-			want: []string{"route staging-rest:", `catch-all "*"`, "in a route naming app staging;"}},
-		{name: "prod has no catch-all", args: []string{"-command", "Group.CallbackBeforeSendMsg", "-app", "prod"}, wantCode: ExitOK, lines: 1,
-			want: []string{"(app prod) -> no route"}},
-		{name: "every app in turn", args: []string{"-command", "Live.CallbackBeforeSendGift"}, wantCode: ExitOK, lines: 2,
-			want: []string{"(app prod) -> route gifts:", "(app staging) -> route staging-gifts:"}},
-		{name: "unknown app", args: []string{"-command", "Live.CallbackBeforeSendGift", "-app", "production"}, wantCode: ExitUsage,
-			want: []string{`no app "production"`, "prod, staging"}},
-		{name: "app without command", args: []string{"-app", "prod"}, wantCode: ExitUsage, want: []string{"-app needs -command"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := run(t, append([]string{"routes", "-config", cfg}, tt.args...)...)
-			if got, want := code, tt.wantCode; got != want {
-				t.Fatalf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
-			}
-			out := stdout
-			if code != ExitOK {
-				out = stderr
-			}
-			for _, want := range tt.want {
-				if !strings.Contains(out, want) {
-					t.Errorf("routes %v printed %q, want it to contain %q", tt.args, out, want)
-				}
-			}
-			if got, want := strings.Count(stdout, "\n"), tt.lines; got != want {
-				t.Errorf("routes %v printed %d lines, want %d:\n%s", tt.args, got, want, stdout)
-			}
-			if strings.Contains(stdout+stderr, routeToken) {
-				t.Errorf("routes reveals a token:\n%s%s", stdout, stderr)
-			}
-		})
-	}
-	code, stdout, stderr := run(t, "routes", "-config", cfg)
-	if code != ExitOK {
-		t.Fatalf("routes: exit code %d (stderr %q)", code, stderr)
-	}
-	for _, want := range []string{"APPS", "staging-gifts  staging  ", "gifts          *  "} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("routes table does not contain %q:\n%s", want, stdout)
-		}
-	}
-}
-
-func TestRoutesBadConfig(t *testing.T) {
-	isolate(t)
-	code, _, stderr := run(t, "routes", "-config", writeConfig(t, badConfig))
 	if got, want := code, ExitError; got != want {
 		t.Errorf("exit code: got %d, want %d", got, want)
 	}
@@ -410,12 +225,12 @@ func TestSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	const answer = `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`
-	signed := writeConfig(t, `
+	signed := testutil.WriteFile(t, "config.yaml", `
 tencent: {sdk_app_ids: [1600000009], auth_token: "config-token"}
 upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
 routes: [{commands: ["*"]}]
 `)
-	apps := writeConfig(t, `
+	apps := testutil.WriteFile(t, "config.yaml", `
 tencent:
   apps:
     - {sdk_app_id: 1400000011, name: prod, tokens: ["prod-token"]}
@@ -621,7 +436,7 @@ func TestSendFailures(t *testing.T) {
 		{name: "body without CallbackCommand", args: []string{"-url", "http://127.0.0.1:1/", noCommand}, want: "no CallbackCommand"},
 		{name: "URL that is not http", args: []string{"-url", "ftp://127.0.0.1/", giftFile}, want: "not an http(s) URL"},
 		{name: "router not listening", args: []string{"-url", closed.URL + "/", giftFile}, want: "send:"},
-		{name: "invalid config", args: []string{"-config", writeConfig(t, badConfig), "-url", "http://127.0.0.1:1/", giftFile}, want: "routes[0].upstream"},
+		{name: "invalid config", args: []string{"-config", testutil.WriteFile(t, "config.yaml", badConfig), "-url", "http://127.0.0.1:1/", giftFile}, want: "routes[0].upstream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -641,12 +456,7 @@ func TestSendFailures(t *testing.T) {
 // any body within the clock skew) and the -url's userinfo. The error shows neither.
 func TestSendFailureShowsNoSign(t *testing.T) {
 	isolate(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now: the connection is refused
+	addr := upstreamtest.DeadAddr(t) // the connection is refused
 	for _, tc := range []struct{ name, url, timeout string }{
 		{"connection refused", "http://user:PASSWORD@" + addr + "/", "5s"},
 		{"timeout", "http://user:PASSWORD@" + addr + "/", "1ns"},
@@ -680,7 +490,7 @@ const trtcFile = "../examples/callbacks/TRTC.1.103.json"
 // Sign is never printed.
 func TestSendTRTC(t *testing.T) {
 	isolate(t)
-	apps := writeConfig(t, `
+	apps := testutil.WriteFile(t, "config.yaml", `
 server: {trtc_path: /trtc}
 tencent:
   apps:
@@ -689,7 +499,7 @@ tencent:
 upstreams: {rooms: {url: "http://127.0.0.1:9001/trtc"}}
 routes: [{commands: ["*"]}]
 `)
-	open := writeConfig(t, "tencent: {sdk_app_ids: [1400000001]}\nupstreams: {rooms: {url: \"http://127.0.0.1:9001/trtc\"}}\nroutes: [{commands: [\"*\"]}]\n")
+	open := testutil.WriteFile(t, "config.yaml", "tencent: {sdk_app_ids: [1400000001]}\nupstreams: {rooms: {url: \"http://127.0.0.1:9001/trtc\"}}\nroutes: [{commands: [\"*\"]}]\n")
 	tests := []struct {
 		name      string
 		args      []string // before the file

@@ -15,18 +15,17 @@ import (
 // command) on the same delivery.dir fails at once with a clear message instead of hanging.
 const storeOpenTimeout = 2 * time.Second
 
-// openQueue opens the delivery backend the config names. onDone, if set, is told of every
-// delivery that leaves the queue.
-func openQueue(cfg *config.Config, log zerolog.Logger, onDone func(route, upstream string, age time.Duration, ok bool), tracer *tracing.Tracer) (delivery.Engine, error) {
+// openQueue opens the delivery backend the config names.
+func openQueue(cfg *config.Config, log zerolog.Logger, tracer *tracing.Tracer) (delivery.Backend, error) {
 	d := cfg.Delivery
-	opts := delivery.DurableOptions{
+	opts := delivery.Options{
 		Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
 		Backoff: delivery.Backoff{Initial: d.Backoff.Initial, Max: d.Backoff.Max},
-		Logger:  log.With().Str("component", "delivery").Logger(), OnDone: onDone, Tracer: tracer,
+		Logger:  log.With().Str("component", "delivery").Logger(), Tracer: tracer,
 	}
 	switch d.Backend {
 	case config.BackendBolt:
-		q, err := delivery.OpenDurable(boltOptions(cfg), opts)
+		q, err := delivery.OpenBolt(boltOptions(cfg), opts)
 		if err != nil {
 			return nil, fmt.Errorf("delivery.dir: %w", err)
 		}

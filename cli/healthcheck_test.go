@@ -6,6 +6,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/callback-router/callback-router/internal/testutil"
+	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
 // adminStub is a loopback admin listener whose /readyz answers status.
@@ -23,23 +26,11 @@ func adminStub(t *testing.T, status int) string {
 	return srv.Listener.Addr().String()
 }
 
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestHealthcheck(t *testing.T) {
 	isolate(t)
-	ready, notReady, down := adminStub(t, http.StatusOK), adminStub(t, http.StatusServiceUnavailable), closedAddr(t)
+	ready, notReady, down := adminStub(t, http.StatusOK), adminStub(t, http.StatusServiceUnavailable), upstreamtest.DeadAddr(t)
 	withAdmin := func(addr string) string {
-		return writeConfig(t, "server: {admin_listen: \""+addr+"\"}\n"+noCatchAll)
+		return testutil.WriteFile(t, "config.yaml", "server: {admin_listen: \""+addr+"\"}\n"+noCatchAll)
 	}
 	_, port, _ := net.SplitHostPort(ready)
 	tests := []struct {
@@ -55,9 +46,9 @@ func TestHealthcheck(t *testing.T) {
 		{"nothing listening", []string{"-config", withAdmin(down)}, ExitError, "connection refused"},
 		{"admin listener disabled", []string{"-config", withAdmin("")}, ExitError, "server.admin_listen is empty"},
 		// A refused reload leaves an invalid file while the router serves on: still healthy.
-		{"config no longer validates, router ready", []string{"-config", writeConfig(t, "server: {admin_listen: \""+ready+"\", admin_listn: x}\n"+noCatchAll)}, ExitOK, "does not validate"},
-		{"config no longer validates, router down", []string{"-config", writeConfig(t, "server: {admin_listen: \""+down+"\", admin_listn: x}\n"+noCatchAll)}, ExitError, "connection refused"},
-		{"config not YAML", []string{"-config", writeConfig(t, "server: [\n")}, ExitError, "not valid YAML"},
+		{"config no longer validates, router ready", []string{"-config", testutil.WriteFile(t, "config.yaml", "server: {admin_listen: \""+ready+"\", admin_listn: x}\n"+noCatchAll)}, ExitOK, "does not validate"},
+		{"config no longer validates, router down", []string{"-config", testutil.WriteFile(t, "config.yaml", "server: {admin_listen: \""+down+"\", admin_listn: x}\n"+noCatchAll)}, ExitError, "connection refused"},
+		{"config not YAML", []string{"-config", testutil.WriteFile(t, "config.yaml", "server: [\n")}, ExitError, "not valid YAML"},
 		{"bad -url", []string{"-url", "ftp://x"}, ExitError, "not an http(s) URL"},
 		{"stray argument", []string{"extra"}, ExitUsage, "expected 0 argument"},
 	}

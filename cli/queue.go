@@ -48,7 +48,7 @@ func queueCmd(args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	fs := newFlagSet("queue "+action, stderr)
-	path := fs.String("config", "", "config file (default $CALLBACK_ROUTER_CONFIG or ./config.yaml)")
+	path := configFlag(fs)
 	state := fs.String("state", delivery.StateDead, "pending or dead (list and drop)")
 	all := fs.Bool("all", false, "replay or drop every record of the state")
 	asJSON := fs.Bool("json", false, "list: print JSON records, bodies included")
@@ -69,10 +69,8 @@ func queueCmd(args []string, stdout, stderr io.Writer) int {
 	// Passed on to a running router, whose admin listener refuses an unfiltered change
 	// without it.
 	f.All = *all
-	file := config.ResolvePath(*path)
-	cfg, err := config.LoadFile(file)
-	if err != nil {
-		printProblems(stderr, file, err)
+	cfg, _ := loadConfig(*path, stderr)
+	if cfg == nil {
 		return ExitError
 	}
 	m, closeM, err := queueManager(cfg)
@@ -156,14 +154,14 @@ func printRecords(out io.Writer, state string, recs []*delivery.Record) {
 func queueManager(cfg *config.Config) (delivery.Manager, func(), error) {
 	if cfg.Delivery.Backend == config.BackendJetStream {
 		// The streams are shared: manage them directly, without pulling deliveries.
-		q, err := openQueue(cfg, zerolog.Nop(), nil, nil)
+		q, err := openQueue(cfg, zerolog.Nop(), nil)
 		if err != nil {
 			return nil, nil, err
 		}
 		return q.(delivery.Manager), func() { q.Close(context.Background()) }, nil
 	}
 	if cfg.Delivery.Backend == config.BackendBolt {
-		s, err := delivery.OpenOfflineBolt(cfg.Delivery.Dir, storeOpenTimeout)
+		s, err := delivery.OpenBoltOffline(cfg.Delivery.Dir, storeOpenTimeout)
 		if err == nil {
 			return s, func() { s.Close() }, nil
 		}

@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
-	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,13 +14,15 @@ import (
 
 	"github.com/callback-router/callback-router/admin"
 	"github.com/callback-router/callback-router/delivery"
+	"github.com/callback-router/callback-router/internal/testutil"
+	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
 // seedDeadLetters stores n callbacks in dir and moves them to the dead letters, as a router
 // does after delivery.max_age.
 func seedDeadLetters(t *testing.T, dir string, commands ...string) {
 	t.Helper()
-	s, err := delivery.OpenBolt(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20})
+	s, err := delivery.OpenBoltStore(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestQueueCommandOffline(t *testing.T) {
 	isolate(t)
 	dir := t.TempDir()
 	seedDeadLetters(t, dir, "Live.CallbackAfterEndBattle", "Mic.CallbackAfterSeatInfoChanged", "Live.CallbackAfterCreateRoom")
-	cfg := writeConfig(t, queueConfig(dir, ""))
+	cfg := testutil.WriteFile(t, "config.yaml", queueConfig(dir, ""))
 	steps := []struct {
 		name     string
 		args     []string
@@ -91,20 +92,16 @@ func TestQueueCommandOffline(t *testing.T) {
 // listener's address. Both close when the test ends.
 func serveQueueAdmin(t *testing.T, dir, token string) string {
 	t.Helper()
-	d, err := delivery.OpenDurable(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
-		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second})
+	d, err := delivery.OpenBolt(delivery.BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 20},
+		delivery.Options{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second,
+			Backoff: delivery.Backoff{Initial: 200 * time.Millisecond, Max: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close(context.Background()) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: admin.New(admin.Options{Deliveries: d, Token: token}).Handler()}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String()
+	srv := httptest.NewServer(admin.New(admin.Options{Deliveries: d, Token: token}).Handler())
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
 }
 
 // TestQueueCommandThroughAdmin: a running router holds the store locked; the command goes
@@ -115,7 +112,7 @@ func TestQueueCommandThroughAdmin(t *testing.T) {
 	seedDeadLetters(t, dir, "Live.CallbackAfterEndBattle", "Live.CallbackAfterEndBattle")
 	adminAddr := serveQueueAdmin(t, dir, "")
 
-	locked := writeConfig(t, queueConfig(dir, ""))
+	locked := testutil.WriteFile(t, "config.yaml", queueConfig(dir, ""))
 	start := time.Now()
 	code, _, errOut := run(t, "queue", "stats", "-config", locked)
 	if code != ExitError || !strings.Contains(errOut, "server.admin_listen") {
@@ -125,7 +122,7 @@ func TestQueueCommandThroughAdmin(t *testing.T) {
 		t.Errorf("locked store: the command took %s, want it to give up after a few seconds", d)
 	}
 
-	cfg := writeConfig(t, queueConfig(dir, adminAddr))
+	cfg := testutil.WriteFile(t, "config.yaml", queueConfig(dir, adminAddr))
 	for _, st := range []struct{ args, want string }{
 		{"list", "2 dead record(s)"},
 		{"replay -all", "replayed 2 "},
@@ -143,12 +140,7 @@ func TestQueueCommandThroughAdmin(t *testing.T) {
 
 	// The store is locked but nothing answers on the admin address: stats must fail, not
 	// print an empty queue.
-	gone, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gone.Close()
-	unreachable := writeConfig(t, queueConfig(dir, gone.Addr().String()))
+	unreachable := testutil.WriteFile(t, "config.yaml", queueConfig(dir, upstreamtest.DeadAddr(t)))
 	if code, out, errOut := run(t, "queue", "stats", "-config", unreachable); code != ExitError || strings.Contains(out, `"pending"`) {
 		t.Errorf("queue stats with the admin listener down: exit %d, output %q (stderr %q); want an error and no figures", code, out, errOut)
 	}
@@ -160,7 +152,7 @@ func TestQueueCommandThroughAdmin(t *testing.T) {
 func TestQueueCommandWithoutStore(t *testing.T) {
 	isolate(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	cfg := writeConfig(t, queueConfig(dir, ""))
+	cfg := testutil.WriteFile(t, "config.yaml", queueConfig(dir, ""))
 	for _, action := range []string{"stats", "list"} {
 		code, out, errOut := run(t, "queue", action, "-config", cfg)
 		if code != ExitError || strings.Contains(out, `"pending"`) || strings.Contains(out, "record(s)") {

@@ -13,6 +13,7 @@ import (
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/internal/natstest"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/proxy"
 )
 
@@ -22,10 +23,10 @@ const (
 )
 
 // seedSignedRecord stores one pending callback whose query carries a Sign through the
-// delivery engine cfg configures, without delivering it.
+// delivery backend cfg configures, without delivering it.
 func seedSignedRecord(t *testing.T, cfg *config.Config) {
 	t.Helper()
-	q, err := openQueue(cfg, zerolog.Nop(), nil, nil)
+	q, err := openQueue(cfg, zerolog.Nop(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +62,11 @@ delivery: {backend: jetstream, jetstream: {url: %q}}
 		name   string
 		config func(t *testing.T) string
 	}{
-		{"bbolt offline", func(t *testing.T) string { return writeConfig(t, queueConfig(boltDir, "")) }},
+		{"bbolt offline", func(t *testing.T) string { return testutil.WriteFile(t, "config.yaml", queueConfig(boltDir, "")) }},
 		{"bbolt through the admin listener", func(t *testing.T) string {
-			return writeConfig(t, queueConfig(boltDir, serveQueueAdmin(t, boltDir, "")))
+			return testutil.WriteFile(t, "config.yaml", queueConfig(boltDir, serveQueueAdmin(t, boltDir, "")))
 		}},
-		{"jetstream", func(t *testing.T) string { return writeConfig(t, jsConfig) }},
+		{"jetstream", func(t *testing.T) string { return testutil.WriteFile(t, "config.yaml", jsConfig) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := tt.config(t)

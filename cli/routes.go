@@ -6,7 +6,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/tencent"
 )
@@ -15,16 +14,14 @@ import (
 // Upstream URLs are printed without their query, which may carry credentials.
 func routes(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("routes", stderr)
-	path := fs.String("config", "", "config file (default $CALLBACK_ROUTER_CONFIG or ./config.yaml)")
+	path := configFlag(fs)
 	command := fs.String("command", "", "show the route this CallbackCommand takes, and why")
 	app := fs.String("app", "", "with -command: the app (its name or SdkAppid) whose callback it is (default: each app in turn)")
 	if code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	file := config.ResolvePath(*path)
-	cfg, err := config.LoadFile(file)
-	if err != nil {
-		printProblems(stderr, file, err)
+	cfg, _ := loadConfig(*path, stderr)
+	if cfg == nil {
 		return ExitError
 	}
 	t, err := router.Compile(cfg, router.Options{})

@@ -30,16 +30,14 @@ import (
 // file changes, with the admin listener beside the callback listener.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", stderr)
-	path := fs.String("config", "", "config file (default $CALLBACK_ROUTER_CONFIG or ./config.yaml)")
+	path := configFlag(fs)
 	format := fs.String("log-format", "", "json or console (default: log.format from the config)")
 	level := fs.String("log-level", "", "debug, info, warn or error (default: log.level from the config)")
 	if code, ok := parseFlags(fs, args, 0); !ok {
 		return code
 	}
-	file := config.ResolvePath(*path)
-	cfg, err := config.LoadFile(file)
-	if err != nil {
-		printProblems(stderr, file, err)
+	cfg, file := loadConfig(*path, stderr)
+	if cfg == nil {
 		return ExitError
 	}
 	out := logging.NewBuffered(stdout) // one write per callback would cost more than routing it
@@ -68,13 +66,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	warnOpenDoors(log, table)
 	warnExposedAdmin(log, cfg.Server)
-	queue, err := openQueue(cfg, log, m.Delivered, tracer)
+	queue, err := openQueue(cfg, log, tracer)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot open the delivery store")
 		return ExitError
 	}
-	srv := server.New(table, log, server.WithObserver(server.Observers(m, live)), server.WithQueue(queue),
-		server.WithTracer(tracer))
+	srv := server.New(table, queue, log, server.WithObserver(server.Observers(m, live)), server.WithTracer(tracer))
 	installed := func(t *router.Table) { m.Install(t); live.Install(t) }
 	installed(table)
 	m.Watch(srv.Table, srv.Queue())
@@ -172,7 +169,7 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 		log.Warn().Msg("tencent.sdk_app_ids is empty: callbacks of any SdkAppid are served")
 	}
 	warnTRTCKeys(log, t)
-	if len(t.Config.Tencent.Apps) == 0 {
+	if len(t.CompiledFrom().Tencent.Apps) == 0 {
 		if len(t.Apps[0].Tokens) == 0 {
 			log.Warn().Msg("tencent.auth_token is not set: callbacks are not authenticated (set it, and the same token in Tencent's console)")
 		}
@@ -189,7 +186,7 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 // whose Chat and Live callbacks are signed takes TRTC events only with a TRTC key, so that
 // unsigned events are not a way around its tokens.
 func warnTRTCKeys(log zerolog.Logger, t *router.Table) {
-	if t.TRTCPath == "" && !slices.ContainsFunc(t.Config.Routes, config.Route.TRTCOnly) {
+	if t.TRTCPath == "" && !slices.ContainsFunc(t.CompiledFrom().Routes, config.Route.TRTCOnly) {
 		return // no TRTC event is routed on its own; one reaching a catch-all is refused the same way
 	}
 	for _, a := range t.Apps {

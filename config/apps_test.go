@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
 // routeAll is the routes and upstreams part of a config whose tencent section a test varies.
@@ -348,7 +349,7 @@ routes: [{commands: ["*"], apps: ["1400000001"], upstream: gifts}]
 func TestLoadFileRereadsTokensFile(t *testing.T) {
 	dir := t.TempDir()
 	tokens := writeSecret(t, dir, "tokens", "first\n")
-	path := writeConfig(t, "tencent:\n  apps:\n    - {sdk_app_id: 1400000001, tokens_file: "+tokens+"}\n"+routeAll)
+	path := testutil.WriteFile(t, "config.yaml", "tencent:\n  apps:\n    - {sdk_app_id: 1400000001, tokens_file: "+tokens+"}\n"+routeAll)
 	for _, want := range []string{"first", "second,third"} {
 		writeSecret(t, dir, "tokens", strings.ReplaceAll(want, ",", "\n"))
 		cfg, err := config.LoadFile(path)
@@ -413,7 +414,7 @@ func TestSecretFilesFromWindowsEditors(t *testing.T) {
 }
 
 func TestEnvTokenWithAppsIsAnError(t *testing.T) {
-	path := writeConfig(t, "tencent:\n  apps:\n    - {sdk_app_id: 1400000001, tokens: [a]}\n"+routeAll)
+	path := testutil.WriteFile(t, "config.yaml", "tencent:\n  apps:\n    - {sdk_app_id: 1400000001, tokens: [a]}\n"+routeAll)
 	t.Setenv("CALLBACK_ROUTER_TENCENT_AUTH_TOKEN", "from-env")
 	_, err := config.LoadFile(path)
 	if err == nil || !hasKey(err, "tencent.apps") || !strings.Contains(err.Error(), "CALLBACK_ROUTER_TENCENT_AUTH_TOKEN") {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
 // minimal is the smallest complete config: one upstream and one route.
@@ -693,18 +694,8 @@ routes:
 	}
 }
 
-// writeConfig writes yaml to a file in a fresh temporary directory and returns its path.
-func writeConfig(t *testing.T, yaml string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func TestLoadFileEnvironmentOverrides(t *testing.T) {
-	path := writeConfig(t, `
+	path := testutil.WriteFile(t, "config.yaml", `
 tencent:
   auth_token: "from-the-file"
 `+minimal)
@@ -741,7 +732,7 @@ tencent:
 }
 
 func TestLoadFileEnvironmentOverrideIsValidated(t *testing.T) {
-	path := writeConfig(t, minimal)
+	path := testutil.WriteFile(t, "config.yaml", minimal)
 	t.Setenv("CALLBACK_ROUTER_TENCENT_WINDOW", "2") // no unit
 	_, err := config.LoadFile(path)
 	if err == nil || !hasKey(err, "tencent.window") {
@@ -755,10 +746,10 @@ func TestLoadFileErrors(t *testing.T) {
 		path func(t *testing.T) string
 		text string
 	}{
-		{name: "empty file", text: "empty", path: func(t *testing.T) string { return writeConfig(t, "") }},
-		{name: "whitespace only", text: "empty", path: func(t *testing.T) string { return writeConfig(t, "\n  \n") }},
+		{name: "empty file", text: "empty", path: func(t *testing.T) string { return testutil.WriteFile(t, "config.yaml", "") }},
+		{name: "whitespace only", text: "empty", path: func(t *testing.T) string { return testutil.WriteFile(t, "config.yaml", "\n  \n") }},
 		{name: "missing file", text: "no such file", path: func(t *testing.T) string { return filepath.Join(t.TempDir(), "absent.yaml") }},
-		{name: "not YAML", text: "YAML", path: func(t *testing.T) string { return writeConfig(t, "routes: [\n") }},
+		{name: "not YAML", text: "YAML", path: func(t *testing.T) string { return testutil.WriteFile(t, "config.yaml", "routes: [\n") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

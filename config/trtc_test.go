@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
 func TestTRTCDefaultsAndValidRoutes(t *testing.T) {
@@ -139,7 +140,7 @@ routes: [{commands: ["TRTC.*"], upstream: rooms}]
 	}
 
 	t.Setenv("CALLBACK_ROUTER_TENCENT_TRTC_KEY", "FromEnv9")
-	path := writeConfig(t, "tencent: {sdk_app_ids: [1400000001]}\nupstreams: {rooms: {url: \"http://127.0.0.1:9001/trtc\"}}\nroutes: [{commands: [\"*\"]}]\n")
+	path := testutil.WriteFile(t, "config.yaml", "tencent: {sdk_app_ids: [1400000001]}\nupstreams: {rooms: {url: \"http://127.0.0.1:9001/trtc\"}}\nroutes: [{commands: [\"*\"]}]\n")
 	cfg, err = config.LoadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -21,9 +21,9 @@ import (
 //
 //	go test -run '^$' -bench Enqueue -benchtime 3s ./delivery/
 func BenchmarkEnqueue(b *testing.B) {
-	benchEnqueue(b, func(b *testing.B, group bool) Engine {
-		d, err := OpenDurable(BoltOptions{Dir: b.TempDir(), MaxItems: 1 << 30, MaxBytes: 1 << 40, NoGroupCommit: !group},
-			DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second, Logger: zerolog.Nop()})
+	benchEnqueue(b, func(b *testing.B, group bool) Backend {
+		d, err := OpenBolt(BoltOptions{Dir: b.TempDir(), MaxItems: 1 << 30, MaxBytes: 1 << 40, noGroupCommit: !group},
+			benchOptions)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -36,11 +36,11 @@ func BenchmarkEnqueue(b *testing.B) {
 func BenchmarkEnqueueJetStream(b *testing.B) {
 	url := natstest.Start(b)
 	var stream atomic.Int64
-	benchEnqueue(b, func(b *testing.B, _ bool) Engine {
+	benchEnqueue(b, func(b *testing.B, _ bool) Backend {
 		n := stream.Add(1)
 		q, err := OpenJetStream(JetStreamOptions{URL: url, Stream: fmt.Sprint("BENCH", n), Subject: fmt.Sprint("bench.", n),
 			DeadSubject: fmt.Sprint("bench.dead.", n), Consumer: "bench", Replicas: 1, Timeout: 10 * time.Second,
-			MaxItems: 1 << 24, MaxBytes: 1 << 30, Delivery: DurableOptions{Workers: 1, AttemptDeadline: time.Second, Logger: zerolog.Nop()}})
+			MaxItems: 1 << 24, MaxBytes: 1 << 30, Delivery: benchOptions})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -48,9 +48,13 @@ func BenchmarkEnqueueJetStream(b *testing.B) {
 	})
 }
 
-// benchEnqueue runs enqueues of distinct callbacks on the engines open returns, for 1 and 64
-// producers, for each group commit setting given (none: the engine has no such setting).
-func benchEnqueue(b *testing.B, open func(b *testing.B, group bool) Engine, groups ...bool) {
+// benchOptions deliver nothing during a benchmark: the upstream is never reached.
+var benchOptions = Options{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second,
+	Backoff: Backoff{Initial: 200 * time.Millisecond, Max: time.Minute}, Logger: zerolog.Nop()}
+
+// benchEnqueue runs enqueues of distinct callbacks on the backends open returns, for 1 and
+// 64 producers, for each group commit setting given (none: the backend has no such setting).
+func benchEnqueue(b *testing.B, open func(b *testing.B, group bool) Backend, groups ...bool) {
 	label := func(group bool) string { return fmt.Sprintf("group_commit=%v/", group) }
 	if len(groups) == 0 {
 		groups, label = []bool{false}, func(bool) string { return "" }

@@ -2,432 +2,255 @@ package delivery
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
-// BoltFile is the store's file name under delivery.dir.
-const BoltFile = "deliveries.db"
-
-// Buckets of the bbolt file.
-var (
-	bucketPending = []byte("pending") // seq -> Record: waiting or being attempted
-	bucketDead    = []byte("dead")    // seq -> Record: given up, kept until replayed or dropped
-	bucketIDs     = []byte("ids")     // event id + upstream -> seq of its pending record
-)
-
-// Errors of a store.
-var (
-	// ErrFull refuses an append past delivery.max_items or delivery.max_bytes.
-	ErrFull = errors.New("delivery store is full")
-	// ErrNotFound is a record that is no longer there (delivered, dropped).
-	ErrNotFound = errors.New("no such record")
-	// ErrClosed refuses work after Close.
-	ErrClosed = errors.New("delivery store is closed")
-	// ErrLocked is a store another process (a running router) holds open.
-	ErrLocked = errors.New("the delivery store is in use by another process (a running router holds it locked)")
-	// ErrNoStore is a directory without a store, which managing it does not create.
-	ErrNoStore = errors.New("no delivery store here (a relative delivery.dir is resolved from the working directory: run the command from the router's)")
-)
-
-// BoltOptions configures a Bolt store.
-type BoltOptions struct {
-	Dir      string
-	MaxItems int
-	MaxBytes int64
-	// OpenTimeout bounds the wait for the file lock that a running router holds.
-	OpenTimeout time.Duration
-	// NoGroupCommit commits each operation in its own transaction, one fsync each, instead
-	// of gathering the operations that arrive during a commit into the next one. It exists
-	// to measure what group commit buys (BenchmarkEnqueue).
-	NoGroupCommit bool
-	// OnCommit, if set, is given the records each commit appended, in store order, before
-	// their producers are answered: the scheduler learns of them in arrival order.
-	OnCommit func(added []*Record)
-}
-
-// maxBatch bounds the operations of one group commit, so that one transaction stays short.
-const maxBatch = 4096
-
-// Bolt is a durable store in one bbolt file. Appends are fsynced before they return; with
-// group commit (the default) the appends of concurrent producers share one transaction and
-// one fsync, which is what lets one disk take tens of thousands of callbacks a second.
-// bbolt locks the file: one process at a time.
+// Bolt is the backend of a single router instance: its deliveries wait in a BoltStore, one
+// bbolt file on local disk. It schedules them in memory (without their bodies) by when they
+// are due, room by room where a route asks for order, and hands them to a pool of workers.
+// The store is the truth: the schedule is rebuilt from it at start.
 type Bolt struct {
-	db   *bolt.DB
-	opts BoltOptions
-	ops  chan *op
+	deliverer
+	store *BoltStore
 
-	closeMu sync.RWMutex // held for writing by Close; senders on ops hold it for reading
-	closed  bool
-	done    chan struct{} // the committer has exited
+	mu    sync.Mutex
+	sched *schedule
 
-	mu  sync.Mutex // serializes commits and guards cnt
-	cnt counts
-
-	// Published after each commit, for readers that must not wait for one.
-	items, bytes, dead atomic.Int64
+	kick chan struct{} // something may be due sooner than the dispatcher thinks
+	work chan *item
+	// dispatch stops the dispatcher; attempts stops the attempts in flight.
+	dispatchCtx, attemptCtx    context.Context
+	stopDispatch, stopAttempts context.CancelFunc
+	dispatcherDone             chan struct{}
+	workers                    sync.WaitGroup
 }
 
-// counts are the store's sizes; a commit works on a copy and publishes it on success.
-type counts struct{ items, bytes, dead int64 }
+var (
+	_ Backend = (*Bolt)(nil)
+	_ Manager = (*Bolt)(nil)
+)
 
-// op is one operation; apply runs inside the commit's transaction. An op that refuses
-// (ErrFull) must do so before it writes anything, so the others of the batch can commit.
-type op struct {
-	apply func(tx *bolt.Tx, c *counts) error
-	added []*Record // appended by apply, for OnCommit
-	err   error
-	done  chan struct{}
-}
-
-// OpenBolt opens (creating if needed) the store under opts.Dir.
-func OpenBolt(opts BoltOptions) (*Bolt, error) {
-	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
-		return nil, fmt.Errorf("delivery.dir: %w", err)
+// OpenBolt opens (creating if needed) the store under store.Dir and schedules what it
+// holds; Start begins delivering.
+func OpenBolt(store BoltOptions, opts Options) (*Bolt, error) {
+	b := &Bolt{sched: newSchedule(), kick: make(chan struct{}, 1),
+		work: make(chan *item), dispatcherDone: make(chan struct{})}
+	if err := b.init(opts); err != nil {
+		return nil, err
 	}
-	if opts.OpenTimeout <= 0 {
-		opts.OpenTimeout = time.Second
-	}
-	path := filepath.Join(opts.Dir, BoltFile)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.OpenTimeout, FreelistType: bolt.FreelistMapType})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("%s: %w", path, ErrLocked)
-	}
+	b.dispatchCtx, b.stopDispatch = context.WithCancel(context.Background())
+	b.attemptCtx, b.stopAttempts = context.WithCancel(context.Background())
+	store.onCommit = b.added
+	s, err := OpenBoltStore(store)
 	if err != nil {
-		return nil, fmt.Errorf("delivery store %s: %w", path, err)
+		return nil, err
 	}
-	s := &Bolt{db: db, opts: opts, ops: make(chan *op, maxBatch), done: make(chan struct{})}
-	if err := s.init(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("delivery store %s: %w", path, err)
+	b.store = s
+	if err := s.pending(func(r *Record) { b.sched.add(r) }); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("reading the delivery store: %w", err)
 	}
-	if opts.NoGroupCommit {
-		close(s.done)
-	} else {
-		go s.commitLoop()
+	if n := s.depth(); n > 0 {
+		b.log.Info().Int64("pending", n).Int64("dead", s.deadCount()).Msg("delivery store holds callbacks from before the restart; delivering them")
 	}
-	return s, nil
+	return b, nil
 }
 
-// init creates the buckets and counts what the file holds.
-func (s *Bolt) init() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketPending, bucketDead, bucketIDs} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		c := counts{dead: int64(tx.Bucket(bucketDead).Stats().KeyN)}
-		err := tx.Bucket(bucketPending).ForEach(func(_, v []byte) error {
-			c.items++
-			c.bytes += int64(len(v))
-			return nil
-		})
-		s.publish(c)
-		return err
-	})
+// added schedules what a commit appended; the store calls it in commit order.
+func (b *Bolt) added(recs []*Record) {
+	b.mu.Lock()
+	for _, r := range recs {
+		r.Body = nil // the schedule keeps no bodies; the store has them
+		b.sched.add(r)
+	}
+	b.mu.Unlock()
+	b.poke()
 }
 
-func (s *Bolt) publish(c counts) {
-	s.cnt = c
-	s.items.Store(c.items)
-	s.bytes.Store(c.bytes)
-	s.dead.Store(c.dead)
-}
-
-// Close waits for the commits under way and closes the file.
-func (s *Bolt) Close() error {
-	s.closeMu.Lock()
-	if s.closed {
-		s.closeMu.Unlock()
-		return nil
-	}
-	s.closed = true
-	if !s.opts.NoGroupCommit {
-		close(s.ops)
-	}
-	s.closeMu.Unlock()
-	<-s.done
-	return s.db.Close()
-}
-
-// do runs o durably: through the group committer, or in its own transaction.
-func (s *Bolt) do(o *op) error { return s.doUntil(context.Background(), o) }
-
-// doUntil is do that stops waiting when ctx ends, and then returns ctx's error. An operation
-// handed to the group committer by then is still committed (and told to OnCommit): the
-// caller only learns too late whether it was, so it must treat it as maybe stored.
-func (s *Bolt) doUntil(ctx context.Context, o *op) error {
-	s.closeMu.RLock()
-	if s.closed {
-		s.closeMu.RUnlock()
-		return ErrClosed
-	}
-	if s.opts.NoGroupCommit {
-		s.closeMu.RUnlock()
-		s.commit([]*op{o})
-		return o.err
-	}
-	o.done = make(chan struct{})
+func (b *Bolt) poke() {
 	select {
-	case s.ops <- o:
-	case <-ctx.Done():
-		s.closeMu.RUnlock()
-		return ctx.Err()
-	}
-	s.closeMu.RUnlock()
-	select {
-	case <-o.done:
-		return o.err
-	case <-ctx.Done():
-		return ctx.Err()
+	case b.kick <- struct{}{}:
+	default:
 	}
 }
 
-// commitLoop is the group committer: it takes the operations that queued while the last
-// commit was under way and commits them in one transaction. A lone producer pays one fsync
-// per append, as without grouping; many producers share each fsync.
-func (s *Bolt) commitLoop() {
-	defer close(s.done)
-	batch := make([]*op, 0, maxBatch)
-	for first := range s.ops {
-		batch = append(batch[:0], first)
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case o, ok := <-s.ops:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, o)
-			default:
-				break gather
-			}
-		}
-		s.commit(batch)
-		for _, o := range batch {
-			close(o.done)
-		}
+// Enqueue stores a record per job, durably, before it returns true. A full store, or one
+// that cannot write, refuses: the caller answers with the route's fallback.
+func (b *Bolt) Enqueue(ctx context.Context, jobs ...Job) bool {
+	if b.closed.Load() {
+		return false
 	}
+	recs := make([]*Record, len(jobs))
+	for i := range jobs {
+		recs[i] = recordFromJob(&jobs[i])
+	}
+	_, err := b.store.Append(ctx, recs)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ErrFull):
+		b.refused.Add(1)
+	case ctx.Err() != nil:
+		// The store is slower than Tencent's window allows (a stalled disk): the callback's
+		// own log line says it was answered from the fallback; one line each here would
+		// flood the log exactly when the disk is struggling.
+		b.errs.Add(1)
+	default:
+		b.errs.Add(1)
+		b.log.Error().Err(err).Msg("cannot store a callback for delivery; answering with the fallback")
+	}
+	return false
 }
 
-// commit applies the batch in one transaction. An op's refusal fails that op alone; any
-// other error rolls back the transaction and fails them all.
-func (s *Bolt) commit(batch []*op) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.cnt
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, o := range batch {
-			if o.err = o.apply(tx, &c); o.err != nil && !errors.Is(o.err, ErrFull) && !errors.Is(o.err, ErrNotFound) {
-				return o.err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		for _, o := range batch {
-			o.err, o.added = err, nil
-		}
+// Start begins delivering with upstreams found through resolve, telling done of each
+// delivery that leaves.
+func (b *Bolt) Start(resolve Resolver, done OnDone) {
+	if !b.start(resolve, done) {
 		return
 	}
-	s.publish(c)
-	if s.opts.OnCommit != nil {
-		for _, o := range batch {
-			if o.err == nil && len(o.added) > 0 {
-				s.opts.OnCommit(o.added)
-			}
-		}
+	for range max(b.opts.Workers, 1) {
+		b.workers.Add(1)
+		go b.worker()
 	}
+	go b.dispatch()
 }
 
-func seqKey(seq uint64) []byte {
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], seq)
-	return k[:]
-}
-
-// Append stores the records durably, all or none, assigning their Seq. A record whose
-// (EventID, Upstream) is already pending is not stored again: Tencent may send an
-// after-callback twice, and one pending delivery serves both. It returns the records
-// actually added.
-func (s *Bolt) Append(ctx context.Context, recs []*Record) ([]*Record, error) {
-	o := &op{}
-	o.apply = func(tx *bolt.Tx, c *counts) error {
-		pending, ids := tx.Bucket(bucketPending), tx.Bucket(bucketIDs)
-		var fresh []*Record
-		var size int64
-		for _, r := range recs {
-			if ids.Get(r.dedupKey()) != nil {
+// dispatch hands due records to idle workers, sleeping until the next one is due.
+func (b *Bolt) dispatch() {
+	defer close(b.dispatcherDone)
+	defer close(b.work)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		b.mu.Lock()
+		it, wait := b.sched.next(time.Now())
+		b.mu.Unlock()
+		if it != nil {
+			select {
+			case b.work <- it:
 				continue
-			}
-			fresh = append(fresh, r)
-			size += r.size()
-		}
-		if c.items+int64(len(fresh)) > int64(s.opts.MaxItems) || c.bytes+size > s.opts.MaxBytes {
-			return ErrFull
-		}
-		for _, r := range fresh {
-			seq, err := pending.NextSequence()
-			if err != nil {
-				return err
-			}
-			r.Seq = seq
-			n, err := putRecord(pending, r)
-			if err != nil {
-				return err
-			}
-			if err := ids.Put(r.dedupKey(), seqKey(seq)); err != nil {
-				return err
-			}
-			c.items++
-			c.bytes += int64(n)
-		}
-		o.added = fresh
-		return nil
-	}
-	if err := s.doUntil(ctx, o); err != nil {
-		return nil, err // o.added is the committer's until o is done
-	}
-	return o.added, nil
-}
-
-// putRecord stores r under its seq and returns the stored size, which is what a pending
-// record counts against delivery.max_bytes.
-func putRecord(b *bolt.Bucket, r *Record) (int, error) {
-	v, err := r.encode()
-	if err != nil {
-		return 0, err
-	}
-	return len(v), b.Put(seqKey(r.Seq), v)
-}
-
-// Ack removes a delivered record. It need not reach the disk before the next delivery:
-// should a crash lose it, the record is delivered again, which at-least-once allows.
-func (s *Bolt) Ack(r *Record) error {
-	return s.do(&op{apply: func(tx *bolt.Tx, c *counts) error {
-		return removePending(tx, r, c)
-	}})
-}
-
-// removePending deletes r from the pending records and the id index.
-func removePending(tx *bolt.Tx, r *Record, c *counts) error {
-	pending := tx.Bucket(bucketPending)
-	v := pending.Get(seqKey(r.Seq))
-	if v == nil {
-		return ErrNotFound
-	}
-	size := int64(len(v))
-	if err := pending.Delete(seqKey(r.Seq)); err != nil {
-		return err
-	}
-	ids := tx.Bucket(bucketIDs)
-	if v := ids.Get(r.dedupKey()); v != nil && binary.BigEndian.Uint64(v) == r.Seq {
-		if err := ids.Delete(r.dedupKey()); err != nil {
-			return err
-		}
-	}
-	c.items--
-	c.bytes -= size
-	return nil
-}
-
-// Retry records a failed attempt: the attempt count, when to try next and the error, so
-// that `queue list` shows them and a restart keeps the backoff.
-func (s *Bolt) Retry(r *Record) error {
-	return s.do(&op{apply: func(tx *bolt.Tx, c *counts) error {
-		pending := tx.Bucket(bucketPending)
-		old := pending.Get(seqKey(r.Seq))
-		if old == nil {
-			return ErrNotFound
-		}
-		full, err := decodeRecord(old)
-		if err != nil {
-			return err
-		}
-		full.Attempts, full.NextAt, full.LastError = r.Attempts, r.NextAt, r.LastError
-		n, err := putRecord(pending, full)
-		c.bytes += int64(n - len(old))
-		return err
-	}})
-}
-
-// Bury moves a record that is too old to the dead letters.
-func (s *Bolt) Bury(r *Record) error {
-	return s.do(&op{apply: func(tx *bolt.Tx, c *counts) error {
-		full, err := getRecord(tx.Bucket(bucketPending), r.Seq)
-		if err != nil {
-			return err
-		}
-		full.Attempts, full.LastError, full.DeadAt, full.NextAt = r.Attempts, r.LastError, r.DeadAt, time.Time{}
-		if err := removePending(tx, full, c); err != nil {
-			return err
-		}
-		c.dead++
-		_, err = putRecord(tx.Bucket(bucketDead), full)
-		return err
-	}})
-}
-
-func getRecord(b *bolt.Bucket, seq uint64) (*Record, error) {
-	v := b.Get(seqKey(seq))
-	if v == nil {
-		return nil, ErrNotFound
-	}
-	return decodeRecord(v)
-}
-
-// Load returns the pending record seq with its body.
-func (s *Bolt) Load(seq uint64) (*Record, error) {
-	var r *Record
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		r, err = getRecord(tx.Bucket(bucketPending), seq)
-		return err
-	})
-	return r, err
-}
-
-// Pending calls fn with every pending record, in arrival order, without its body.
-func (s *Bolt) Pending(fn func(*Record)) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketPending).ForEach(func(_, v []byte) error {
-			r, err := decodeRecord(v)
-			if err != nil {
-				return err
-			}
-			r.Body = nil
-			fn(r)
-			return nil
-		})
-	})
-}
-
-// Depth, PendingBytes and DeadCount are the store's sizes after the last commit.
-func (s *Bolt) Depth() int64        { return s.items.Load() }
-func (s *Bolt) PendingBytes() int64 { return s.bytes.Load() }
-func (s *Bolt) DeadCount() int64    { return s.dead.Load() }
-
-// Oldest returns the arrival time of the first pending record, zero when none. Records are
-// keyed by arrival, so it reads one.
-func (s *Bolt) Oldest() time.Time {
-	var t time.Time
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		if _, v := tx.Bucket(bucketPending).Cursor().First(); v != nil {
-			if r, err := decodeRecord(v); err == nil {
-				t = r.Received
+			case <-b.dispatchCtx.Done():
+				return // it stays in the store, pending, for the next start
 			}
 		}
-		return nil
-	})
-	return t
+		timer.Reset(wait)
+		select {
+		case <-b.dispatchCtx.Done():
+			return
+		case <-b.kick:
+		case <-timer.C:
+		}
+	}
 }
+
+func (b *Bolt) worker() {
+	defer b.workers.Done()
+	for it := range b.work {
+		b.deliverItem(it)
+	}
+}
+
+// deliverItem reads a due record's body from the store, makes one attempt, and does with
+// the record what the attempt decided.
+func (b *Bolt) deliverItem(it *item) {
+	rec, err := b.store.load(it.rec.Seq)
+	switch {
+	case errors.Is(err, ErrNotFound): // dropped by an operator
+		b.settle(it)
+	case err != nil:
+		b.errs.Add(1)
+		b.conclude(it, it.rec, b.fail(it.rec, err))
+	default:
+		b.conclude(it, rec, b.attempt(b.attemptCtx, rec))
+	}
+}
+
+// conclude does with rec what its attempt decided: it is removed from the store, stored
+// again with its next attempt's time, or moved to the dead letters. When the store cannot
+// do it, the record stays pending and scheduled, and is attempted again after a backoff.
+func (b *Bolt) conclude(it *item, rec *Record, o outcome) {
+	switch o {
+	case ack:
+		if err := b.store.ack(rec); err != nil && !errors.Is(err, ErrNotFound) {
+			// The record is still pending in the store: keep it scheduled, so it is delivered
+			// again (the upstream drops the repeat by its event id) and then removed, rather
+			// than sit in the store, counted in the depth, until the next start.
+			b.errs.Add(1)
+			b.log.Error().Err(err).Uint64("id", rec.Seq).Msg("delivered, but cannot remove it from the store: it will be delivered again")
+			b.again(it, time.Now().Add(b.opts.Backoff.Wait(rec.Attempts)))
+			return
+		}
+		b.settle(it)
+	case retry:
+		if err := b.store.retry(rec); err != nil && !errors.Is(err, ErrNotFound) {
+			b.log.Error().Err(err).Uint64("id", rec.Seq).Msg("cannot record a failed delivery")
+		}
+		it.rec.Attempts = rec.Attempts // before again: another worker may take it at once
+		b.again(it, rec.NextAt)
+	case bury:
+		if err := b.store.Bury(rec); err != nil && !errors.Is(err, ErrNotFound) {
+			b.log.Error().Err(err).Uint64("id", rec.Seq).Msg("cannot move a callback to the dead letters; it stays pending")
+			b.again(it, time.Now().Add(b.opts.Backoff.Wait(rec.Attempts)))
+			return
+		}
+		b.buried(rec)
+		b.settle(it)
+	case leave: // shutting down: the record stays pending in the store
+	}
+}
+
+func (b *Bolt) again(it *item, at time.Time) {
+	b.mu.Lock()
+	it.rec.NextAt = at
+	b.sched.again(it)
+	b.mu.Unlock()
+	b.poke()
+}
+
+// settle forgets a finished item and wakes the dispatcher: the room's next record may be due.
+func (b *Bolt) settle(it *item) {
+	b.mu.Lock()
+	b.sched.done(it)
+	b.mu.Unlock()
+	b.poke()
+}
+
+// Close stops taking callbacks and dispatching, lets the attempts in flight finish until
+// ctx ends (then cuts them: they stay pending), and closes the store. Whatever is pending
+// is delivered after the next start; it returns how much that is.
+func (b *Bolt) Close(ctx context.Context) int64 {
+	if b.closed.Swap(true) {
+		return b.store.depth()
+	}
+	b.stopDispatch()
+	if b.started.Load() {
+		<-b.dispatcherDone
+		waitOrCut(ctx, &b.workers, b.stopAttempts)
+	}
+	b.stopAttempts()
+	left := b.store.depth()
+	if err := b.store.Close(); err != nil {
+		b.log.Error().Err(err).Msg("closing the delivery store")
+	}
+	if left > 0 {
+		b.log.Info().Int64("pending", left).Msg("callbacks left pending in the delivery store; they are delivered after the next start")
+	}
+	return left
+}
+
+// Stats is a snapshot of the store and the counters.
+func (b *Bolt) Stats() Stats { return b.withCounters(b.store.Stats()) }
+
+// List returns records of the running store.
+func (b *Bolt) List(state string, f Filter) ([]*Record, error) { return b.store.List(state, f) }
+
+// Replay moves dead letters back to delivery (see BoltStore.Replay); the store's commit
+// schedules them.
+func (b *Bolt) Replay(f Filter) (int, error) { return b.store.Replay(f) }
+
+// Drop deletes records of the running store; a pending one being attempted now may still
+// be delivered once.
+func (b *Bolt) Drop(state string, f Filter) (int, error) { return b.store.Drop(state, f) }

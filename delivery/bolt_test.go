@@ -2,197 +2,232 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	bolt "go.etcd.io/bbolt"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/internal/testutil"
+	"github.com/callback-router/callback-router/internal/upstreamtest"
+	"github.com/callback-router/callback-router/proxy"
 )
 
-func openTestBolt(t *testing.T, dir string, maxItems int) *Bolt {
+// testBolt is a Bolt backend over a temporary store, delivering to loopback upstreams.
+type testBolt struct {
+	*Bolt
+	ups map[string]*proxy.Upstream
+}
+
+func startBolt(t *testing.T, dir string, maxAge time.Duration, ups map[string]string) *testBolt {
 	t.Helper()
-	s, err := OpenBolt(BoltOptions{Dir: dir, MaxItems: maxItems, MaxBytes: 1 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func rec(event, upstream string) *Record {
-	return &Record{EventID: event, Upstream: upstream, Command: "Live.CallbackAfterEndBattle",
-		Body: []byte(`{"BattleId":"` + event + `"}`), Received: time.Now()}
-}
-
-func TestBoltAppendDedupAndFull(t *testing.T) {
-	s := openTestBolt(t, t.TempDir(), 3)
-	tests := []struct {
-		name      string
-		recs      []*Record
-		wantAdded int
-		wantErr   error
-		wantDepth int64
-	}{
-		{name: "fan-out to two upstreams", recs: []*Record{rec("e1", "audit"), rec("e1", "stats")}, wantAdded: 2, wantDepth: 2},
-		{name: "the same callback again is not stored twice", recs: []*Record{rec("e1", "audit")}, wantAdded: 0, wantDepth: 2},
-		{name: "room for one more", recs: []*Record{rec("e2", "audit")}, wantAdded: 1, wantDepth: 3},
-		{name: "full: refused whole", recs: []*Record{rec("e3", "audit")}, wantErr: ErrFull, wantDepth: 3},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			added, err := s.Append(context.Background(), tt.recs)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("Append: got %v, want %v", err, tt.wantErr)
-			}
-			if got := len(added); got != tt.wantAdded {
-				t.Errorf("added %d records, want %d", got, tt.wantAdded)
-			}
-			if got := s.Depth(); got != tt.wantDepth {
-				t.Errorf("Depth() = %d, want %d", got, tt.wantDepth)
-			}
-		})
-	}
-}
-
-// TestBoltSurvivesReopen: what was appended is there after the file is closed and opened
-// again, in arrival order, with its counts.
-func TestBoltSurvivesReopen(t *testing.T) {
-	dir := t.TempDir()
-	s, err := OpenBolt(BoltOptions{Dir: dir, MaxItems: 100, MaxBytes: 1 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 5 {
-		if _, err := s.Append(context.Background(), []*Record{rec(fmt.Sprint("e", i), "audit")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-	s = openTestBolt(t, dir, 100)
-	if got, want := s.Depth(), int64(5); got != want {
-		t.Errorf("Depth() after reopen = %d, want %d", got, want)
-	}
-	var order []string
-	s.Pending(func(r *Record) { order = append(order, r.EventID) })
-	if got, want := fmt.Sprint(order), "[e0 e1 e2 e3 e4]"; got != want {
-		t.Errorf("pending after reopen: %s, want %s", got, want)
-	}
-	full, err := s.Load(1)
-	if err != nil || string(full.Body) != `{"BattleId":"e0"}` {
-		t.Errorf("Load(1) = %v, %v; want the first record with its body", full, err)
-	}
-}
-
-// TestBoltSecondOpenFailsFast: a second process (the queue command beside a running
-// router) gets ErrLocked within the timeout instead of hanging.
-func TestBoltSecondOpenFailsFast(t *testing.T) {
-	dir := t.TempDir()
-	openTestBolt(t, dir, 10)
-	start := time.Now()
-	_, err := OpenBolt(BoltOptions{Dir: dir, MaxItems: 10, MaxBytes: 1 << 30, OpenTimeout: 200 * time.Millisecond})
-	if !errors.Is(err, ErrLocked) {
-		t.Errorf("second open: got %v, want ErrLocked", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("second open took %s, want about the 200ms timeout", d)
-	}
-}
-
-// TestBoltBuryReplayDrop: a buried record is dead; replay brings it back once, however
-// often it runs; drop removes dead letters.
-func TestBoltBuryReplayDrop(t *testing.T) {
-	s := openTestBolt(t, t.TempDir(), 10)
-	added, err := s.Append(context.Background(), []*Record{rec("e1", "audit"), rec("e2", "audit")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range added {
-		r.Attempts, r.DeadAt, r.LastError = 7, time.Now(), "503"
-		if err := s.Bury(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got, want := [2]int64{s.Depth(), s.DeadCount()}, [2]int64{0, 2}; got != want {
-		t.Fatalf("pending, dead after bury = %v, want %v", got, want)
-	}
-	dead, _ := s.List(StateDead, Filter{})
-	if len(dead) != 2 || dead[0].Attempts != 7 || dead[0].LastError != "503" {
-		t.Fatalf("dead letters = %+v, want both with their attempts and error", dead)
-	}
-	for run := range 2 {
-		replayed, err := s.Replay(Filter{EventID: "e1"}, time.Now())
+	e := &testBolt{ups: map[string]*proxy.Upstream{}}
+	for name, url := range ups {
+		up, err := proxy.New(proxy.Spec{Name: name, URLs: []string{url}, MaxConns: 64, MaxResponseBytes: 1 << 20,
+			Breaker: proxy.BreakerSettings{ConsecutiveFailures: 1000, OpenFor: time.Second, HalfOpenRequests: 1}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := len(replayed), 1-run; got != want {
-			t.Errorf("replay run %d replayed %d, want %d", run+1, got, want)
+		e.ups[name] = up
+	}
+	d, err := OpenBolt(BoltOptions{Dir: dir, MaxItems: 10000, MaxBytes: 1 << 30},
+		Options{Workers: 4, MaxAge: maxAge, AttemptDeadline: time.Second,
+			Backoff: Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Bolt = d
+	d.Start(func(name string) *proxy.Upstream { return e.ups[name] }, nil)
+	t.Cleanup(func() { d.Close(context.Background()) })
+	return e
+}
+
+func (e *testBolt) job(upstream, body string) Job {
+	return Job{Upstream: e.ups[upstream], Route: "after", Command: "Live.CallbackAfterEndBattle", Body: []byte(body),
+		RawQuery: "SdkAppid=1", RequestID: "rid-" + body, Received: time.Now(),
+		EventID: EventID("Live.CallbackAfterEndBattle", "SdkAppid=1", []byte(body)), OrderKey: OrderKey([]byte(body))}
+}
+
+// TestBoltRetriesUntilDelivered: a failing upstream gets the callback again, with the same
+// event id, until it accepts it; the store is then empty.
+func TestBoltRetriesUntilDelivered(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.FailFirst(5, http.StatusServiceUnavailable, upstreamtest.OK()))
+	e := startBolt(t, t.TempDir(), time.Hour, map[string]string{"audit": up.URL})
+	j := e.job("audit", `{"BattleId":"b1"}`)
+	if !e.Enqueue(context.Background(), j) {
+		t.Fatal("Enqueue refused")
+	}
+	testutil.Eventually(t, "delivery", func() bool { return e.Stats().Delivered == 1 })
+	reqs := up.Requests()
+	if got, want := len(reqs), 6; got != want {
+		t.Errorf("upstream got %d requests, want %d (5 failures, then the delivery)", got, want)
+	}
+	for i, r := range reqs {
+		if got := r.Header.Get(HeaderEventID); got != j.EventID {
+			t.Errorf("request %d: %s %q, want %q", i+1, HeaderEventID, got, j.EventID)
+		}
+		if string(r.Body) != `{"BattleId":"b1"}` || r.RawQuery != "SdkAppid=1" {
+			t.Errorf("request %d: body %s query %q, want the callback's", i+1, r.Body, r.RawQuery)
 		}
 	}
-	pending, _ := s.List(StatePending, Filter{})
-	if len(pending) != 1 || pending[0].EventID != "e1" || pending[0].Attempts != 0 || pending[0].Replayed.IsZero() {
-		t.Errorf("pending after replay = %+v, want e1 with attempts reset and a replay time", pending)
+	testutil.Eventually(t, "an empty store", func() bool { return e.Stats().Pending == 0 })
+}
+
+// TestBoltDeadLettersWhenTooOld: past max_age a callback moves to the dead letters.
+func TestBoltDeadLettersWhenTooOld(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "down"))
+	e := startBolt(t, t.TempDir(), 300*time.Millisecond, map[string]string{"audit": up.URL})
+	e.Enqueue(context.Background(), e.job("audit", `{"BattleId":"b1"}`))
+	testutil.Eventually(t, "a dead letter", func() bool { return e.Stats().DeadAdded == 1 })
+	dead, err := e.List(StateDead, Filter{})
+	if err != nil || len(dead) != 1 {
+		t.Fatalf("dead letters: %v, %v; want one", dead, err)
 	}
-	if n, err := s.Drop(StateDead, Filter{Command: "Live.CallbackAfter*"}); err != nil || n != 1 {
-		t.Errorf("Drop = %d, %v; want the one dead letter left", n, err)
+	if dead[0].Attempts < 1 || !strings.Contains(dead[0].LastError, "503") || dead[0].DeadAt.IsZero() {
+		t.Errorf("dead letter %+v: want its attempts, the last error (503) and when it died", dead[0])
 	}
-	if got, want := [2]int64{s.Depth(), s.DeadCount()}, [2]int64{1, 0}; got != want {
-		t.Errorf("pending, dead at the end = %v, want %v", got, want)
+	if got := e.Stats().Pending; got != 0 {
+		t.Errorf("pending = %d, want 0", got)
+	}
+	// Replay, with the upstream back: delivered.
+	up.Set(upstreamtest.OK())
+	if n, err := e.Replay(Filter{}); err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v; want 1", n, err)
+	}
+	testutil.Eventually(t, "the replayed delivery", func() bool { return e.Stats().Delivered == 1 })
+	if n, _ := e.Replay(Filter{}); n != 0 {
+		t.Errorf("second Replay replayed %d, want 0", n)
 	}
 }
 
-func TestFilterMatch(t *testing.T) {
-	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	r := &Record{Seq: 7, EventID: "abc", Command: "Live.CallbackAfterEndBattle", Received: t0}
-	tests := []struct {
-		name string
-		f    Filter
-		want bool
-	}{
-		{name: "empty matches all", f: Filter{}, want: true},
-		{name: "by id", f: Filter{Seqs: []uint64{3, 7}}, want: true},
-		{name: "other id", f: Filter{Seqs: []uint64{3}}, want: false},
-		{name: "command prefix ignoring case", f: Filter{Command: "live.callbackafter*"}, want: true},
-		{name: "other command", f: Filter{Command: "Mic.*"}, want: false},
-		{name: "in time range", f: Filter{From: t0, To: t0.Add(time.Second)}, want: true},
-		{name: "range ends before", f: Filter{To: t0}, want: false},
-		{name: "event id", f: Filter{EventID: "abd"}, want: false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.f.Match(r); got != tt.want {
-				t.Errorf("Match() = %v, want %v", got, tt.want)
+// TestBoltOrderPerRoom: with an order key, a room's callbacks reach the upstream in
+// arrival order even when the first fails a few times; other rooms are not held back.
+func TestBoltOrderPerRoom(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	up := upstreamtest.Start(t, func(w http.ResponseWriter, r *http.Request, n int64) {
+		body := r.Header.Get("X-Request-Id")
+		if strings.HasPrefix(body, `rid-{"RoomId":"a","n":0`) && n%3 != 0 {
+			w.WriteHeader(http.StatusServiceUnavailable) // the room's first callback fails at first
+			return
+		}
+		room := OrderKey([]byte(strings.TrimPrefix(body, "rid-")))
+		mu.Lock()
+		seen[room] = append(seen[room], strings.TrimPrefix(body, "rid-"))
+		mu.Unlock()
+		upstreamtest.OK()(w, r, n)
+	})
+	e := startBolt(t, t.TempDir(), time.Hour, map[string]string{"audit": up.URL})
+	const perRoom = 20
+	for i := range perRoom {
+		for _, room := range []string{"a", "b"} {
+			if !e.Enqueue(context.Background(), e.job("audit", fmt.Sprintf(`{"RoomId":%q,"n":%d}`, room, i))) {
+				t.Fatal("Enqueue refused")
 			}
-		})
+		}
+	}
+	testutil.Eventually(t, "every delivery", func() bool { return e.Stats().Delivered == 2*perRoom })
+	mu.Lock()
+	defer mu.Unlock()
+	for _, room := range []string{"a", "b"} {
+		got := seen[room]
+		if len(got) != perRoom {
+			t.Fatalf("room %s: %d deliveries, want %d", room, len(got), perRoom)
+		}
+		for i, body := range got {
+			if want := fmt.Sprintf(`{"RoomId":%q,"n":%d}`, room, i); body != want {
+				t.Errorf("room %s delivery %d: %s, want %s", room, i, body, want)
+			}
+		}
 	}
 }
 
-// TestBoltAppendGivesUpAtItsDeadline: when the file cannot be written (here another writer
-// holds bbolt's lock, as a stalled disk would hold the commit), Append returns at its
-// context's deadline instead of holding Tencent's answer; the record handed to the
-// committer is still stored once the file is writable again.
-func TestBoltAppendGivesUpAtItsDeadline(t *testing.T) {
-	s := openTestBolt(t, t.TempDir(), 10)
-	locked, release := make(chan struct{}), make(chan struct{})
-	go s.db.Update(func(*bolt.Tx) error { close(locked); <-release; return nil })
-	<-locked
+// TestBoltDeliversAfterRestart: what was stored while the upstream was down is delivered
+// by the next backend on the same directory.
+func TestBoltDeliversAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	down := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "down"))
+	e := startBolt(t, dir, time.Hour, map[string]string{"audit": down.URL})
+	for i := range 10 {
+		e.Enqueue(context.Background(), e.job("audit", fmt.Sprintf(`{"n":%d}`, i)))
+	}
+	testutil.Eventually(t, "a failed attempt", func() bool { return down.Hits() > 0 })
+	if left := e.Close(context.Background()); left != 10 {
+		t.Fatalf("Close left %d pending, want 10", left)
+	}
+	up := upstreamtest.Start(t, upstreamtest.OK())
+	e2 := startBolt(t, dir, time.Hour, map[string]string{"audit": up.URL})
+	testutil.Eventually(t, "the deliveries after restart", func() bool { return e2.Stats().Delivered == 10 })
+	if got := up.Hits(); got != 10 {
+		t.Errorf("upstream got %d requests, want 10", got)
+	}
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := s.Append(ctx, []*Record{rec("stalled", "audit")})
-	waited := time.Since(start)
-	close(release)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Append on a stalled store: %v, want the context's deadline", err)
+// TestBoltJournalHeaders: a journal entry tells the upstream the verdict and its reason.
+func TestBoltJournalHeaders(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.OK())
+	e := startBolt(t, t.TempDir(), time.Hour, map[string]string{"gifts": up.URL})
+	j := e.job("gifts", `{"CallbackCommand":"Live.CallbackBeforeSendGift"}`)
+	j.Verdict, j.Reason = "deny", "timeout"
+	e.Enqueue(context.Background(), j)
+	testutil.Eventually(t, "the journal delivery", func() bool { return up.Hits() == 1 })
+	h := up.Requests()[0].Header
+	for name, want := range map[string]string{HeaderVerdict: "deny", HeaderReason: "timeout", HeaderEventID: j.EventID, HeaderDelivery: "1"} {
+		if got := h.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
 	}
-	if waited > time.Second { // without its deadline Append would wait for the release, which comes after it returns
-		t.Errorf("Append returned after %s, want about its 100ms deadline", waited)
+}
+
+// TestBoltKeepsTRTCHeaders: a TRTC event waits in the store with its own headers (SdkAppId,
+// Sign) and the router's naming ones; after a restart it is delivered with all of them, and
+// the upstream's {"code":0} counts as delivered (StatusOnly). Listing the waiting record
+// never shows its Sign, in the headers or in the query.
+func TestBoltKeepsTRTCHeaders(t *testing.T) {
+	dir := t.TempDir()
+	down := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "down"))
+	e := startBolt(t, dir, time.Hour, map[string]string{"rooms": down.URL})
+	body := "{\n\t\"EventGroupId\":\t1,\n\t\"EventType\":\t103\n}"
+	const sign = "vL1pEK4pwrasaRnaUxcjToIbLfPabQdrW68AX3LSWeY="
+	j := Job{Upstream: e.ups["rooms"], Route: "rooms", Command: "TRTC.1.103", Body: []byte(body),
+		RawQuery: "token=abc&Sign=querysign", RequestID: "rid-trtc", Received: time.Now(),
+		EventID: EventID("TRTC.1.103", "", []byte(body)), StatusOnly: true,
+		Headers: []proxy.Header{{Name: "SdkAppId", Value: "1400000001"}, {Name: "Sign", Value: sign},
+			{Name: "X-Callback-Command", Value: "TRTC.1.103"}, {Name: "X-Callback-App", Value: "prod"}}}
+	if !e.Enqueue(context.Background(), j) {
+		t.Fatal("Enqueue refused the event")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for s.Depth() != 1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	testutil.Eventually(t, "a failed attempt", func() bool { return down.Hits() > 0 })
+	listed, err := e.List(StatePending, Filter{})
+	if err != nil || len(listed) != 1 {
+		t.Fatalf("List = %v, %v; want the waiting event", listed, err)
 	}
-	if got := s.Depth(); got != 1 {
-		t.Errorf("after the stall the store holds %d records, want the one Append handed over", got)
+	shown := fmt.Sprintf("%+v", *listed[0])
+	if strings.Contains(shown, sign) || strings.Contains(shown, "querysign") {
+		t.Errorf("the listing shows a Sign: %s", shown)
+	}
+	if left := e.Close(context.Background()); left != 1 {
+		t.Fatalf("Close left %d pending, want 1", left)
+	}
+
+	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, `{"code":0}`))
+	e2 := startBolt(t, dir, time.Hour, map[string]string{"rooms": up.URL})
+	testutil.Eventually(t, "the delivery after restart", func() bool { return e2.Stats().Delivered == 1 })
+	got := up.Requests()[0]
+	if string(got.Body) != body {
+		t.Errorf("body = %q, want %q byte for byte", got.Body, body)
+	}
+	for name, want := range map[string]string{"SdkAppId": "1400000001", "Sign": sign, "X-Callback-Command": "TRTC.1.103",
+		"X-Callback-App": "prod", HeaderEventID: j.EventID} {
+		if got := got.Header.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // a failure would be retried within the backoff
+	if n := up.Hits(); n != 1 {
+		t.Errorf("upstream got %d deliveries, want 1: {\"code\":0} is a delivered TRTC event", n)
 	}
 }

@@ -7,15 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 )
 
-// JetStreamOptions configures the shared backend.
+// JetStreamOptions configures a JetStream backend: its streams, and how it delivers.
 type JetStreamOptions struct {
 	URL         string // one or more nats:// URLs, comma-separated
 	Stream      string // the work-queue stream of pending deliveries; dead letters go to Stream_DEAD
@@ -26,28 +24,27 @@ type JetStreamOptions struct {
 	Timeout     time.Duration // connecting, and each publish acknowledgement
 	MaxItems    int
 	MaxBytes    int64
-	Delivery    DurableOptions
+	Delivery    Options
 }
 
-// JetStream keeps pending deliveries in a NATS JetStream work-queue stream that several
-// router instances share: each publishes the callbacks it acknowledges, and all pull from
+// JetStream is the backend shared by several router instances: its deliveries wait in a
+// NATS JetStream work-queue stream: each publishes the callbacks it acknowledges, and all pull from
 // one durable consumer, so each delivery is attempted by one instance at a time and one
 // that dies leaves its unacknowledged deliveries to the others once their ack wait passes.
 // Redelivery backoff is JetStream's (a nak with a delay). Dead letters are kept in a second,
 // limits-based stream so that they can be listed and replayed.
 //
-// Unlike Durable it does not order deliveries by room: a shared consumer hands messages to
+// Unlike Bolt it does not order deliveries by room: a shared consumer hands messages to
 // several instances at once.
 type JetStream struct {
-	opts JetStreamOptions
-	log  zerolog.Logger
-	nc   *nats.Conn
-	js   jetstream.JetStream
-	work jetstream.Stream
-	dead jetstream.Stream
-	cons jetstream.Consumer
+	deliverer
+	streams JetStreamOptions
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	work    jetstream.Stream
+	dead    jetstream.Stream
+	cons    jetstream.Consumer
 
-	resolve  Resolver
 	consume  jetstream.ConsumeContext
 	sem      chan struct{} // bounds the deliveries in flight to Workers
 	inFlight sync.WaitGroup
@@ -56,19 +53,19 @@ type JetStream struct {
 	closing    bool
 	attemptCtx context.Context
 	stop       context.CancelFunc
-	started    atomic.Bool
-	closed     atomic.Bool
-
-	delivered, failed, deadAdded, refused, errs atomic.Uint64
 }
 
 var (
-	_ Engine  = (*JetStream)(nil)
+	_ Backend = (*JetStream)(nil)
 	_ Manager = (*JetStream)(nil)
 )
 
 // OpenJetStream connects, creating the streams and the consumer if they are missing.
 func OpenJetStream(opts JetStreamOptions) (*JetStream, error) {
+	q := &JetStream{streams: opts, sem: make(chan struct{}, max(opts.Delivery.Workers, 1))}
+	if err := q.init(opts.Delivery); err != nil {
+		return nil, err
+	}
 	log := opts.Delivery.Logger
 	nc, err := nats.Connect(opts.URL, nats.Name("callback-router"), nats.Timeout(opts.Timeout),
 		nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false),
@@ -78,7 +75,7 @@ func OpenJetStream(opts JetStreamOptions) (*JetStream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("delivery.jetstream.url: %w", err)
 	}
-	q := &JetStream{opts: opts, log: log, nc: nc, sem: make(chan struct{}, max(opts.Delivery.Workers, 1))}
+	q.nc = nc
 	q.attemptCtx, q.stop = context.WithCancel(context.Background())
 	if err := q.setup(); err != nil {
 		nc.Close()
@@ -88,14 +85,14 @@ func OpenJetStream(opts JetStreamOptions) (*JetStream, error) {
 }
 
 func (q *JetStream) setup() error {
-	ctx, cancel := context.WithTimeout(context.Background(), q.opts.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), q.streams.Timeout)
 	defer cancel()
 	js, err := jetstream.New(q.nc)
 	if err != nil {
 		return err
 	}
 	q.js = js
-	o := q.opts
+	o := q.streams
 	q.work, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: o.Stream, Subjects: []string{o.Subject}, Retention: jetstream.WorkQueuePolicy,
 		Storage: jetstream.FileStorage, Replicas: o.Replicas, Discard: jetstream.DiscardNew,
@@ -135,14 +132,14 @@ func (q *JetStream) Enqueue(ctx context.Context, jobs ...Job) bool {
 		data, err := r.encode()
 		if err == nil {
 			var f jetstream.PubAckFuture
-			f, err = q.js.PublishAsync(q.opts.Subject, data, jetstream.WithMsgID(string(r.dedupKey())), jetstream.WithExpectStream(q.opts.Stream))
+			f, err = q.js.PublishAsync(q.streams.Subject, data, jetstream.WithMsgID(string(r.dedupKey())), jetstream.WithExpectStream(q.streams.Stream))
 			futures = append(futures, f)
 		}
 		if err != nil {
 			return q.refuse(err)
 		}
 	}
-	timeout := time.After(q.opts.Timeout)
+	timeout := time.After(q.streams.Timeout)
 	for _, f := range futures {
 		select {
 		case <-f.Ok():
@@ -168,12 +165,12 @@ func (q *JetStream) refuse(err error) bool {
 	return false
 }
 
-// Start pulls from the shared consumer and delivers with upstreams found through resolve.
-func (q *JetStream) Start(resolve Resolver) {
-	if q.started.Swap(true) {
+// Start pulls from the shared consumer and delivers with upstreams found through resolve,
+// telling done of each delivery that leaves.
+func (q *JetStream) Start(resolve Resolver, done OnDone) {
+	if !q.start(resolve, done) {
 		return
 	}
-	q.resolve = resolve
 	cc, err := q.cons.Consume(q.handle, jetstream.PullMaxMessages(2*cap(q.sem)),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			q.log.Warn().Err(err).Msg("pulling deliveries from JetStream")
@@ -203,11 +200,13 @@ func (q *JetStream) handle(msg jetstream.Msg) {
 	q.life.RUnlock()
 	go func() {
 		defer func() { <-q.sem; q.inFlight.Done() }()
-		q.attempt(msg)
+		q.deliverMsg(msg)
 	}()
 }
 
-func (q *JetStream) attempt(msg jetstream.Msg) {
+// deliverMsg makes one attempt of a message's delivery and does with the message what the
+// attempt decided: acknowledged, redelivered after a delay, or moved to the dead letters.
+func (q *JetStream) deliverMsg(msg jetstream.Msg) {
 	r, err := decodeRecord(msg.Data())
 	if err != nil {
 		q.log.Error().Err(err).Msg("undecodable delivery in the stream; dropped")
@@ -220,67 +219,38 @@ func (q *JetStream) attempt(msg jetstream.Msg) {
 		r.Seq = meta.Sequence.Stream
 	}
 	msg.InProgress() // restart the ack wait: it may have waited for a worker
-	var cause error
-	if up := q.resolve(r.Upstream); up == nil {
-		cause = fmt.Errorf("upstream %q is not in the running config", r.Upstream)
-	} else {
-		res := deliver(q.attemptCtx, q.opts.Delivery.Tracer, up, time.Now().Add(q.opts.Delivery.AttemptDeadline), r)
-		if res.OK() {
-			if err := msg.Ack(); err != nil {
-				q.log.Warn().Err(err).Msg("delivered, but the ack was lost: it will be delivered again")
-			}
-			q.delivered.Add(1)
-			q.done(r, true)
-			return
+	switch q.attempt(q.attemptCtx, r) {
+	case ack:
+		if err := msg.Ack(); err != nil {
+			q.log.Warn().Err(err).Msg("delivered, but the ack was lost: it will be delivered again")
 		}
-		cause = failure(res)
+	case retry:
+		msg.NakWithDelay(time.Until(r.NextAt))
+	case bury:
+		q.bury(msg, r)
+	case leave: // shutting down: redelivered after the ack wait, to whichever instance is up
 	}
-	if q.attemptCtx.Err() != nil {
-		return // shutting down: redelivered after the ack wait
-	}
-	q.failed.Add(1)
-	r.Attempts++
-	r.LastError = cause.Error()
-	age := time.Since(r.since())
-	if age >= q.opts.Delivery.MaxAge {
-		q.bury(msg, r, cause, age)
-		return
-	}
-	wait := min(q.opts.Delivery.Backoff.Wait(r.Attempts-1), q.opts.Delivery.MaxAge-age)
-	q.log.Warn().Err(cause).Str("event_id", r.EventID).Str("app", r.App).Str("command", r.Command).Str("upstream", r.Upstream).
-		Int("deliveries", r.Attempts).Dur("retry_in", wait).Msg("delivery failed; will retry")
-	msg.NakWithDelay(wait)
 }
 
 // bury publishes the record to the dead letters, then removes it from the work queue.
-func (q *JetStream) bury(msg jetstream.Msg, r *Record, cause error, age time.Duration) {
-	r.DeadAt = time.Now()
+func (q *JetStream) bury(msg jetstream.Msg, r *Record) {
 	data, err := r.encode()
 	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), q.opts.Timeout)
+		ctx, cancel := context.WithTimeout(context.Background(), q.streams.Timeout)
 		// Two instances may bury the same message (an ack lost, an ack wait passed): the id,
 		// which names the work-queue message, lets the dead-letter stream keep one copy,
 		// or a replay would deliver it twice.
 		id := string(r.dedupKey()) + "\x00dead-" + strconv.FormatUint(r.Seq, 10)
-		_, err = q.js.Publish(ctx, q.opts.DeadSubject, data, jetstream.WithMsgID(id))
+		_, err = q.js.Publish(ctx, q.streams.DeadSubject, data, jetstream.WithMsgID(id))
 		cancel()
 	}
 	if err != nil {
 		q.log.Error().Err(err).Msg("cannot move a callback to the dead letters; it stays pending")
-		msg.NakWithDelay(q.opts.Delivery.Backoff.Wait(r.Attempts))
+		msg.NakWithDelay(q.opts.Backoff.Wait(r.Attempts))
 		return
 	}
 	msg.Ack()
-	q.deadAdded.Add(1)
-	q.log.Error().Err(cause).Str("event_id", r.EventID).Str("app", r.App).Str("command", r.Command).Str("upstream", r.Upstream).
-		Dur("age", age).Msg("callback given up: older than delivery.max_age; moved to the dead letters")
-	q.done(r, false)
-}
-
-func (q *JetStream) done(r *Record, delivered bool) {
-	if f := q.opts.Delivery.OnDone; f != nil {
-		f(r.Route, r.Upstream, time.Since(r.Received), delivered)
-	}
+	q.buried(r)
 }
 
 // Close stops pulling, lets deliveries in flight finish until ctx ends, and disconnects.
@@ -295,37 +265,17 @@ func (q *JetStream) Close(ctx context.Context) int64 {
 	if q.consume != nil {
 		q.consume.Stop()
 	}
-	finished := make(chan struct{})
-	go func() { q.inFlight.Wait(); close(finished) }()
-	select {
-	case <-finished:
-	case <-ctx.Done():
-		q.stop()
-		<-finished
-	}
+	waitOrCut(ctx, &q.inFlight, q.stop)
 	q.stop()
-	left := q.Depth()
+	left := q.Stats().Pending
 	q.nc.Drain()
 	return left
 }
 
-// Depth is the number of pending deliveries in the shared stream, all instances together.
-func (q *JetStream) Depth() int64 {
-	st := q.Stats()
-	return st.Pending
-}
-
-// Delivered counts this instance's deliveries since start.
-func (q *JetStream) Delivered() uint64 { return q.delivered.Load() }
-
-// Dropped counts the records this instance moved to the dead letters since start.
-func (q *JetStream) Dropped() uint64 { return q.deadAdded.Load() }
-
 // Stats reads both streams' states (shared by all instances) and this instance's counters.
 func (q *JetStream) Stats() Stats {
-	st := Stats{Backend: "jetstream", Delivered: q.delivered.Load(), Failed: q.failed.Load(),
-		DeadAdded: q.deadAdded.Load(), Refused: q.refused.Load(), Errors: q.errs.Load()}
-	ctx, cancel := context.WithTimeout(context.Background(), q.opts.Timeout)
+	st := q.withCounters(Stats{Backend: "jetstream"})
+	ctx, cancel := context.WithTimeout(context.Background(), q.streams.Timeout)
 	defer cancel()
 	if info, err := q.work.Info(ctx); err == nil {
 		st.Pending, st.PendingBytes = int64(info.State.Msgs), int64(info.State.Bytes)
@@ -364,7 +314,7 @@ func (q *JetStream) Replay(f Filter) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), q.opts.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), q.streams.Timeout)
 	defer cancel()
 	n := 0
 	for _, r := range chosen {
@@ -375,7 +325,7 @@ func (q *JetStream) Replay(f Filter) (int, error) {
 			return n, err
 		}
 		id := fmt.Sprintf("%s\x00replay-%d", r.dedupKey(), deadSeq)
-		if _, err := q.js.Publish(ctx, q.opts.Subject, data, jetstream.WithMsgID(id)); err != nil {
+		if _, err := q.js.Publish(ctx, q.streams.Subject, data, jetstream.WithMsgID(id)); err != nil {
 			return n, err
 		}
 		if err := q.dead.DeleteMsg(ctx, deadSeq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -401,7 +351,7 @@ func (q *JetStream) Drop(state string, f Filter) (int, error) {
 	if state == StatePending {
 		s = q.work
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), q.opts.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), q.streams.Timeout)
 	defer cancel()
 	n := 0
 	for _, seq := range chosen {
@@ -423,7 +373,7 @@ func (q *JetStream) scan(state string, fn func(*Record) bool) error {
 	default:
 		return fmt.Errorf("state %q is not %s or %s", state, StatePending, StateDead)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*q.opts.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*q.streams.Timeout)
 	defer cancel()
 	info, err := s.Info(ctx)
 	if err != nil {

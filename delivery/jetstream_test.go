@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/internal/natstest"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/proxy"
 )
@@ -18,12 +19,12 @@ func startJetStream(t *testing.T, url string, maxAge time.Duration, up *proxy.Up
 	t.Helper()
 	q, err := OpenJetStream(JetStreamOptions{URL: url, Stream: "CR", Subject: "cr.deliveries", DeadSubject: "cr.dead",
 		Consumer: "cr", Replicas: 1, Timeout: 5 * time.Second, MaxItems: 1000, MaxBytes: 1 << 24,
-		Delivery: DurableOptions{Workers: 4, MaxAge: maxAge, AttemptDeadline: time.Second,
+		Delivery: Options{Workers: 4, MaxAge: maxAge, AttemptDeadline: time.Second,
 			Backoff: Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}, Logger: zerolog.Nop()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q.Start(func(string) *proxy.Upstream { return up })
+	q.Start(func(string) *proxy.Upstream { return up }, nil)
 	t.Cleanup(func() { q.Close(context.Background()) })
 	return q
 }
@@ -49,13 +50,13 @@ func TestJetStreamRetriesThenDelivers(t *testing.T) {
 	if !q.Enqueue(context.Background(), j) {
 		t.Fatal("Enqueue refused")
 	}
-	waitUntil(t, "delivery", func() bool { return q.Delivered() == 1 })
+	testutil.Eventually(t, "delivery", func() bool { return q.Stats().Delivered == 1 })
 	reqs := srv.Requests()
 	last := reqs[len(reqs)-1]
 	if got := last.Header.Get(HeaderEventID); got != j.EventID || string(last.Body) != string(body) {
 		t.Errorf("delivered %s with event id %q; want the body and %q", last.Body, got, j.EventID)
 	}
-	waitUntil(t, "an empty stream", func() bool { return q.Depth() == 0 })
+	testutil.Eventually(t, "an empty stream", func() bool { return q.Stats().Pending == 0 })
 }
 
 // TestJetStreamDeadLetterAndReplay: past max_age a delivery moves to the dead-letter
@@ -67,7 +68,7 @@ func TestJetStreamDeadLetterAndReplay(t *testing.T) {
 	body := []byte(`{"BattleId":"b2"}`)
 	q.Enqueue(context.Background(), Job{Upstream: up, Command: "Live.CallbackAfterEndBattle", Body: body, Received: time.Now(),
 		EventID: EventID("Live.CallbackAfterEndBattle", "", body)})
-	waitUntil(t, "a dead letter", func() bool { return q.Stats().Dead == 1 })
+	testutil.Eventually(t, "a dead letter", func() bool { return q.Stats().Dead == 1 })
 	dead, err := q.List(StateDead, Filter{Command: "Live.*"})
 	if err != nil || len(dead) != 1 || !strings.Contains(dead[0].LastError, "503") {
 		t.Fatalf("dead letters %+v, %v; want one with its last error", dead, err)
@@ -78,5 +79,5 @@ func TestJetStreamDeadLetterAndReplay(t *testing.T) {
 			t.Errorf("replay run %d: %d, %v; want %d", run+1, n, err, want)
 		}
 	}
-	waitUntil(t, "the replayed delivery", func() bool { return q.Delivered() == 1 })
+	testutil.Eventually(t, "the replayed delivery", func() bool { return q.Stats().Delivered == 1 })
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/internal/natstest"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/proxy"
 )
@@ -23,14 +24,14 @@ func TestListingsMaskTheSign(t *testing.T) {
 	type queue interface {
 		Enqueue(context.Context, ...Job) bool
 		List(state string, f Filter) ([]*Record, error)
-		Delivered() uint64
+		Stats() Stats
 	}
 	for _, backend := range []struct {
 		name  string
 		start func(t *testing.T, url string) (queue, *proxy.Upstream)
 	}{
 		{"bbolt", func(t *testing.T, url string) (queue, *proxy.Upstream) {
-			e := startEngine(t, t.TempDir(), time.Hour, map[string]string{"audit": url})
+			e := startBolt(t, t.TempDir(), time.Hour, map[string]string{"audit": url})
 			return e, e.ups["audit"]
 		}},
 		{"jetstream", func(t *testing.T, url string) (queue, *proxy.Upstream) {
@@ -46,7 +47,7 @@ func TestListingsMaskTheSign(t *testing.T) {
 				Body: body, RawQuery: query, Received: time.Now(), EventID: EventID("Live.CallbackAfterEndBattle", query, body)}) {
 				t.Fatal("Enqueue refused")
 			}
-			waitUntil(t, "a failed attempt", func() bool { return srv.Hits() > 0 })
+			testutil.Eventually(t, "a failed attempt", func() bool { return srv.Hits() > 0 })
 			recs, err := q.List(StatePending, Filter{})
 			if err != nil || len(recs) != 1 {
 				t.Fatalf("List(pending) = %d records, %v; want 1", len(recs), err)
@@ -60,7 +61,7 @@ func TestListingsMaskTheSign(t *testing.T) {
 			}
 
 			srv.Set(upstreamtest.OK())
-			waitUntil(t, "the delivery", func() bool { return q.Delivered() == 1 })
+			testutil.Eventually(t, "the delivery", func() bool { return q.Stats().Delivered == 1 })
 			reqs := srv.Requests()
 			if got := reqs[len(reqs)-1].RawQuery; got != query {
 				t.Errorf("the upstream got query %q, want Tencent's whole query %q", got, query)

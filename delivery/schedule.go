@@ -21,7 +21,7 @@ type lane struct {
 }
 
 // schedule orders the pending records by when they are due. It is not safe for concurrent
-// use; the engine guards it.
+// use; the Bolt backend guards it.
 type schedule struct {
 	due   itemHeap
 	lanes map[string]*lane

@@ -1,52 +1,41 @@
 package logging
 
 import (
-	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
-// lockedBuffer is the destination, read while the Buffered writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func TestBufferedKeepsLinesWholeAndFlushes(t *testing.T) {
-	dst := &lockedBuffer{}
-	b := NewBuffered(dst)
-	const writers, lines = 8, 2000
+// writeConcurrently has writers goroutines write lines lines each to w, line(w, i) the
+// i-th of writer w, and returns once all are written.
+func writeConcurrently(dst io.Writer, writers, lines int, line func(w, i int) string) {
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range lines {
-				fmt.Fprintf(b, "{\"writer\":%d,\"line\":%d,\"pad\":%q}\n", w, i, strings.Repeat("x", i%300))
+				io.WriteString(dst, line(w, i))
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+func TestBufferedKeepsLinesWholeAndFlushes(t *testing.T) {
+	dst := &testutil.Buffer{}
+	b := NewBuffered(dst)
+	const writers, lines = 8, 2000
+	writeConcurrently(b, writers, lines, func(w, i int) string {
+		return fmt.Sprintf("{\"writer\":%d,\"line\":%d,\"pad\":%q}\n", w, i, strings.Repeat("x", i%300))
+	})
 	// Without Close, the timer flushes within flushEvery.
-	deadline := time.Now().Add(5 * time.Second)
-	for strings.Count(dst.String(), "\n") < writers*lines && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Poll(5*time.Second, func() bool { return strings.Count(dst.String(), "\n") >= writers*lines })
 	out := dst.String()
 	if got, want := strings.Count(out, "\n"), writers*lines; got != want {
 		t.Fatalf("%d lines written, want %d", got, want)
@@ -59,7 +48,7 @@ func TestBufferedKeepsLinesWholeAndFlushes(t *testing.T) {
 }
 
 func TestBufferedCloseFlushesAndWritesThrough(t *testing.T) {
-	dst := &lockedBuffer{}
+	dst := &testutil.Buffer{}
 	b := NewBuffered(dst)
 	b.Write([]byte("first\n"))
 	if got := dst.String(); got != "" {
@@ -78,7 +67,7 @@ func TestBufferedCloseFlushesAndWritesThrough(t *testing.T) {
 }
 
 func TestBufferedLineLargerThanBuffer(t *testing.T) {
-	dst := &lockedBuffer{}
+	dst := &testutil.Buffer{}
 	b := NewBuffered(dst)
 	big := strings.Repeat("y", bufferSize*2) + "\n"
 	b.Write([]byte("small\n"))
@@ -91,7 +80,7 @@ func TestBufferedLineLargerThanBuffer(t *testing.T) {
 
 // stallingWriter blocks every Write until released.
 type stallingWriter struct {
-	lockedBuffer
+	testutil.Buffer
 	entered chan struct{}
 	release chan struct{}
 }
@@ -102,7 +91,7 @@ func (s *stallingWriter) Write(p []byte) (int, error) {
 	default:
 	}
 	<-s.release
-	return s.lockedBuffer.Write(p)
+	return s.Buffer.Write(p)
 }
 
 // TestBufferedLoggersDoNotWaitForTheFile: while a full block is being written out (here to a
@@ -142,20 +131,10 @@ func TestBufferedLoggersDoNotWaitForTheFile(t *testing.T) {
 // TestBufferedKeepsEachWritersOrder: blocks go out in the order their lines came, whatever
 // the timer and the writers race.
 func TestBufferedKeepsEachWritersOrder(t *testing.T) {
-	dst := &lockedBuffer{}
+	dst := &testutil.Buffer{}
 	b := NewBuffered(dst)
 	const writers, lines = 4, 5000
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range lines {
-				fmt.Fprintf(b, "%d %d %s\n", w, i, strings.Repeat("p", i%200))
-			}
-		}()
-	}
-	wg.Wait()
+	writeConcurrently(b, writers, lines, func(w, i int) string { return fmt.Sprintf("%d %d %s\n", w, i, strings.Repeat("p", i%200)) })
 	b.Close()
 	next := make([]int, writers)
 	for _, l := range strings.Split(strings.TrimSuffix(dst.String(), "\n"), "\n") {

@@ -4,28 +4,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
 )
 
-// twoApps serves prod (two tokens while one rotates) and staging, each with its own route.
-const twoApps = `
-tencent:
-  apps:
-    - {sdk_app_id: 1400000001, name: prod, tokens: [prod-old, prod-new]}
-    - {sdk_app_id: 1400000002, name: staging, tokens: [staging-token]}
-upstreams:
-  gifts: {url: "http://127.0.0.1:9001/gifts"}
-routes:
-  - name: gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-    deadline: 1500ms
-  - name: staging-all
-    commands: ["*"]
-    apps: [staging]
-`
+// giftsConfig has a gifts route to the gifts upstream, then the routes given.
+func giftsConfig(routes ...string) *testutil.Config {
+	c := testutil.NewConfig("127.0.0.1:0", "").Upstream("gifts", "http://127.0.0.1:9001/gifts").
+		Route(`{name: gifts, commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: 1500ms}`)
+	for _, r := range routes {
+		c.Route(r)
+	}
+	return c
+}
+
+// appsConfig serves prod, with prodTokens, and staging, each with its own route.
+func appsConfig(prodTokens string) string {
+	return giftsConfig(`{name: staging-all, commands: ["*"], apps: [staging]}`).
+		SetYAML("tencent", `{apps: [{sdk_app_id: 1400000001, name: prod, tokens: `+prodTokens+`},
+			{sdk_app_id: 1400000002, name: staging, tokens: [staging-token]}]}`).String()
+}
+
+// twoApps serves prod (two tokens while one rotates) and staging.
+var twoApps = appsConfig("[prod-old, prod-new]")
 
 // verified is a callback of app whose Sign the token in slot verified.
 func verified(app string, slot int) server.Event {
@@ -78,7 +81,7 @@ func TestSignVerifiedFollowsRotation(t *testing.T) {
 	// The old token is rotated out: prod-new moves to slot 0, which counts afresh, and slot
 	// 1 is gone. staging's slot keeps its token and its count.
 	m.Observe(verified("staging", 0))
-	m.Install(compile(t, strings.Replace(twoApps, "[prod-old, prod-new]", "[prod-new]", 1), router.Options{}))
+	m.Install(compile(t, appsConfig("[prod-new]"), router.Options{}))
 	text := scrape(t, m)
 	for _, line := range []string{
 		`callback_router_sign_verified_total{app="prod",token="0"} 0`,
@@ -100,7 +103,7 @@ func TestSignVerifiedFollowsRotation(t *testing.T) {
 
 	// The same token list again keeps the counts.
 	m.Observe(verified("prod", 0))
-	m.Install(compile(t, strings.Replace(twoApps, "[prod-old, prod-new]", "[prod-new]", 1), router.Options{}))
+	m.Install(compile(t, appsConfig("[prod-new]"), router.Options{}))
 	if text := scrape(t, m); !strings.Contains(text, `callback_router_sign_verified_total{app="prod",token="0"} 1`+"\n") {
 		t.Errorf("an unchanged token lost its count on reload:\n%s", text)
 	}
@@ -112,17 +115,8 @@ func TestInstallDropsSeriesOfRemovedApps(t *testing.T) {
 	m.Observe(verified("staging", 0))
 	m.Observe(server.Event{App: "staging", Status: 401, Decision: server.DecisionRejected, RejectCode: "bad_signature"})
 	m.Observe(verified("prod", 0))
-	m.Install(compile(t, `
-tencent:
-  apps:
-    - {sdk_app_id: 1400000001, name: prod, tokens: [prod-old, prod-new]}
-upstreams:
-  gifts: {url: "http://127.0.0.1:9001/gifts"}
-routes:
-  - name: gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-`, router.Options{}))
+	m.Install(compile(t, giftsConfig().SetYAML("tencent", `{apps: [{sdk_app_id: 1400000001, name: prod, tokens: [prod-old, prod-new]}]}`).String(),
+		router.Options{}))
 	text := scrape(t, m)
 	if strings.Contains(text, `app="staging"`) {
 		t.Errorf("/metrics still has staging's series after the reload removed it:\n%s", text)

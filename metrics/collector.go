@@ -10,8 +10,8 @@ import (
 	"github.com/callback-router/callback-router/router"
 )
 
-// Queue is what the metrics read from the async delivery queue.
-type Queue = delivery.Counts
+// Queue is what the metrics read from the delivery backend.
+type Queue interface{ Stats() delivery.Stats }
 
 // source is where the scrape-time metrics are read from.
 type source struct {

@@ -16,17 +16,8 @@ import (
 	"github.com/callback-router/callback-router/server"
 )
 
-const twoRoutes = `
-upstreams:
-  gifts: {url: "http://127.0.0.1:9001/gifts"}
-routes:
-  - name: gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-    deadline: 1500ms
-  - name: other
-    commands: ["*"]
-`
+// twoRoutes has a gifts route and a catch-all, other, answered from config.
+var twoRoutes = giftsConfig(`{name: other, commands: ["*"]}`).String()
 
 func compile(t testing.TB, yaml string, opts router.Options) *router.Table {
 	t.Helper()

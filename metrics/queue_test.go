@@ -14,11 +14,12 @@ import (
 	"github.com/callback-router/callback-router/router"
 )
 
-// TestQueueMetrics: the durable queue's depth, size, oldest age, dead letters and refusals
+// TestQueueMetrics: the delivery backend's depth, size, oldest age, dead letters and refusals
 // are read at scrape time from a real store.
 func TestQueueMetrics(t *testing.T) {
-	q, err := delivery.OpenDurable(delivery.BoltOptions{Dir: t.TempDir(), MaxItems: 2, MaxBytes: 1 << 20},
-		delivery.DurableOptions{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second, Logger: zerolog.Nop()})
+	q, err := delivery.OpenBolt(delivery.BoltOptions{Dir: t.TempDir(), MaxItems: 2, MaxBytes: 1 << 20},
+		delivery.Options{Workers: 1, MaxAge: time.Hour, AttemptDeadline: time.Second,
+			Backoff: delivery.Backoff{Initial: 200 * time.Millisecond, Max: time.Minute}, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

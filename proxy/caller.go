@@ -78,7 +78,7 @@ func (u *Upstream) retryClient(p Policy, rules *retryRules, statusOnly bool) *re
 		RetryWaitMin:   backoffBase,
 		RetryWaitMax:   rules.waitMax,
 		CheckRetry:     rules.checkRetry,
-		Backoff:        backoff,
+		Backoff:        jitteredBackoff,
 		RequestLogHook: stampAttempt,
 		// Keep the last answer: the default handler drops it and returns only an error
 		// whose text carries the request's URL, and with it Tencent's query.

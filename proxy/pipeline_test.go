@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/proxy"
 )
 
@@ -25,57 +26,26 @@ type sequentialUpstream struct {
 
 func startSequentialUpstream(t *testing.T, slow time.Duration) *sequentialUpstream {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &sequentialUpstream{url: "http://" + ln.Addr().String() + "/gifts"}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var open []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range open {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	const answer = `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	u := &sequentialUpstream{}
+	answer := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+		strconv.Itoa(len(upstreamtest.AllowBody)) + "\r\n\r\n" + upstreamtest.AllowBody
+	addr := upstreamtest.Raw(t, func(c net.Conn) {
+		u.conns.Add(1)
+		c.SetDeadline(time.Now().Add(10 * time.Second)) // bounded, like every wait here
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			u.conns.Add(1)
-			mu.Lock()
-			open = append(open, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second)) // bounded, like every wait here
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					if req.URL.Query().Has("slow") {
-						time.Sleep(slow)
-					}
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "+
-						strconv.Itoa(len(answer))+"\r\n\r\n"+answer)
-				}
-			}()
+			io.Copy(io.Discard, req.Body)
+			if req.URL.Query().Has("slow") {
+				time.Sleep(slow)
+			}
+			io.WriteString(c, answer)
 		}
-	}()
+	})
+	u.url = "http://" + addr + "/gifts"
 	return u
 }
 

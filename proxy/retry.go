@@ -3,12 +3,13 @@ package proxy
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/callback-router/callback-router/internal/backoff"
 )
 
 // Retry timing. Backoffs are short because the whole exchange must fit Tencent's 2 s window.
@@ -84,23 +85,14 @@ func retryable(err error) bool {
 }
 
 // backoffMax is the longest wait before attempt n+1: exponential from backoffBase, capped.
-func backoffMax(n int) time.Duration {
-	if n > 4 {
-		return backoffCap
-	}
-	return min(backoffBase<<n, backoffCap)
-}
+func backoffMax(n int) time.Duration { return backoff.Ceiling(backoffBase, backoffCap, n) }
 
-// backoff is go-retryablehttp's Backoff: a jittered wait in [m/2, m], m doubling from
-// RetryWaitMin with each attempt up to RetryWaitMax, so retries of many callbacks after one
-// upstream blip do not arrive together. checkRetry has made sure the deadline leaves room
-// for RetryWaitMax.
-func backoff(waitMin, waitMax time.Duration, attemptNum int, _ *http.Response) time.Duration {
-	m := waitMax
-	if attemptNum < 16 {
-		m = min(waitMin<<(attemptNum+1), waitMax)
-	}
-	return m/2 + rand.N(m/2+1)
+// jitteredBackoff is go-retryablehttp's Backoff: the product's jittered wait
+// (backoff.Jittered), doubling from RetryWaitMin with each attempt up to RetryWaitMax, so
+// retries of many callbacks after one upstream blip do not arrive together. checkRetry has
+// made sure the deadline leaves room for RetryWaitMax.
+func jitteredBackoff(waitMin, waitMax time.Duration, attemptNum int, _ *http.Response) time.Duration {
+	return backoff.Jittered(waitMin, waitMax, attemptNum+1)
 }
 
 // stampAttempt is go-retryablehttp's RequestLogHook, which it calls before every attempt:

@@ -17,7 +17,7 @@ func TestBackoffStaysWithinItsBounds(t *testing.T) {
 		for n := range retries {
 			hi := min(backoffBase<<(n+1), waitMax)
 			for range 200 {
-				if got := backoff(backoffBase, waitMax, n, nil); got < hi/2 || got > hi {
+				if got := jitteredBackoff(backoffBase, waitMax, n, nil); got < hi/2 || got > hi {
 					t.Fatalf("retries %d: backoff after attempt %d = %s, want within [%s, %s]", retries, n+1, got, hi/2, hi)
 				}
 			}
@@ -26,7 +26,7 @@ func TestBackoffStaysWithinItsBounds(t *testing.T) {
 	if got, want := backoffMax(30), backoffCap; got != want {
 		t.Errorf("backoffMax(30) = %s, want the cap %s", got, want)
 	}
-	if got := backoff(backoffBase, backoffCap, 1000, nil); got > backoffCap {
+	if got := jitteredBackoff(backoffBase, backoffCap, 1000, nil); got > backoffCap {
 		t.Errorf("backoff after attempt 1001 = %s, over the cap %s", got, backoffCap)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,17 +15,9 @@ import (
 // and its query (an api_key). When the connection fails, the error the proxy returns — which
 // the router logs — names neither: net/http's `Post "<url>": …` wrapping must not leak them.
 func TestConnectionErrorsCarryNoURLSecrets(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		addr func(t *testing.T) string
-	}{
-		{"connection refused", func(t *testing.T) string { return upstreamtest.DeadAddr(t) }},
-		{"connection reset", func(t *testing.T) string {
-			return strings.TrimPrefix(upstreamtest.Start(t, upstreamtest.Reset()).URL, "http://")
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			raw := "http://USERNAME:PASS@" + tc.addr(t) + "/x?api_key=SECRET"
+	for _, tc := range upstreamtest.Unreachable {
+		t.Run(tc.Name, func(t *testing.T) {
+			raw := "http://USERNAME:PASS@" + tc.Addr(t) + "/x?api_key=SECRET"
 			up, err := proxy.New(proxy.Spec{Name: "up", URLs: []string{raw}, MaxConns: 4, MaxResponseBytes: 1 << 20,
 				Breaker: proxy.BreakerSettings{ConsecutiveFailures: 100, OpenFor: time.Second, HalfOpenRequests: 1}})
 			if err != nil {
@@ -100,35 +91,12 @@ func TestUnreadableAnswersQuoteNothing(t *testing.T) {
 
 // rawUpstream answers each connection's first read with answer(what it read), then closes.
 func rawUpstream(t *testing.T, answer func(request []byte) []byte) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				// The request is small and sent in one write: its head and body arrive together.
-				buf := make([]byte, 64<<10)
-				n, err := c.Read(buf)
-				if err != nil {
-					return
-				}
-				c.Write(answer(buf[:n]))
-			}()
+	return upstreamtest.Raw(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		// The request is small and sent in one write: its head and body arrive together.
+		buf := make([]byte, 64<<10)
+		if n, err := c.Read(buf); err == nil {
+			c.Write(answer(buf[:n]))
 		}
-	}()
-	return ln.Addr().String()
+	})
 }

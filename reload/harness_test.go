@@ -1,13 +1,10 @@
 package reload_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/reload"
 	"github.com/callback-router/callback-router/router"
 )
@@ -25,23 +23,20 @@ type target struct{ p atomic.Pointer[router.Table] }
 func (t *target) Table() *router.Table { return t.p.Load() }
 func (t *target) Swap(x *router.Table) { t.p.Store(x) }
 
-// deadlineConfig is a config whose gift route has the given deadline.
+// giftConfig is a config with one route, for gifts, with the given deadline.
+func giftConfig(deadline string) *testutil.Config {
+	return testutil.NewConfig("127.0.0.1:0", "").Upstream("gifts", "http://127.0.0.1:9001/gifts").
+		Route(`{commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: ` + deadline + `}`)
+}
+
+// deadlineConfig is giftConfig with a catch-all answered from config.
 func deadlineConfig(deadline string) string {
-	return fmt.Sprintf(`
-server: {listen: "127.0.0.1:0", admin_listen: ""}
-upstreams:
-  gifts: {url: "http://127.0.0.1:9001/gifts"}
-routes:
-  - commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-    deadline: %s
-  - commands: ["*"]
-`, deadline)
+	return giftConfig(deadline).Route(`{commands: ["*"]}`).String()
 }
 
 // startReloader compiles file into a target and starts a Reloader on it until the test ends.
 // It returns the target, the reloader and its log.
-func startReloader(t *testing.T, file string, opts reload.Options) (*target, *reload.Reloader, *syncBuffer) {
+func startReloader(t *testing.T, file string, opts reload.Options) (*target, *reload.Reloader, *testutil.Buffer) {
 	t.Helper()
 	cfg, err := config.LoadFile(file)
 	if err != nil {
@@ -53,7 +48,7 @@ func startReloader(t *testing.T, file string, opts reload.Options) (*target, *re
 	}
 	tg := &target{}
 	tg.Swap(table)
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	opts.File, opts.Target, opts.Logger = file, tg, zerolog.New(logs)
 	if opts.Debounce == 0 {
 		opts.Debounce = 100 * time.Millisecond
@@ -65,23 +60,14 @@ func startReloader(t *testing.T, file string, opts reload.Options) (*target, *re
 	return tg, r, logs
 }
 
-// eventually polls cond every 10 ms until it holds or 10 s pass (a shared, noisy machine).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+// fileChanges are the ways editors, config management and the kubelet replace a file.
+var fileChanges = []struct {
+	name   string
+	change func(t *testing.T, path, content string)
+}{
+	{name: "in-place write", change: writeInPlace},
+	{name: "atomic rename", change: writeRename},
+	{name: "delete and recreate", change: deleteRecreate},
 }
 
 // writeInPlace truncates and rewrites the file in two writes, as an editor saving in place
@@ -110,7 +96,7 @@ func writeInPlace(t *testing.T, path, content string) {
 func writeRename(t *testing.T, path, content string) {
 	t.Helper()
 	tmp := path + ".tmp"
-	writeFile(t, tmp, content)
+	testutil.Rewrite(t, tmp, content)
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +109,7 @@ func deleteRecreate(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 	time.Sleep(30 * time.Millisecond)
-	writeFile(t, path, content)
+	testutil.Rewrite(t, path, content)
 }
 
 // configMap lays out a directory as Kubernetes mounts a ConfigMap: config.yaml links to
@@ -153,7 +139,7 @@ func (cm *configMap) swap(t *testing.T, content string) {
 	if err := os.Mkdir(filepath.Join(cm.dir, gen), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(cm.dir, gen, "config.yaml"), content)
+	testutil.Rewrite(t, filepath.Join(cm.dir, gen, "config.yaml"), content)
 	tmp := filepath.Join(cm.dir, "..data_tmp")
 	if err := os.Symlink(gen, tmp); err != nil {
 		t.Fatal(err)
@@ -168,24 +154,4 @@ func (cm *configMap) swap(t *testing.T, content string) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func giftDeadline(t *target) time.Duration { return t.Table().Routes[0].Deadline }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

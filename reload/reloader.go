@@ -82,7 +82,7 @@ func New(opts Options) *Reloader {
 	t := opts.Target.Table()
 	r.status = Status{File: opts.File, LoadedAt: t.LoadedAt}
 	if data, err := os.ReadFile(opts.File); err == nil {
-		r.lastSeen = fingerprint(data, t.Config.SecretFiles())
+		r.lastSeen = fingerprint(data, t.CompiledFrom().SecretFiles())
 	}
 	return r
 }
@@ -112,7 +112,7 @@ func fingerprint(config []byte, secrets []string) [sha256.Size]byte {
 // WatchedFiles returns the files whose change reloads the config: the config file and the
 // secret files the running config names.
 func (r *Reloader) WatchedFiles() []string {
-	return append([]string{r.opts.File}, r.opts.Target.Table().Config.SecretFiles()...)
+	return append([]string{r.opts.File}, r.opts.Target.Table().CompiledFrom().SecretFiles()...)
 }
 
 // Status returns a copy of the reload status.
@@ -136,7 +136,7 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 	// The files are read twice, here and in config.LoadFile. Should one change in between,
 	// the watcher reports that change too, and its content differs from what was hashed here.
 	old := r.opts.Target.Table()
-	secrets := old.Config.SecretFiles()
+	secrets := old.CompiledFrom().SecretFiles()
 	data, err := os.ReadFile(r.opts.File)
 	if errors.Is(err, fs.ErrNotExist) && !force {
 		// Between a delete and a re-create; the re-create is another event.
@@ -164,12 +164,12 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 		r.refuse(log, err)
 		return err
 	}
-	if keys := restartKeys(old.Config, t.Config); len(keys) > 0 {
+	if keys := restartKeys(old.CompiledFrom(), t.CompiledFrom()); len(keys) > 0 {
 		log.Warn().Strs("keys", keys).Msg("these keys changed but only take effect after a restart; the running values stay")
 	}
 	r.opts.Target.Swap(t)
 	// The secret files the new config names are what the next change is compared with.
-	r.lastSeen = fingerprint(data, t.Config.SecretFiles())
+	r.lastSeen = fingerprint(data, t.CompiledFrom().SecretFiles())
 	if r.opts.OnInstall != nil {
 		r.opts.OnInstall(t)
 	}

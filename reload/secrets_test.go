@@ -1,29 +1,22 @@
 package reload_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/reload"
 )
 
 // appsConfig is a config whose app reads its tokens from tokensFile.
 func appsConfig(tokensFile string) string {
-	return fmt.Sprintf(`
-server: {listen: "127.0.0.1:0", admin_listen: ""}
-tencent:
-  apps:
-    - {sdk_app_id: 1400000001, name: prod, tokens_file: %q}
-upstreams:
-  gifts: {url: "http://127.0.0.1:9001/gifts"}
-routes:
-  - commands: ["*"]
-    upstream: gifts
-`, tokensFile)
+	return testutil.NewConfig("127.0.0.1:0", "").
+		SetYAML("tencent", `{apps: [{sdk_app_id: 1400000001, name: prod, tokens_file: `+strconv.Quote(tokensFile)+`}]}`).
+		Upstream("gifts", "http://127.0.0.1:9001/gifts").Route(`{commands: ["*"], upstream: gifts}`).String()
 }
 
 func prodTokens(tg *target) string { return strings.Join(tg.Table().Apps[0].Tokens, ",") }
@@ -32,29 +25,21 @@ func prodTokens(tg *target) string { return strings.Join(tg.Table().Apps[0].Toke
 // file is replaced and as the kubelet updates a mounted Secret, and checks that the new
 // tokens are installed without a SIGHUP.
 func TestSecretFileChangesReload(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(t *testing.T, path, content string)
-	}{
-		{name: "in-place write", change: writeInPlace},
-		{name: "atomic rename", change: writeRename},
-		{name: "delete and recreate", change: deleteRecreate},
-	}
-	for _, tt := range tests {
+	for _, tt := range fileChanges {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tokens := filepath.Join(dir, "secrets", "prod-tokens")
 			if err := os.Mkdir(filepath.Dir(tokens), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			writeFile(t, tokens, "old-token\n")
+			testutil.Rewrite(t, tokens, "old-token\n")
 			file := filepath.Join(dir, "config.yaml")
-			writeFile(t, file, appsConfig(tokens))
+			testutil.Rewrite(t, file, appsConfig(tokens))
 			tg, r, logs := startReloader(t, file, reload.Options{})
 			tt.change(t, tokens, "old-token\nnew-token\n")
-			eventually(t, "the new tokens", func() bool { return prodTokens(tg) == "old-token,new-token" })
+			testutil.Eventually(t, "the new tokens", func() bool { return prodTokens(tg) == "old-token,new-token" })
 			tt.change(t, tokens, "new-token\n")
-			eventually(t, "the old token rotated out", func() bool { return prodTokens(tg) == "new-token" })
+			testutil.Eventually(t, "the old token rotated out", func() bool { return prodTokens(tg) == "new-token" })
 			time.Sleep(300 * time.Millisecond) // let any stray event play out
 			if got, want := r.Status().Failures, 0; got != want {
 				t.Errorf("refused reloads: got %d, want %d; log:\n%s", got, want, logs)
@@ -72,12 +57,11 @@ func TestSecretSymlinkSwapReloads(t *testing.T) {
 	if err := os.Symlink(filepath.Join("..data", "config.yaml"), tokens); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "config.yaml")
-	writeFile(t, file, appsConfig(tokens))
+	file := testutil.WriteFile(t, "config.yaml", appsConfig(tokens))
 	tg, r, logs := startReloader(t, file, reload.Options{})
 	for i, tok := range []string{"second-token", "third-token"} {
 		secret.swap(t, tok+"\n")
-		eventually(t, tok, func() bool { return prodTokens(tg) == tok })
+		testutil.Eventually(t, tok, func() bool { return prodTokens(tg) == tok })
 		if got, want := r.Status().Reloads, i+1; got != want {
 			t.Errorf("reloads after swap %d: got %d, want %d; log:\n%s", i+1, got, want, logs)
 		}
@@ -89,12 +73,12 @@ func TestSecretSymlinkSwapReloads(t *testing.T) {
 func TestSecretFileProblemIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens")
-	writeFile(t, tokens, "kept-token\n")
+	testutil.Rewrite(t, tokens, "kept-token\n")
 	file := filepath.Join(dir, "config.yaml")
-	writeFile(t, file, appsConfig(tokens))
+	testutil.Rewrite(t, file, appsConfig(tokens))
 	tg, r, logs := startReloader(t, file, reload.Options{})
 	writeRename(t, tokens, "# emptied by mistake\n")
-	eventually(t, "the refusal", func() bool { return r.Status().Failures == 1 })
+	testutil.Eventually(t, "the refusal", func() bool { return r.Status().Failures == 1 })
 	if got, want := prodTokens(tg), "kept-token"; got != want {
 		t.Errorf("tokens after a refused reload: got %q, want %q", got, want)
 	}
@@ -106,19 +90,18 @@ func TestSecretFileProblemIsRefused(t *testing.T) {
 	}
 
 	writeInPlace(t, tokens, "fixed-token\n")
-	eventually(t, "the fixed token", func() bool { return prodTokens(tg) == "fixed-token" })
+	testutil.Eventually(t, "the fixed token", func() bool { return prodTokens(tg) == "fixed-token" })
 }
 
 // TestUnchangedSecretIsNotReloaded touches a secret file's directory without changing it.
 func TestUnchangedSecretIsNotReloaded(t *testing.T) {
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens")
-	writeFile(t, tokens, "same-token\n")
-	file := filepath.Join(t.TempDir(), "config.yaml")
-	writeFile(t, file, appsConfig(tokens))
+	testutil.Rewrite(t, tokens, "same-token\n")
+	file := testutil.WriteFile(t, "config.yaml", appsConfig(tokens))
 	_, r, logs := startReloader(t, file, reload.Options{})
 	writeRename(t, tokens, "same-token\n")
-	writeFile(t, filepath.Join(dir, "unrelated"), "x")
+	testutil.Rewrite(t, filepath.Join(dir, "unrelated"), "x")
 	time.Sleep(600 * time.Millisecond) // several debounce periods
 	if got, want := r.Status().Reloads, 0; got != want {
 		t.Errorf("reloads: got %d, want %d; log:\n%s", got, want, logs)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/deliverytest"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/reload"
@@ -41,21 +42,12 @@ func loadConfig(b bool, upstreamURL string) string {
 	if b {
 		deadline, fallback = "1200ms", `{action: deny, error_code: 1, error_info: "config B"}`
 	}
-	return fmt.Sprintf(`
-server: {listen: "127.0.0.1:0", admin_listen: ""}
-tencent: {sdk_app_ids: [1400000001]}
-defaults:
-  breaker: {consecutive_failures: 5, open_for: 10s, half_open_requests: 1}
-upstreams:
-  gifts: {url: %q}
-routes:
-  - commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-    deadline: %s
-    fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
-  - commands: ["*"]
-    fallback: %s
-`, upstreamURL, deadline, fallback)
+	return testutil.NewConfig("127.0.0.1:0", "").SetYAML("tencent.sdk_app_ids", "[1400000001]").
+		SetYAML("defaults.breaker", "{consecutive_failures: 5, open_for: 10s, half_open_requests: 1}").
+		Upstream("gifts", upstreamURL).
+		Route(`{commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: ` + deadline + `,
+			fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}}`).
+		Route(`{commands: ["*"], fallback: ` + fallback + `}`).String()
 }
 
 // loadCounts is what the callback senders saw.
@@ -81,8 +73,7 @@ func TestFiftyReloadsUnderLoad(t *testing.T) {
 		t.Skip("reload-under-load test skipped in -short mode")
 	}
 	up := upstreamtest.Start(t, upstreamtest.Slow(2*time.Millisecond, upstreamtest.Answer(http.StatusOK, giftsAnswer)))
-	file := filepath.Join(t.TempDir(), "config.yaml")
-	writeFile(t, file, loadConfig(false, up.URL+"/gifts"))
+	file := testutil.WriteFile(t, "config.yaml", loadConfig(false, up.URL+"/gifts"))
 
 	m := metrics.New()
 	cfg, err := config.LoadFile(file)
@@ -93,7 +84,7 @@ func TestFiftyReloadsUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(first, zerolog.Nop(), server.WithObserver(m))
+	srv := server.New(first, deliverytest.Open(t, cfg.Delivery, zerolog.Nop()), zerolog.Nop(), server.WithObserver(m))
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +138,7 @@ func TestFiftyReloadsUnderLoad(t *testing.T) {
 	writes := []func(*testing.T, string, string){writeInPlace, writeRename, deleteRecreate}
 	for i := range underLoadReloads {
 		writes[i%len(writes)](t, file, loadConfig(i%2 == 0, up.URL+"/gifts"))
-		eventually(t, fmt.Sprintf("reload %d", i+1), func() bool { return rl.Status().Reloads == i+1 })
+		testutil.Eventually(t, fmt.Sprintf("reload %d", i+1), func() bool { return rl.Status().Reloads == i+1 })
 		time.Sleep(20 * time.Millisecond) // callbacks flow on each config
 	}
 	elapsed := time.Since(start)

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/reload"
 	"github.com/callback-router/callback-router/router"
 )
@@ -19,21 +20,12 @@ import (
 // TestFileChangesReload changes the config file in each way editors, config management and
 // Kubernetes do, and checks that the new config is installed, once, with no refused reload.
 func TestFileChangesReload(t *testing.T) {
-	tests := []struct {
-		name   string
-		change func(t *testing.T, path, content string)
-	}{
-		{name: "in-place write", change: writeInPlace},
-		{name: "atomic rename", change: writeRename},
-		{name: "delete and recreate", change: deleteRecreate},
-	}
-	for _, tt := range tests {
+	for _, tt := range fileChanges {
 		t.Run(tt.name, func(t *testing.T) {
-			file := filepath.Join(t.TempDir(), "config.yaml")
-			writeFile(t, file, deadlineConfig("1500ms"))
+			file := testutil.WriteFile(t, "config.yaml", deadlineConfig("1500ms"))
 			tg, r, logs := startReloader(t, file, reload.Options{})
 			tt.change(t, file, deadlineConfig("1200ms"))
-			eventually(t, "the new deadline", func() bool { return giftDeadline(tg) == 1200*time.Millisecond })
+			testutil.Eventually(t, "the new deadline", func() bool { return giftDeadline(tg) == 1200*time.Millisecond })
 			time.Sleep(300 * time.Millisecond) // let any stray event play out
 			st := r.Status()
 			if got, want := st.Reloads, 1; got != want {
@@ -44,7 +36,7 @@ func TestFileChangesReload(t *testing.T) {
 			}
 			// A second change of the same kind is seen too: the watch survived the first.
 			tt.change(t, file, deadlineConfig("1100ms"))
-			eventually(t, "the second deadline", func() bool { return giftDeadline(tg) == 1100*time.Millisecond })
+			testutil.Eventually(t, "the second deadline", func() bool { return giftDeadline(tg) == 1100*time.Millisecond })
 		})
 	}
 }
@@ -55,7 +47,7 @@ func TestConfigMapSymlinkSwapReloads(t *testing.T) {
 	for i, d := range []string{"1200ms", "1300ms"} {
 		cm.swap(t, deadlineConfig(d))
 		want, _ := time.ParseDuration(d)
-		eventually(t, "deadline "+d, func() bool { return giftDeadline(tg) == want })
+		testutil.Eventually(t, "deadline "+d, func() bool { return giftDeadline(tg) == want })
 		if got, want := r.Status().Reloads, i+1; got != want {
 			t.Errorf("reloads after swap %d: got %d, want %d; log:\n%s", i+1, got, want, logs)
 		}
@@ -63,8 +55,7 @@ func TestConfigMapSymlinkSwapReloads(t *testing.T) {
 }
 
 func TestInvalidFileIsRefusedAndTheRunningConfigStays(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "config.yaml")
-	writeFile(t, file, deadlineConfig("1500ms"))
+	file := testutil.WriteFile(t, "config.yaml", deadlineConfig("1500ms"))
 	var oks, fails atomic.Int32
 	tg, r, logs := startReloader(t, file, reload.Options{OnResult: func(ok bool) {
 		if ok {
@@ -76,19 +67,18 @@ func TestInvalidFileIsRefusedAndTheRunningConfigStays(t *testing.T) {
 	before := tg.Table()
 	// Three problems: a misspelt key (which must not hide the others), a deadline past the
 	// 2 s window, and a route naming a missing upstream.
-	bad := strings.Replace(deadlineConfig("2500ms"), `- commands: ["*"]`, "- commands: [\"*\"]\n    upstream: nope", 1) +
-		"defaults: {dedline: 1s}\n"
+	bad := giftConfig("2500ms").Route(`{commands: ["*"], upstream: nope}`).SetYAML("defaults", "{dedline: 1s}").String()
 	writeRename(t, file, bad)
-	eventually(t, "the refusal", func() bool { return fails.Load() == 1 })
+	testutil.Eventually(t, "the refusal", func() bool { return fails.Load() == 1 })
 	if tg.Table() != before {
 		t.Errorf("the running table was replaced by an invalid file")
 	}
 	for _, key := range []string{"defaults.dedline", "routes[0].deadline", "routes[1].upstream"} {
-		if !contains(logs.String(), key) {
+		if !logs.Contains(key) {
 			t.Errorf("the log does not name %s:\n%s", key, logs)
 		}
 	}
-	if st := r.Status(); st.Failures != 1 || !contains(st.LastError, "routes[0].deadline") {
+	if st := r.Status(); st.Failures != 1 || !strings.Contains(st.LastError, "routes[0].deadline") {
 		t.Errorf("Status() = %+v, want 1 failure naming routes[0].deadline", st)
 	}
 	// The same bad content again is not retried: the log would fill with the same refusal.
@@ -98,7 +88,7 @@ func TestInvalidFileIsRefusedAndTheRunningConfigStays(t *testing.T) {
 		t.Errorf("refusals after rewriting the same bad file: got %d, want %d", got, want)
 	}
 	writeRename(t, file, deadlineConfig("1000ms"))
-	eventually(t, "the fixed config", func() bool { return giftDeadline(tg) == time.Second })
+	testutil.Eventually(t, "the fixed config", func() bool { return giftDeadline(tg) == time.Second })
 	if got, want := oks.Load(), int32(1); got != want {
 		t.Errorf("installed reloads: got %d, want %d", got, want)
 	}
@@ -107,7 +97,7 @@ func TestInvalidFileIsRefusedAndTheRunningConfigStays(t *testing.T) {
 func TestUnchangedContentIsNotReloaded(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "config.yaml")
 	content := deadlineConfig("1500ms")
-	writeFile(t, file, content)
+	testutil.Rewrite(t, file, content)
 	tg, r, _ := startReloader(t, file, reload.Options{})
 	before := tg.Table()
 	writeRename(t, file, content)
@@ -123,14 +113,13 @@ func TestUnchangedContentIsNotReloaded(t *testing.T) {
 }
 
 func TestSIGHUPReloadsEvenUnchangedContent(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "config.yaml")
-	writeFile(t, file, deadlineConfig("1500ms"))
+	file := testutil.WriteFile(t, "config.yaml", deadlineConfig("1500ms"))
 	tg, r, _ := startReloader(t, file, reload.Options{})
 	before := tg.Table()
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the SIGHUP reload", func() bool { return r.Status().Reloads == 1 })
+	testutil.Eventually(t, "the SIGHUP reload", func() bool { return r.Status().Reloads == 1 })
 	if tg.Table() == before {
 		t.Errorf("SIGHUP did not install a new table")
 	}
@@ -140,13 +129,12 @@ func TestSIGHUPReloadsEvenUnchangedContent(t *testing.T) {
 }
 
 func TestRestartOnlyChangesAreLogged(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "config.yaml")
-	writeFile(t, file, deadlineConfig("1500ms"))
+	file := testutil.WriteFile(t, "config.yaml", deadlineConfig("1500ms"))
 	tg, _, logs := startReloader(t, file, reload.Options{})
 	writeRename(t, file, deadlineConfig("1200ms")+"\ndelivery: {workers: 3}\n")
-	eventually(t, "the reload", func() bool { return giftDeadline(tg) == 1200*time.Millisecond })
-	eventually(t, "the restart warning", func() bool {
-		return contains(logs.String(), "only take effect after a restart") && contains(logs.String(), "delivery.workers")
+	testutil.Eventually(t, "the reload", func() bool { return giftDeadline(tg) == 1200*time.Millisecond })
+	testutil.Eventually(t, "the restart warning", func() bool {
+		return logs.Contains("only take effect after a restart") && logs.Contains("delivery.workers")
 	})
 }
 
@@ -156,7 +144,7 @@ func TestRestartOnlyChangesAreLogged(t *testing.T) {
 func TestHalfWrittenFileIsNotReportedRefused(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "config.yaml")
 	full := deadlineConfig("1500ms")
-	writeFile(t, file, full)
+	testutil.Rewrite(t, file, full)
 	cfg, err := config.LoadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -170,10 +158,10 @@ func TestHalfWrittenFileIsNotReportedRefused(t *testing.T) {
 	r := reload.New(reload.Options{File: file, Target: tg, Debounce: 300 * time.Millisecond, Logger: zerolog.Nop()})
 
 	next := deadlineConfig("1200ms")
-	writeFile(t, file, next[:len(next)/2]+"\n  - {") // half a file, and not valid YAML
+	testutil.Rewrite(t, file, next[:len(next)/2]+"\n  - {") // half a file, and not valid YAML
 	go func() {
 		time.Sleep(50 * time.Millisecond)
-		writeFile(t, file, next)
+		testutil.Rewrite(t, file, next)
 	}()
 	if err := r.Reload(reload.TriggerFile, false); err == nil {
 		t.Fatalf("Reload() of half a file = nil, want an error")
@@ -188,7 +176,7 @@ func TestHalfWrittenFileIsNotReportedRefused(t *testing.T) {
 		t.Errorf("deadline: got %v, want %v", got, want)
 	}
 	// A file that stays broken is refused.
-	writeFile(t, file, "routes: [")
+	testutil.Rewrite(t, file, "routes: [")
 	if err := r.Reload(reload.TriggerFile, false); err == nil || r.Status().Failures != 1 {
 		t.Errorf("Reload() of a broken file = %v with %d failures, want an error and 1 failure", err, r.Status().Failures)
 	}

@@ -11,11 +11,10 @@ import (
 	"github.com/callback-router/callback-router/tracing"
 )
 
-// Table is an immutable snapshot of a compiled config: what the request path needs and
-// nothing it would have to look up in viper. A new config produces a new Table.
+// Table is an immutable snapshot of a compiled config: what the request path needs, every
+// setting it checks compiled once, and nothing it would have to look up in the config or in
+// viper. A new config produces a new Table.
 type Table struct {
-	// Config is the validated config the table was compiled from; read-only.
-	Config *config.Config
 	// Routes in config order.
 	Routes []*Route
 	// NoRoute answers commands no route matches: the defaults' fallback, reason no_route.
@@ -29,6 +28,10 @@ type Table struct {
 	Path         string
 	TRTCPath     string
 	MaxClockSkew time.Duration
+	// MaxJSONDepth is server.max_json_depth: a body nesting deeper is refused.
+	MaxJSONDepth int
+	// Sources is who may post callbacks (tencent.allowed_cidrs, server.trusted_proxies).
+	Sources SourcePolicy
 	// Window is how long Tencent waits for an answer (tencent.window): whatever the router
 	// does before answering, storing a callback included, must end inside it.
 	Window time.Duration
@@ -36,6 +39,7 @@ type Table struct {
 	// LoadedAt is when the table was compiled.
 	LoadedAt time.Time
 
+	config *config.Config  // see CompiledFrom
 	apps   map[string]*App // by decimal SdkAppid
 	anyApp *App            // serves every SdkAppid (single-app form without ids), else nil
 	// matcher holds the routes for every app: the routes of a callback whose app is not known.
@@ -64,12 +68,14 @@ type Options struct {
 // Compile builds a Table from a validated config.
 func Compile(cfg *config.Config, opts Options) (*Table, error) {
 	t := &Table{
-		Config:       cfg,
+		config:       cfg,
 		Upstreams:    make(map[string]*proxy.Upstream, len(cfg.Upstreams)),
 		Path:         cfg.Server.Path,
 		TRTCPath:     cfg.Server.TRTCPath,
 		Window:       cfg.Tencent.Window,
 		MaxClockSkew: cfg.Tencent.MaxClockSkew,
+		MaxJSONDepth: cfg.Server.MaxJSONDepth,
+		Sources:      compileSources(cfg),
 		LoadedAt:     time.Now(),
 		apps:         map[string]*App{},
 		specs:        make(map[string]proxy.Spec, len(cfg.Upstreams)),
@@ -196,6 +202,12 @@ func breakerSettings(def, own *config.Breaker) proxy.BreakerSettings {
 	}
 	return proxy.BreakerSettings{ConsecutiveFailures: b.ConsecutiveFailures, OpenFor: b.OpenFor, HalfOpenRequests: b.HalfOpenRequests}
 }
+
+// CompiledFrom returns the validated config the table was compiled from; read-only. It is
+// for what is set up once or compared between loads — the listeners and the limits a
+// reload cannot change, a reload's restart-only keys, the secret files to watch — never for
+// the request path, which reads the compiled fields of the table.
+func (t *Table) CompiledFrom() *config.Config { return t.config }
 
 // Lookup returns the route a command of the app takes and why: among the routes that admit
 // the app, the most specific command wins, and at equal specificity the route naming the app.

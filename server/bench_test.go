@@ -13,7 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/callback-router/callback-router/config"
-	"github.com/callback-router/callback-router/delivery"
+	"github.com/callback-router/callback-router/internal/deliverytest"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
 	"github.com/callback-router/callback-router/tencent"
@@ -49,9 +49,7 @@ func benchHandler(b *testing.B, yaml string) *server.Handler {
 	}
 	var p atomic.Pointer[router.Table]
 	p.Store(table)
-	q := delivery.NewMemoryQueue(delivery.MemoryOptions{Size: 10, Workers: 1, MaxAge: time.Minute, AttemptDeadline: time.Second, Logger: zerolog.Nop()})
-	b.Cleanup(func() { q.Close(context.Background()) })
-	return server.NewHandler(&p, q, zerolog.New(discard{}))
+	return server.NewHandler(&p, deliverytest.Open(b, cfg.Delivery, zerolog.Nop()), zerolog.New(discard{}))
 }
 
 type discard struct{}

@@ -16,7 +16,7 @@ func checkBody(t *router.Table, body []byte) *rejection {
 	if !utf8.Valid(body) {
 		return errNotUTF8
 	}
-	if tencent.DeeperThan(body, t.Config.Server.MaxJSONDepth) {
+	if tencent.DeeperThan(body, t.MaxJSONDepth) {
 		return errTooDeep
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/deliverytest"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
@@ -58,7 +59,7 @@ func TestShutdownUnderLoadCutsNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := server.New(table, zerolog.Nop())
+			srv := server.New(table, deliverytest.Open(t, cfg.Delivery, zerolog.Nop()), zerolog.Nop())
 			if err := srv.Listen(); err != nil {
 				t.Fatal(err)
 			}

@@ -46,7 +46,7 @@ func newFastEngine(cfg config.Server, h *Handler, log zerolog.Logger) *fastEngin
 		CloseOnShutdown:              true,
 		// Give the read and write buffers back to their pools between requests, so an idle
 		// keep-alive connection holds about 6 KiB rather than 9 and a callback waiting on a
-		// hung upstream about 29 KiB rather than 37 (go run ./bench -scenarios 3); the
+		// hung upstream about 29 KiB rather than 37 (bench/, -scenarios 3); the
 		// throughput at saturation did not change measurably.
 		ReduceMemoryUsage: true,
 		Logger:            fastLogger{log},
@@ -131,15 +131,15 @@ func (e *fastEngine) handleError(ctx *fasthttp.RequestCtx, err error) {
 			RemoteIP: remoteIP(ctx.RemoteAddr().String()), ForwardedFor: head.forwardedFor, BodyTooLarge: true}
 		e.h.Handle(context.Background(), &in, &out)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		e.h.Reject(&out, errTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
+		e.h.rejectUnread(&out, errTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
-		e.h.Reject(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
+		e.h.rejectUnread(&out, errHeaderTooLarge, remoteIP(ctx.RemoteAddr().String()), cause)
 	default:
 		var netErr net.Error
 		if errors.As(err, &netErr) && netErr.Timeout() {
-			e.h.Reject(&out, errSlowClient, remoteIP(ctx.RemoteAddr().String()), cause)
+			e.h.rejectUnread(&out, errSlowClient, remoteIP(ctx.RemoteAddr().String()), cause)
 		} else {
-			e.h.Reject(&out, errMalformed, remoteIP(ctx.RemoteAddr().String()), cause)
+			e.h.rejectUnread(&out, errMalformed, remoteIP(ctx.RemoteAddr().String()), cause)
 		}
 	}
 	e.write(ctx, &out)

@@ -48,8 +48,6 @@ type Handler struct {
 	ids   *requestIDs
 	now   func() time.Time
 	obs   Observer
-	// sources is the source policy of the last table seen.
-	sources sourceCache
 	// draining is set when shutdown begins: every answer then closes its connection.
 	draining atomic.Bool
 	// shadowObs is told how mirrored callbacks compared; mirrors counts those in flight.
@@ -164,9 +162,9 @@ func (h *Handler) observe(in *Inbound, out *Outbound, o *outcome) {
 	})
 }
 
-// Reject answers a request the connection layer could not read whole, with the same JSON
+// rejectUnread answers a request the connection layer could not read whole, with the same JSON
 // error and log line as the Handler's own refusals; err is logged, not sent.
-func (h *Handler) Reject(out *Outbound, rej *rejection, remoteIP string, err error) {
+func (h *Handler) rejectUnread(out *Outbound, rej *rejection, remoteIP string, err error) {
 	in := Inbound{Received: h.now(), RemoteIP: remoteIP}
 	out.RequestID = h.ids.next()
 	o := outcome{tokenSlot: -1}
@@ -260,7 +258,7 @@ func (h *Handler) forward(ctx context.Context, in *Inbound, out *Outbound, o *ou
 // method, size, an ambiguous query.
 func (h *Handler) checkRequest(t *router.Table, in *Inbound, q *tencent.Query) *rejection {
 	switch {
-	case !h.sources.policy(t).allows(in.RemoteIP, in.ForwardedFor):
+	case !t.Sources.Allows(in.RemoteIP, in.ForwardedFor):
 		return errSource
 	case in.Path != t.Path && (t.TRTCPath == "" || in.Path != t.TRTCPath):
 		return errNotFound

@@ -14,7 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
-	"github.com/callback-router/callback-router/delivery"
+	"github.com/callback-router/callback-router/internal/deliverytest"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
 )
@@ -30,8 +30,9 @@ type testRouter struct {
 	logs *syncBuffer
 }
 
-// startRouter serves the YAML config (listen is forced to a free loopback port), with opts
-// after its delivery store, until the test ends, and returns once it accepts connections.
+// startRouter serves the YAML config (listen is forced to a free loopback port), delivering
+// through a real store of its own, until the test ends, and returns once it accepts
+// connections.
 func startRouter(t testing.TB, yaml string, opts ...server.Option) *testRouter {
 	t.Helper()
 	cfg, err := config.Parse(strings.NewReader(yaml))
@@ -45,7 +46,7 @@ func startRouter(t testing.TB, yaml string, opts ...server.Option) *testRouter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(table, log, append([]server.Option{server.WithQueue(openQueue(t, cfg, log))}, opts...)...)
+	srv := server.New(table, deliverytest.Open(t, cfg.Delivery, log), log, opts...)
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -67,21 +68,6 @@ func startRouter(t testing.TB, yaml string, opts ...server.Option) *testRouter {
 		}
 	})
 	return &testRouter{URL: "http://" + srv.Addr().String() + cfg.Server.Path, srv: srv, logs: logs}
-}
-
-// openQueue opens the durable delivery store the router uses in production, in a
-// directory of the test's own.
-func openQueue(t testing.TB, cfg *config.Config, log zerolog.Logger) *delivery.Durable {
-	t.Helper()
-	d := cfg.Delivery
-	q, err := delivery.OpenDurable(
-		delivery.BoltOptions{Dir: t.TempDir(), MaxItems: d.MaxItems, MaxBytes: d.MaxBytes},
-		delivery.DurableOptions{Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
-			Backoff: delivery.Backoff{Initial: d.Backoff.Initial, Max: d.Backoff.Max}, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q
 }
 
 // answer is what Tencent got back.

@@ -72,7 +72,7 @@ func (e *netHTTPEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if netErr := net.Error(nil); errors.As(err, &netErr) && netErr.Timeout() {
 				rej = errSlowClient // a body slower than server.read_timeout, or shorter than its Content-Length
 			}
-			e.h.Reject(&out, rej, in.RemoteIP, nameConnError(err))
+			e.h.rejectUnread(&out, rej, in.RemoteIP, nameConnError(err))
 			w.Header()["Connection"] = []string{"close"}
 			writeJSON(w, out.Status, out.Body)
 			return

@@ -15,7 +15,7 @@ import (
 
 // BenchmarkHungCallbackMemory reports what a callback waiting on a hung upstream holds in
 // the router's process, stack and heap, over what its idle keep-alive connection held
-// already (go run ./bench scenario 3 measures the whole process's RSS; this shows which
+// already (the bench's scenario 3, bench/, measures the whole process's RSS; this shows which
 // part is stack and which heap). "cold": every callback dials its upstream connection, as
 // in a burst; "warm": the upstream connections exist already.
 //

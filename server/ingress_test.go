@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
+	"github.com/callback-router/callback-router/router"
 )
 
 // TestIngressRefusals covers the refusals hardening added: the source allow-list, X-Forwarded-For
@@ -80,5 +82,45 @@ func TestIngressRefusals(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestSwappedTableIngressAppliesAtOnce: the source policy and server.max_json_depth are the
+// route table's, compiled with it: the next callback after a swap (a reload) is checked
+// against the new table's, on the connection the old one let in.
+func TestSwappedTableIngressAppliesAtOnce(t *testing.T) {
+	up := upstreamtest.Start(t, upstreamtest.OK())
+	r := startRouter(t, configFor(giftCommand, up.URL, ""))
+	swap := func(top string) {
+		t.Helper()
+		cfg, err := config.Parse(strings.NewReader(configWith(top, giftCommand, up.URL, "")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		table, err := router.Compile(cfg, router.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.srv.Swap(table)
+	}
+	nested := `{"CallbackCommand":"` + giftCommand + `","a":` + strings.Repeat("[", 10) + strings.Repeat("]", 10) + `}`
+	steps := []struct {
+		name       string
+		top        string // the swapped-in table's server and tencent keys; "" keeps the table
+		body       string
+		wantStatus int
+	}{
+		{"11 deep under the default depth", "", nested, 200},
+		{"11 deep over max_json_depth 8", "server: {max_json_depth: 8}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [127.0.0.0/8]}", nested, 400},
+		{"loopback outside the new allowed_cidrs", "tencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftBody, 403},
+		{"loopback inside allowed_cidrs again", "tencent: {sdk_app_ids: [1400000001], allowed_cidrs: [127.0.0.0/8]}", giftBody, 200},
+	}
+	for _, s := range steps {
+		if s.top != "" {
+			swap(s.top)
+		}
+		if got := r.post(t, giftCommand, s.body).Status; got != s.wantStatus {
+			t.Errorf("%s: status = %d, want %d", s.name, got, s.wantStatus)
+		}
 	}
 }

@@ -3,16 +3,11 @@ package server_test
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
-	"github.com/callback-router/callback-router/server"
 )
 
 // TestJournalDeliversFallbackVerdict: a route with journal: true that answers Tencent from
@@ -74,8 +69,8 @@ routes:
 				t.Errorf("the upstream got %d requests after answering itself, want 1 (no journal entry)", got)
 			}
 			q := r.srv.Queue()
-			if d, n := q.Depth(), q.Delivered(); d != 0 || n != 0 {
-				t.Errorf("delivery store: %d pending, %d delivered after an upstream answer, want none", d, n)
+			if st := q.Stats(); st.Pending != 0 || st.Delivered != 0 {
+				t.Errorf("delivery store: %d pending, %d delivered after an upstream answer, want none", st.Pending, st.Delivered)
 			}
 		})
 	}
@@ -93,17 +88,13 @@ routes:
     upstream: audit
     async: true
 `, up.URL)
-	cfg, err := config.Parse(strings.NewReader(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := openQueue(t, cfg, zerolog.Nop())
-	r := startRouter(t, yaml, server.WithQueue(q))
+	r := startRouter(t, yaml)
+	q := r.srv.Queue()
 	body := `{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"b1"}`
 	r.post(t, endBattle, body)
 	// Delivered means gone from the store too: while the first delivery is still pending,
 	// the same callback arriving again is (rightly) not stored twice.
-	waitFor(t, func() bool { return up.Hits() == 1 && q.Depth() == 0 })
+	waitFor(t, func() bool { return up.Hits() == 1 && q.Stats().Pending == 0 })
 	r.post(t, endBattle, body)
 	r.post(t, endBattle, `{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"b2"}`)
 	waitFor(t, func() bool { return up.Hits() == 3 })

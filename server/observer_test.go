@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/deliverytest"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
@@ -54,7 +55,7 @@ func startObserved(t *testing.T, yaml string, obs server.Observer) *testRouter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(table, zerolog.Nop(), server.WithObserver(obs))
+	srv := server.New(table, deliverytest.Open(t, cfg.Delivery, zerolog.Nop()), zerolog.Nop(), server.WithObserver(obs))
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}

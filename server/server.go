@@ -7,20 +7,20 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/delivery"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/tracing"
 )
 
-// Server is the callback listener with its handler, route table and delivery queue.
+// Server is the callback listener with its handler, route table and delivery backend.
 type Server struct {
 	table   atomic.Pointer[router.Table]
-	queue   delivery.Engine
+	queue   delivery.Backend
 	handler *Handler
 	engine  engine
 	ln      net.Listener
@@ -30,13 +30,17 @@ type Server struct {
 	acme    *acmeCerts // the certificate manager when server.tls.acme is set
 	obs     Observer
 	tracer  *tracing.Tracer
+	// settings are the listener's: read once at New from the first table's config, since a
+	// reload cannot change them. acmeDir is where ACME's account and certificates are kept.
+	settings config.Server
+	acmeDir  string
 }
 
 // Option configures a Server at New.
 type Option func(*Server)
 
-// WithObserver has every answered callback, and every async delivery when o implements
-// DeliveryObserver, reported to o.
+// WithObserver has every answered callback, and every background delivery when o
+// implements DeliveryObserver, reported to o.
 func WithObserver(o Observer) Option {
 	return func(s *Server) {
 		if o != nil {
@@ -50,31 +54,19 @@ func WithTracer(t *tracing.Tracer) Option {
 	return func(s *Server) { s.tracer = t }
 }
 
-// WithQueue has async callbacks and journaled verdicts delivered by q, which the Server
-// starts (resolving upstreams in its current route table) and closes when it stops. Without
-// it the Server keeps them in a volatile in-memory queue, which only tests should use.
-func WithQueue(q delivery.Engine) Option {
-	return func(s *Server) { s.queue = q }
-}
-
-// New builds a Server for the table's config. Listen addresses, limits of the HTTP server and
-// the delivery queue are fixed here: a reload cannot change them.
-func New(t *router.Table, log zerolog.Logger, opts ...Option) *Server {
-	cfg := t.Config
-	s := &Server{log: log, obs: nopObserver{}}
+// New builds a Server for the table's config, delivering async callbacks and journaled
+// verdicts through q, which it starts (resolving upstreams in its current route table) and
+// closes when it stops. Listen addresses, limits of the HTTP server and the delivery
+// backend are fixed here: a reload cannot change them.
+func New(t *router.Table, q delivery.Backend, log zerolog.Logger, opts ...Option) *Server {
+	cfg := t.CompiledFrom()
+	s := &Server{queue: q, log: log, obs: nopObserver{}, settings: cfg.Server,
+		acmeDir: cfg.Server.TLS.ACME.CacheDir(cfg.Delivery.Dir)}
 	for _, o := range opts {
 		o(s)
 	}
 	s.table.Store(t)
-	if s.queue == nil {
-		d := cfg.Delivery
-		s.queue = delivery.NewMemoryQueue(delivery.MemoryOptions{
-			Size: d.MaxItems, Workers: d.Workers, MaxAge: d.MaxAge, AttemptDeadline: d.AttemptDeadline,
-			Logger: log.With().Str("component", "delivery").Logger(),
-			OnDone: s.deliveryDone(),
-		})
-	}
-	s.queue.Start(s.upstream)
+	s.queue.Start(s.upstream, s.deliveryDone())
 	s.handler = NewHandler(&s.table, s.queue, log)
 	s.handler.observeWith(s.obs)
 	s.handler.tracer = s.tracer
@@ -82,15 +74,12 @@ func New(t *router.Table, log zerolog.Logger, opts ...Option) *Server {
 	return s
 }
 
-// deliveryDone passes the queue's outcomes on to the observer, if it wants them.
-func (s *Server) deliveryDone() func(delivery.Job, bool) {
-	d, ok := s.obs.(DeliveryObserver)
-	if !ok {
-		return nil
+// deliveryDone passes the backend's outcomes on to the observer, if it wants them.
+func (s *Server) deliveryDone() delivery.OnDone {
+	if d, ok := s.obs.(DeliveryObserver); ok {
+		return d.Delivered
 	}
-	return func(j delivery.Job, delivered bool) {
-		d.Delivered(j.Route, j.Upstream.Name(), time.Since(j.Received), delivered)
-	}
+	return nil
 }
 
 // upstream finds an upstream of the running table by name, for background deliveries,
@@ -99,8 +88,8 @@ func (s *Server) upstream(name string) *proxy.Upstream {
 	return s.table.Load().Upstreams[strings.ToLower(name)]
 }
 
-// Queue returns the delivery queue of async routes, for its depth and counts.
-func (s *Server) Queue() delivery.Engine { return s.queue }
+// Queue returns the delivery backend of async routes, for its depth and counts.
+func (s *Server) Queue() delivery.Backend { return s.queue }
 
 // Table returns the table callbacks are routed with now.
 func (s *Server) Table() *router.Table { return s.table.Load() }
@@ -111,12 +100,13 @@ func (s *Server) Swap(t *router.Table) { s.table.Store(t) }
 // Listen binds the callback address. It is separate from Serve so that the bound address
 // (port 0 in tests) is known before serving.
 func (s *Server) Listen() error {
-	addr := s.table.Load().Config.Server.Listen
+	cfg := s.settings
+	addr := cfg.Listen
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("server.listen %s: %w", addr, err)
 	}
-	if t := s.table.Load().Config.Server.TLS; t.CertFile != "" {
+	if t := cfg.TLS; t.CertFile != "" {
 		// Load the pair now, so a missing or wrong file stops the start with its key named.
 		certs, err := newCertReloader(t.CertFile, t.KeyFile, s.log)
 		if err != nil {
@@ -126,8 +116,7 @@ func (s *Server) Listen() error {
 		s.tls = true
 		ln = tls.NewListener(ln, newTLSConfig(certs.get, false))
 	} else if t.ACME.Enabled() {
-		cfg := s.table.Load().Config
-		certs, err := newACMECerts(t.ACME, t.ACME.CacheDir(cfg.Delivery.Dir), ln.Addr().String(), s.log)
+		certs, err := newACMECerts(t.ACME, s.acmeDir, ln.Addr().String(), s.log)
 		if err != nil {
 			ln.Close()
 			return err
@@ -135,9 +124,8 @@ func (s *Server) Listen() error {
 		s.tls, s.acme = true, certs
 		ln = tls.NewListener(ln, newTLSConfig(certs.getCertificate, true))
 	}
-	cfg := s.table.Load().Config.Server
 	s.lim = newLimitListener(ln, cfg.MaxConns, cfg.MaxConnsPerIP, s.log, s.handler.observeRefusal)
-	s.lim.mayConnect = func(ip string) bool { return s.handler.sources.policy(s.table.Load()).peerMayConnect(ip) }
+	s.lim.mayConnect = func(ip string) bool { return s.table.Load().Sources.PeerMayConnect(ip) }
 	s.ln = s.lim
 	return nil
 }
@@ -153,7 +141,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 	}
-	cfg := s.table.Load().Config.Server
+	cfg := s.settings
 	errc := make(chan error, 1)
 	go func() {
 		errc <- s.engine.serve(s.ln)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/cli"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -82,17 +82,13 @@ func TestStatusPageInBrowser(t *testing.T) {
 	moderation := upstreamtest.Start(t, sometimesHung(25, 400*time.Millisecond))
 	candidate := upstreamtest.Start(t, sometimesDenies(3))
 	audit := upstreamtest.Start(t, upstreamtest.OK())
-	addr, admin := freeAddr(t), freeAddr(t)
-	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfg, []byte(pageConfig(addr, admin, gifts.URL, moderation.URL, candidate.URL, audit.URL)+
-		fmt.Sprintf("delivery: {dir: %q}\n", t.TempDir())), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	addr, admin := testutil.FreeAddr(t), testutil.FreeAddr(t)
+	cfg := pageConfig(addr, admin, gifts.URL, moderation.URL, candidate.URL, audit.URL).Set("delivery.dir", t.TempDir()).Write(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	routerCtx, stopRouter := context.WithCancel(ctx)
-	var logs syncBuffer
+	var logs testutil.Buffer
 	exited := make(chan int, 1)
 	go func() {
 		exited <- cli.Main(routerCtx, []string{"serve", "-config", cfg, "-log-level", "error"}, &logs, &logs)
@@ -234,46 +230,20 @@ func keepScreenshot(t *testing.T, shot string) {
 // fail, a moderation service for prod that now and then hangs past its deadline (staging's
 // messages are allowed from config), mirrored to a candidate that denies more often, an
 // async audit sink, and a catch-all.
-func pageConfig(addr, admin, gifts, moderation, candidate, audit string) string {
-	return fmt.Sprintf(`
-server: {listen: %q, admin_listen: %q, shutdown_timeout: 15s}
-tencent:
-  apps:
-    - {sdk_app_id: 1400000001, name: prod}
-    - {sdk_app_id: 1400000002, name: staging}
-defaults:
-  breaker: {consecutive_failures: 5, open_for: 2m, half_open_requests: 1}
-upstreams:
-  gifts: {url: "%s/gifts"}
-  moderation: {url: "%s/moderation"}
-  moderation_v2: {url: "%s/v2"}
-  audit: {url: "%s/events"}
-routes:
-  - name: gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-    deadline: 1500ms
-    fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
-  - name: moderation
-    commands: ["Group.CallbackBeforeSendMsg", "C2C.CallbackBeforeSendMsg"]
-    apps: [prod]
-    upstream: moderation
-    deadline: 300ms
-    retries: 0
-    fallback: {action: allow}
-    shadow: {upstream: moderation_v2}
-  - name: staging-moderation
-    commands: ["Group.CallbackBeforeSendMsg", "C2C.CallbackBeforeSendMsg"]
-    apps: [staging]
-    fallback: {action: allow}
-  - name: audit
-    commands: ["Live.CallbackAfter*", "Mic.*"]
-    upstream: audit
-    async: true
-  - name: catch-all
-    commands: ["*"]
-    fallback: {action: allow}
-`, addr, admin, gifts, moderation, candidate, audit)
+func pageConfig(addr, admin, gifts, moderation, candidate, audit string) *testutil.Config {
+	return testutil.NewConfig(addr, admin).Set("server.shutdown_timeout", "15s").
+		SetYAML("tencent", "{apps: [{sdk_app_id: 1400000001, name: prod}, {sdk_app_id: 1400000002, name: staging}]}").
+		SetYAML("defaults.breaker", "{consecutive_failures: 5, open_for: 2m, half_open_requests: 1}").
+		Upstream("gifts", gifts+"/gifts").Upstream("moderation", moderation+"/moderation").
+		Upstream("moderation_v2", candidate+"/v2").Upstream("audit", audit+"/events").
+		Route(`{name: gifts, commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: 1500ms,
+			fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}}`).
+		Route(`{name: moderation, commands: [Group.CallbackBeforeSendMsg, C2C.CallbackBeforeSendMsg], apps: [prod],
+			upstream: moderation, deadline: 300ms, retries: 0, fallback: {action: allow}, shadow: {upstream: moderation_v2}}`).
+		Route(`{name: staging-moderation, commands: [Group.CallbackBeforeSendMsg, C2C.CallbackBeforeSendMsg], apps: [staging],
+			fallback: {action: allow}}`).
+		Route(`{name: audit, commands: ["Live.CallbackAfter*", "Mic.*"], upstream: audit, async: true}`).
+		Route(`{name: catch-all, commands: ["*"], fallback: {action: allow}}`)
 }
 
 // trafficCommands are sent in turn, each as Tencent would.
@@ -345,33 +315,26 @@ func sometimesHung(every int64, d time.Duration) upstreamtest.Behavior {
 	}
 }
 
+// waitReady waits for the router's /readyz to answer 200, and fails the test if the router
+// exits first.
 func waitReady(t *testing.T, admin string, exited <-chan int, logs fmt.Stringer) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	ready := testutil.Poll(20*time.Second, func() bool {
 		select {
 		case code := <-exited:
 			t.Fatalf("router exited with %d; log:\n%s", code, logs)
 		default:
 		}
-		if resp, err := http.Get("http://" + admin + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		resp, err := http.Get("http://" + admin + "/readyz")
+		if err != nil {
+			return false
 		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if !ready {
+		t.Fatalf("router not ready within 20 s; log:\n%s", logs)
 	}
-	t.Fatalf("router not ready within 20 s; log:\n%s", logs)
-}
-
-// freeAddr returns a loopback address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func contains(list []string, s string) bool {
@@ -381,22 +344,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// syncBuffer collects the router's log while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -5,14 +5,18 @@
 package upstreamtest
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
 // AllowBody is the envelope a healthy upstream answers.
@@ -150,11 +154,67 @@ func Reset() Behavior {
 // gets a sure ECONNREFUSED.
 func DeadAddr(t testing.TB) string {
 	t.Helper()
+	return testutil.FreeAddr(t)
+}
+
+// Unreachable lists the ways a connection to an upstream fails before any answer, each
+// with a function returning such an address (host:port): nothing listens there, or the
+// connection is reset once the request is sent.
+var Unreachable = []struct {
+	Name string
+	Addr func(t testing.TB) string
+}{
+	{"connection refused", DeadAddr},
+	{"connection reset", func(t testing.TB) string { return strings.TrimPrefix(Start(t, Reset()).URL, "http://") }},
+}
+
+// Raw accepts TCP connections on a loopback address and serves each on its own goroutine
+// with serve, which speaks HTTP, or not, as it likes; the connection is closed when serve
+// returns. It returns the address. When the test ends the listener and every connection
+// are closed and Raw waits for serve to return.
+func Raw(t testing.TB, serve func(net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() { defer wg.Done(); serve(c); c.Close() }()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// ReadRequest reads one request, head and body, from c, so that what a Raw upstream writes
+// next follows a whole request. It reports whether a request came.
+func ReadRequest(c net.Conn) bool {
+	req, err := http.ReadRequest(bufio.NewReader(c))
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, req.Body)
+	return true
 }

@@ -1,8 +1,6 @@
-package main
+package e2e
 
 import (
-	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,37 +8,21 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/internal/otlptest"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
 // tracedConfig traces every callback to endpoint: gifts is retried once, moderation is
 // mirrored to a candidate, the After callbacks are delivered in the background.
-func tracedConfig(addr, admin, endpoint, gifts, moderation, candidate, audit string) string {
-	return fmt.Sprintf(`
-server: {listen: %q, admin_listen: %q, shutdown_timeout: 5s}
-tencent: {sdk_app_ids: [1400000001]}
-tracing: {endpoint: %q, sample_ratio: 1, service_name: router-under-test}
-upstreams:
-  gifts: {url: "%s/gifts"}
-  moderation: {url: "%s/moderation"}
-  moderation_v2: {url: "%s/v2"}
-  audit: {url: "%s/events"}
-routes:
-  - name: gifts
-    commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-    retries: 1
-    fallback: {action: deny, error_code: 102101}
-  - name: moderation
-    commands: ["Group.CallbackBeforeSendMsg"]
-    upstream: moderation
-    shadow: {upstream: moderation_v2}
-  - name: audit
-    commands: ["Live.CallbackAfter*"]
-    upstream: audit
-    async: true
-  - commands: ["*"]
-`, addr, admin, endpoint, gifts, moderation, candidate, audit)
+func tracedConfig(t *testing.T, endpoint, gifts, moderation, candidate, audit string) *testutil.Config {
+	return newConfig(t).Set("server.shutdown_timeout", "5s").
+		SetYAML("tracing", "{sample_ratio: 1, service_name: router-under-test}").Set("tracing.endpoint", endpoint).
+		Upstream("gifts", gifts+"/gifts").Upstream("moderation", moderation+"/moderation").
+		Upstream("moderation_v2", candidate+"/v2").Upstream("audit", audit+"/events").
+		Route(`{name: gifts, commands: [Live.CallbackBeforeSendGift], upstream: gifts, retries: 1, fallback: {action: deny, error_code: 102101}}`).
+		Route(`{name: moderation, commands: [Group.CallbackBeforeSendMsg], upstream: moderation, shadow: {upstream: moderation_v2}}`).
+		Route(`{name: audit, commands: ["Live.CallbackAfter*"], upstream: audit, async: true}`).
+		Route(catchAll)
 }
 
 // traceIDOf returns the trace id and span id of a traceparent header.
@@ -54,24 +36,15 @@ func traceIDOf(traceparent string) (traceID, spanID string) {
 
 const secretMarker = "do-not-trace-me"
 
-func postTraced(t *testing.T, addr, command, body, traceparent string) tencentAnswer {
+// postTraced posts a callback whose query carries secretMarker, with a traceparent header
+// unless it is "".
+func (r *router) postTraced(t *testing.T, command, body, traceparent string) answer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/?SdkAppid=1400000001&contenttype=json&ClientIP="+secretMarker+
-		"&CallbackCommand="+command, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	header := http.Header{}
 	if traceparent != "" {
-		req.Header.Set("traceparent", traceparent)
+		header.Set("traceparent", traceparent)
 	}
-	start := time.Now()
-	resp, err := shadowClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", command, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return tencentAnswer{status: resp.StatusCode, body: string(b), requestID: resp.Header.Get("X-Request-Id"), elapsed: time.Since(start)}
+	return r.post(t, unsigned(command)+"&ClientIP="+secretMarker, body, header)
 }
 
 // TestBinaryTracesCallbacks: the router exports a span per callback with a child per
@@ -83,15 +56,13 @@ func TestBinaryTracesCallbacks(t *testing.T) {
 	moderation := upstreamtest.Start(t, upstreamtest.OK())
 	candidate := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, candidateDenys))
 	audit := upstreamtest.Start(t, upstreamtest.OK())
-	addr, admin := freeAddr(t), freeAddr(t)
-	logs, _, exited, _ := startBinary(t, tracedConfig(addr, admin, rcv.URL, gifts.URL, moderation.URL, candidate.URL, audit.URL))
-	waitAccepting(t, addr, exited, logs)
+	r := start(t, tracedConfig(t, rcv.URL, gifts.URL, moderation.URL, candidate.URL, audit.URL))
 
 	const incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-	gift := postTraced(t, addr, "Live.CallbackBeforeSendGift", `{"CallbackCommand":"Live.CallbackBeforeSendGift","GiftWater":{"GiftId":"`+secretMarker+`"}}`, incoming)
-	msg := postTraced(t, addr, "Group.CallbackBeforeSendMsg", groupMsg, "")
-	after := postTraced(t, addr, "Live.CallbackAfterCreateRoom", `{"CallbackCommand":"Live.CallbackAfterCreateRoom"}`, "")
-	for _, a := range []tencentAnswer{gift, msg, after} {
+	gift := r.postTraced(t, "Live.CallbackBeforeSendGift", `{"CallbackCommand":"Live.CallbackBeforeSendGift","GiftWater":{"GiftId":"`+secretMarker+`"}}`, incoming)
+	msg := r.postTraced(t, "Group.CallbackBeforeSendMsg", groupMsg, "")
+	after := r.postTraced(t, "Live.CallbackAfterCreateRoom", `{"CallbackCommand":"Live.CallbackAfterCreateRoom"}`, "")
+	for _, a := range []answer{gift, msg, after} {
 		if a.status != 200 || !strings.Contains(a.body, `"ErrorCode":0`) {
 			t.Fatalf("Tencent got %d %s, want the upstream's allow", a.status, a.body)
 		}
@@ -124,7 +95,7 @@ func TestBinaryTracesCallbacks(t *testing.T) {
 		t.Errorf("callback span: trace %s parent %s, want the incoming %s %s", cb.TraceID, cb.ParentSpanID, inTrace, inSpan)
 	}
 	for key, want := range map[string]string{
-		"callback.request_id": gift.requestID, "callback.command": "Live.CallbackBeforeSendGift", "callback.app": "1400000001",
+		"callback.request_id": gift.requestID(), "callback.command": "Live.CallbackBeforeSendGift", "callback.app": "1400000001",
 		"callback.route": "gifts", "callback.decision": "upstream", "http.response.status_code": "200",
 	} {
 		if got := cb.Attributes[key]; got != want {
@@ -185,7 +156,7 @@ func TestBinaryTracesCallbacks(t *testing.T) {
 			}
 		}
 	}
-	if got := metricValue(t, admin, "callback_router_trace_spans_exported_total"); got <= 0 {
+	if got := r.metric(t, "callback_router_trace_spans_exported_total"); got <= 0 {
 		t.Errorf("trace_spans_exported_total: got %v, want the spans counted", got)
 	}
 }
@@ -201,12 +172,10 @@ func TestBinaryTracingCollectorDown(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, primaryAllows))
-			addr, admin := freeAddr(t), freeAddr(t)
-			logs, _, exited, _ := startBinary(t, tracedConfig(addr, admin, endpoint, up.URL, up.URL, up.URL, up.URL))
-			waitAccepting(t, addr, exited, logs)
+			r := start(t, tracedConfig(t, endpoint, up.URL, up.URL, up.URL, up.URL))
 			var slowest time.Duration
 			for range 200 {
-				a := postTraced(t, addr, "Group.CallbackBeforeSendMsg", groupMsg, "")
+				a := r.postTraced(t, "Group.CallbackBeforeSendMsg", groupMsg, "")
 				if a.status != 200 || a.body != primaryAllows {
 					t.Fatalf("Tencent got %d %q, want the upstream's answer", a.status, a.body)
 				}
@@ -218,8 +187,8 @@ func TestBinaryTracingCollectorDown(t *testing.T) {
 			}
 			if name == "refused" {
 				const dropped = `callback_router_trace_spans_dropped_total{reason="export_failed"}`
-				waitFor(t, "failed exports to be counted", logs, func() bool {
-					return metricValue(t, admin, dropped) > 0
+				testutil.Eventually(t, "failed exports to be counted", func() bool {
+					return r.metric(t, dropped) > 0
 				})
 			}
 		})
@@ -231,12 +200,9 @@ func TestBinaryTracingCollectorDown(t *testing.T) {
 func TestBinaryUnsampledCallbacksPropagate(t *testing.T) {
 	rcv := otlptest.Start(t)
 	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, primaryAllows))
-	addr, admin := freeAddr(t), freeAddr(t)
-	cfg := strings.Replace(tracedConfig(addr, admin, rcv.URL, up.URL, up.URL, up.URL, up.URL), "sample_ratio: 1", "sample_ratio: 0", 1)
-	logs, _, exited, _ := startBinary(t, cfg)
-	waitAccepting(t, addr, exited, logs)
+	r := start(t, tracedConfig(t, rcv.URL, up.URL, up.URL, up.URL, up.URL).Set("tracing.sample_ratio", 0))
 	for range 20 {
-		if a := postTraced(t, addr, "Live.CallbackBeforeSendGift", `{"CallbackCommand":"Live.CallbackBeforeSendGift"}`, ""); a.body != primaryAllows {
+		if a := r.postTraced(t, "Live.CallbackBeforeSendGift", `{"CallbackCommand":"Live.CallbackBeforeSendGift"}`, ""); a.body != primaryAllows {
 			t.Fatalf("Tencent got %q, want the upstream's answer", a.body)
 		}
 	}

@@ -1,17 +1,16 @@
-package main
+package e2e
 
 import (
 	"bytes"
-	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/tencent"
 )
@@ -38,58 +37,34 @@ func TestBinaryServesTRTCEvents(t *testing.T) {
 			close(hold)
 		}
 	})
-	addr := freeAddr(t)
-	keyFile := writeFile(t, "staging-trtc-key", stagingKey+"\n")
-	cfg := writeFile(t, "config.yaml", fmt.Sprintf(`
-server: {listen: %q, admin_listen: "", trtc_path: /trtc}
-tencent:
-  apps:
-    - {sdk_app_id: 1400000001, name: prod, tokens: [prod-chat-token], trtc_key: %s}
-    - {sdk_app_id: 1400000002, name: staging, trtc_key_file: %q}
-upstreams:
-  rooms: {url: %q}
-  media: {url: %q}
-  recordings: {url: %q}
-routes:
-  - commands: ["TRTC.1.*"]
-    upstream: rooms
-    deadline: 4s
-  - commands: ["TRTC.2.201", "TRTC.2.202"]
-    upstream: media
-  - commands: ["TRTC.3.*"]
-    upstream: recordings
-    async: true
-  - commands: ["*"]
-delivery: {dir: %q}
-`, addr, prodKey, keyFile, rooms.URL, media.URL, recordings.URL, filepath.Join(t.TempDir(), "data")))
-	logs, _, exited, _ := startServe(t, cfg, nil, nil)
-	waitAccepting(t, addr, exited, logs)
+	keyFile := testutil.WriteFile(t, "staging-trtc-key", stagingKey+"\n")
+	cfg := newConfig(t).Set("server.admin_listen", "").Set("server.trtc_path", "/trtc").
+		SetYAML("tencent", `{apps: [{sdk_app_id: 1400000001, name: prod, tokens: [prod-chat-token], trtc_key: `+prodKey+`},
+			{sdk_app_id: 1400000002, name: staging, trtc_key_file: `+strconv.Quote(keyFile)+`}]}`).
+		Upstream("rooms", rooms.URL).Upstream("media", media.URL).Upstream("recordings", recordings.URL).
+		Route(`{commands: ["TRTC.1.*"], upstream: rooms, deadline: 4s}`).
+		Route(`{commands: [TRTC.2.201, TRTC.2.202], upstream: media}`).
+		Route(`{commands: ["TRTC.3.*"], upstream: recordings, async: true}`).
+		Route(catchAll).
+		Set("delivery.dir", filepath.Join(t.TempDir(), "data"))
+	r := start(t, cfg)
 
 	sample := func(name string) []byte {
-		b, err := os.ReadFile(filepath.Join("examples", "callbacks", name+".json"))
+		b, err := os.ReadFile(filepath.Join(testutil.Root(), "examples", "callbacks", name+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
-	post := func(path, app, sign string, body []byte) (int, string, time.Duration) {
-		req, err := http.NewRequest(http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("SdkAppId", app)
+	// post sends a TRTC event as TRTC does: the app and the Sign in headers, no query.
+	post := func(t *testing.T, path, app, sign string, body []byte) (int, string, time.Duration) {
+		header := http.Header{}
+		header.Set("SdkAppId", app)
 		if sign != "" {
-			req.Header.Set("Sign", sign)
+			header.Set("Sign", sign)
 		}
-		start := time.Now()
-		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b), time.Since(start)
+		a := r.post(t, path, string(body), header)
+		return a.status, a.body, a.elapsed
 	}
 
 	tests := []struct {
@@ -106,7 +81,7 @@ delivery: {dir: %q}
 			body := sample(tt.sample)
 			sign := tencent.SignTRTC(tt.key, body)
 			before := tt.up.Hits()
-			status, answer, _ := post(tt.path, tt.app, sign, body)
+			status, answer, _ := post(t, tt.path, tt.app, sign, body)
 			if status != 200 || answer != tt.wantAnswer {
 				t.Fatalf("answer %d %s, want 200 %s", status, answer, tt.wantAnswer)
 			}
@@ -133,7 +108,7 @@ delivery: {dir: %q}
 		before := rooms.Hits()
 		body := sample("TRTC.1.103")
 		for _, sign := range []string{tencent.SignTRTC(stagingKey, body), tencent.SignTRTC(prodKey, append(body, ' ')), ""} {
-			if status, answer, _ := post("/", "1400000001", sign, body); status != 401 || !strings.Contains(answer, "bad_signature") {
+			if status, answer, _ := post(t, "/", "1400000001", sign, body); status != 401 || !strings.Contains(answer, "bad_signature") {
 				t.Errorf("Sign %q: answer %d %s, want 401 bad_signature", sign, status, answer)
 			}
 		}
@@ -145,7 +120,7 @@ delivery: {dir: %q}
 	t.Run("an async recording route answers {\"code\":0} at once", func(t *testing.T) {
 		body := sample("TRTC.3.311")
 		sign := tencent.SignTRTC(prodKey, body)
-		status, answer, took := post("/trtc", "1400000001", sign, body)
+		status, answer, took := post(t, "/trtc", "1400000001", sign, body)
 		if status != 200 || answer != `{"code":0}` {
 			t.Fatalf("answer %d %s, want 200 {\"code\":0}", status, answer)
 		}
@@ -153,7 +128,7 @@ delivery: {dir: %q}
 			t.Errorf("answered after %s, while the upstream holds the delivery", took)
 		}
 		close(hold)
-		waitFor(t, "the recording event's delivery", logs, func() bool { return recordings.Hits() >= 1 })
+		testutil.Eventually(t, "the recording event's delivery", func() bool { return recordings.Hits() >= 1 })
 		got := recordings.Requests()[0]
 		if !bytes.Equal(got.Body, body) || got.Header.Get("Sign") != sign || got.Header.Get("X-Callback-Command") != "TRTC.3.311" ||
 			got.Header.Get("X-Callback-App") != "prod" {
@@ -164,13 +139,11 @@ delivery: {dir: %q}
 
 	t.Run("send -trtc", func(t *testing.T) {
 		before := rooms.Hits()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, err := command(ctx, "send", "-trtc", "-config", cfg, "-sdkappid", "1400000002", "examples/callbacks/TRTC.1.101.json").CombinedOutput()
-		if err != nil {
-			t.Fatalf("send -trtc: %v\n%s", err, out)
+		out, code := run(t, "send", "-trtc", "-config", r.config, "-sdkappid", "1400000002", "examples/callbacks/TRTC.1.101.json")
+		if code != 0 {
+			t.Fatalf("send -trtc: exit %d\n%s", code, out)
 		}
-		if !bytes.Contains(out, []byte("TRTC.1.101")) || !bytes.Contains(out, []byte(`{"code":0}`)) {
+		if !strings.Contains(out, "TRTC.1.101") || !strings.Contains(out, `{"code":0}`) {
 			t.Errorf("send printed:\n%s", out)
 		}
 		if rooms.Hits() != before+1 {
@@ -180,12 +153,12 @@ delivery: {dir: %q}
 		if err := tencent.VerifyTRTCSign(stagingKey, got.Body, got.Header.Get("Sign")); err != nil || got.Header.Get("SdkAppId") != "1400000002" {
 			t.Errorf("send -trtc delivered SdkAppId %q, Sign check %v; want staging's, signed with its key", got.Header.Get("SdkAppId"), err)
 		}
-		if bytes.Contains(out, []byte(got.Header.Get("Sign"))) {
+		if strings.Contains(out, got.Header.Get("Sign")) {
 			t.Errorf("send printed the Sign:\n%s", out)
 		}
 	})
 
-	if strings.Contains(logs.String(), prodKey) || strings.Contains(logs.String(), stagingKey) {
-		t.Errorf("a TRTC key reached the log:\n%s", logs)
+	if r.Output.Contains(prodKey) || r.Output.Contains(stagingKey) {
+		t.Errorf("a TRTC key reached the log")
 	}
 }

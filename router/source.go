@@ -1,27 +1,26 @@
-package server
+package router
 
 import (
 	"net/netip"
 	"strings"
-	"sync/atomic"
 
 	"github.com/callback-router/callback-router/config"
-	"github.com/callback-router/callback-router/router"
 )
 
-// sourcePolicy decides which peers may post callbacks: tencent.allowed_cidrs (empty: any),
+// SourcePolicy decides which peers may post callbacks: tencent.allowed_cidrs (empty: any),
 // with the source taken from X-Forwarded-For only when the peer is one of
 // server.trusted_proxies. A header from any other peer is whatever the peer chose to write,
-// so believing it would let anyone claim to be Tencent's egress.
-type sourcePolicy struct {
+// so believing it would let anyone claim to be Tencent's egress. It is compiled once per
+// table and only read afterwards.
+type SourcePolicy struct {
 	allowed []netip.Prefix
 	trusted []netip.Prefix
 }
 
 // compileSources reads the policy of a validated config; entries that do not parse were
 // refused by validation, so they are skipped here.
-func compileSources(cfg *config.Config) *sourcePolicy {
-	return &sourcePolicy{
+func compileSources(cfg *config.Config) SourcePolicy {
+	return SourcePolicy{
 		allowed: prefixes(cfg.Tencent.AllowedCIDRs),
 		trusted: prefixes(cfg.Server.TrustedProxies),
 	}
@@ -37,9 +36,9 @@ func prefixes(list []string) []netip.Prefix {
 	return out
 }
 
-// allows reports whether a callback from the peer remoteIP, which sent the X-Forwarded-For
+// Allows reports whether a callback from the peer remoteIP, which sent the X-Forwarded-For
 // header xff, comes from an allowed source.
-func (p *sourcePolicy) allows(remoteIP, xff string) bool {
+func (p *SourcePolicy) Allows(remoteIP, xff string) bool {
 	if len(p.allowed) == 0 {
 		return true
 	}
@@ -47,11 +46,11 @@ func (p *sourcePolicy) allows(remoteIP, xff string) bool {
 	return ok && contains(p.allowed, src)
 }
 
-// peerMayConnect reports whether a connection from remoteIP can carry an allowed callback
+// PeerMayConnect reports whether a connection from remoteIP can carry an allowed callback
 // at all: with an allow-list, only a peer in it or a trusted proxy (whose requests name
 // their source) can. The listener closes the others at once, so outsiders cannot hold the
 // connections server.max_conns allows.
-func (p *sourcePolicy) peerMayConnect(remoteIP string) bool {
+func (p *SourcePolicy) PeerMayConnect(remoteIP string) bool {
 	if len(p.allowed) == 0 {
 		return true
 	}
@@ -68,7 +67,7 @@ func (p *sourcePolicy) peerMayConnect(remoteIP string) bool {
 // proxy (entries to its left were written by whoever the first untrusted hop was, and prove
 // nothing). A trusted peer that names no untrusted address is the source itself. ok is false
 // when an entry that would be the source does not parse.
-func (p *sourcePolicy) source(remoteIP, xff string) (netip.Addr, bool) {
+func (p *SourcePolicy) source(remoteIP, xff string) (netip.Addr, bool) {
 	peer, err := netip.ParseAddr(remoteIP)
 	if err != nil {
 		return netip.Addr{}, false
@@ -102,24 +101,4 @@ func contains(list []netip.Prefix, a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// sourceCache keeps the policy compiled for the table it was compiled from, so a callback
-// compiles nothing unless a reload installed a new table since the last one.
-type sourceCache struct {
-	p atomic.Pointer[compiledSources]
-}
-
-type compiledSources struct {
-	table  *router.Table
-	policy *sourcePolicy
-}
-
-func (c *sourceCache) policy(t *router.Table) *sourcePolicy {
-	if cs := c.p.Load(); cs != nil && cs.table == t {
-		return cs.policy
-	}
-	cs := &compiledSources{table: t, policy: compileSources(t.Config)}
-	c.p.Store(cs)
-	return cs.policy
 }

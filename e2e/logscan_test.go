@@ -1,12 +1,10 @@
-package main
+package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/tencent"
 )
@@ -54,53 +53,6 @@ func scanBodyFor(command string) string {
 	return `{"CallbackCommand":"` + command + `","RoomId":"r","Note":"` + scanBody + `"}`
 }
 
-// scanRawUpstream serves each connection with serve, until the test ends.
-func scanRawUpstream(t *testing.T, serve func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); serve(c); c.Close() }()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return "http://" + ln.Addr().String()
-}
-
-// readScanRequest reads one request whole.
-func readScanRequest(c net.Conn) bool {
-	req, err := http.ReadRequest(bufio.NewReader(c))
-	if err != nil {
-		return false
-	}
-	io.Copy(io.Discard, req.Body)
-	return true
-}
-
 // echo answers status with the request it got — query and body — as a careless upstream
 // does in its error pages.
 func echo(status int) upstreamtest.Behavior {
@@ -111,61 +63,31 @@ func echo(status int) upstreamtest.Behavior {
 	}
 }
 
-// scanConfig is the router's config for the scan: a route per way an upstream can fail,
-// each upstream URL carrying the API key in its query.
-func scanConfig(engine, addr, admin, dir string, up map[string]string, extraUpstream string) string {
+// scanRoutes are the commands of the scan that each go to an upstream of their own, named
+// in lower case, which fails in its own way.
+var scanRoutes = []string{"OK", "Echo", "Err500", "Dead", "Reset", "Hang", "Drip", "Truncated", "Big", "BigChunked", "RawEcho", "DNS"}
+
+// scanConfig is the router's config for the scan: a route per way an upstream can fail
+// (up holds each upstream's base URL), each upstream URL carrying the API key in its query.
+func scanConfig(engine, listen, admin, dir string, up map[string]string) *testutil.Config {
 	key := "?api_key=" + scanAPIKey
-	return fmt.Sprintf(`
-server: {listen: %q, admin_listen: %q, engine: %s, read_header_timeout: 500ms, read_timeout: 1s,
-  max_body_bytes: 4096, max_header_bytes: 4096, max_conns: 60, shutdown_timeout: 2s, drain_grace: 100ms}
-tencent: {sdk_app_ids: [1400000001]}
-defaults:
-  deadline: 300ms
-  breaker: {consecutive_failures: 1000, open_for: 10s, half_open_requests: 1}
-upstreams:
-  ok: {url: "%[4]s/ok%[5]s"}
-  echo: {url: "%[6]s/echo%[5]s"}
-  err500: {url: "%[7]s/err%[5]s"}
-  dead: {url: "http://%[8]s/dead%[5]s"}
-  reset: {url: "%[9]s/reset%[5]s"}
-  hang: {url: "%[10]s/hang%[5]s"}
-  drip: {url: "%[11]s/drip%[5]s"}
-  truncated: {url: "%[12]s/truncated%[5]s"}
-  big: {url: "%[13]s/big%[5]s"}
-  bigchunked: {url: "%[14]s/bigchunked%[5]s"}
-  rawecho: {url: "%[17]s/rawecho%[5]s"}
-  dns: {url: "http://callback-router-logscan.invalid:9001/x%[5]s"}
-  fragile:
-    url: "http://%[8]s/fragile%[5]s"
-    breaker: {consecutive_failures: 1, open_for: 1m, half_open_requests: 1}
-%[15]s
-routes:
-  - {commands: ["Test.OK"], upstream: ok}
-  - {commands: ["Test.Echo"], upstream: echo}
-  - {commands: ["Test.Err500"], upstream: err500}
-  - {commands: ["Test.Dead"], upstream: dead}
-  - {commands: ["Test.Reset"], upstream: reset}
-  - {commands: ["Test.Hang"], upstream: hang}
-  - {commands: ["Test.Drip"], upstream: drip}
-  - {commands: ["Test.Truncated"], upstream: truncated}
-  - {commands: ["Test.Big"], upstream: big}
-  - {commands: ["Test.BigChunked"], upstream: bigchunked}
-  - {commands: ["Test.RawEcho"], upstream: rawecho}
-  - {commands: ["TRTC.*"], upstream: err500}
-  - {commands: ["Test.DNS"], upstream: dns}
-  - {commands: ["Test.Breaker"], upstream: fragile, retries: 0}
-  - {commands: ["Test.Overload"], upstream: hang, max_in_flight: 1}
-  - {commands: ["Test.Async"], upstream: err500, async: true}
-  - commands: ["Live.CallbackBeforeSendGift"]
-    upstream: err500
-    journal: true
-    fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
-  - commands: ["*"]
-delivery:
-  dir: %[16]q
-  backoff: {initial: 50ms, max: 200ms}
-`, addr, admin, engine, up["ok"], key, up["echo"], up["err500"], up["dead"], up["reset"], up["hang"], up["drip"],
-		up["truncated"], up["big"], up["bigchunked"], extraUpstream, dir, up["rawecho"])
+	c := configAt(listen, admin).Set("server.engine", engine).Set("log.level", "debug").With(`
+server: {read_header_timeout: 500ms, read_timeout: 1s, max_body_bytes: 4096, max_header_bytes: 4096, max_conns: 60,
+  shutdown_timeout: 2s, drain_grace: 100ms}
+defaults: {deadline: 300ms, breaker: `+breakerStaysClosed+`}
+delivery: {backoff: {initial: 50ms, max: 200ms}}`).Set("delivery.dir", dir)
+	for _, name := range scanRoutes {
+		lower := strings.ToLower(name)
+		c.Upstream(lower, up[lower]+"/"+lower+key).Route(`{commands: [Test.` + name + `], upstream: ` + lower + `}`)
+	}
+	return c.Upstream("fragile", up["dead"]+"/fragile"+key).
+		SetYAML("upstreams.fragile.breaker", "{consecutive_failures: 1, open_for: 1m, half_open_requests: 1}").
+		Route(`{commands: ["TRTC.*"], upstream: err500}`).
+		Route(`{commands: [Test.Breaker], upstream: fragile, retries: 0}`).
+		Route(`{commands: [Test.Overload], upstream: hang, max_in_flight: 1}`).
+		Route(`{commands: [Test.Async], upstream: err500, async: true}`).
+		Route(`{commands: [Live.CallbackBeforeSendGift], upstream: err500, journal: true, fallback: ` + giftDeny + `}`).
+		Route(catchAll)
 }
 
 // TestNoSecretInLogsStatusOrMetrics drives the real binary through every refusal and
@@ -193,17 +115,18 @@ func runLogScan(t *testing.T, engine string) {
 		}).URL,
 		"echo":   upstreamtest.Start(t, echo(http.StatusOK)).URL,
 		"err500": upstreamtest.Start(t, echo(http.StatusInternalServerError)).URL,
-		"dead":   upstreamtest.DeadAddr(t),
+		"dead":   "http://" + upstreamtest.DeadAddr(t),
 		"reset":  upstreamtest.Start(t, upstreamtest.Reset()).URL,
-		"hang":   scanRawUpstream(t, func(c net.Conn) { io.Copy(io.Discard, c) }),
-		"drip": scanRawUpstream(t, func(c net.Conn) {
-			if readScanRequest(c) {
+		"dns":    "http://callback-router-logscan.invalid:9001",
+		"hang":   "http://" + upstreamtest.Raw(t, func(c net.Conn) { io.Copy(io.Discard, c) }),
+		"drip": "http://" + upstreamtest.Raw(t, func(c net.Conn) {
+			if upstreamtest.ReadRequest(c) {
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n{")
 				time.Sleep(2 * time.Second)
 			}
 		}),
-		"truncated": scanRawUpstream(t, func(c net.Conn) {
-			if readScanRequest(c) {
+		"truncated": "http://" + upstreamtest.Raw(t, func(c net.Conn) {
+			if upstreamtest.ReadRequest(c) {
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"ErrorCode\":0")
 			}
 		}),
@@ -213,7 +136,7 @@ func runLogScan(t *testing.T, engine string) {
 		}).URL,
 		"bigchunked": upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, big)).URL,
 		// Not HTTP at all: the bytes it got, sent back, as a TCP echo on the wrong port does.
-		"rawecho": scanRawUpstream(t, func(c net.Conn) {
+		"rawecho": "http://" + upstreamtest.Raw(t, func(c net.Conn) {
 			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 			buf := make([]byte, 64<<10)
 			if n, _ := c.Read(buf); n > 0 {
@@ -221,18 +144,12 @@ func runLogScan(t *testing.T, engine string) {
 			}
 		}),
 	}
-	addr, admin := freeAddr(t), freeAddr(t)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
-	cfg := scanConfig(engine, addr, admin, filepath.Join(dir, "data"), up, "")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs, _, exited, proc := startServe(t, cfgPath, []string{"-log-level", "debug"},
-		[]string{"CALLBACK_ROUTER_TENCENT_AUTH_TOKEN=" + scanToken, "CALLBACK_ROUTER_SERVER_ADMIN_TOKEN=" + scanAdminToken,
-			"CALLBACK_ROUTER_TENCENT_TRTC_KEY=" + scanTRTCKey})
-	waitAccepting(t, addr, exited, logs)
-	waitAccepting(t, admin, exited, logs)
+	dir := filepath.Join(t.TempDir(), "data")
+	r := start(t, scanConfig(engine, testutil.FreeAddr(t), testutil.FreeAddr(t), dir, up),
+		"CALLBACK_ROUTER_TENCENT_AUTH_TOKEN="+scanToken, "CALLBACK_ROUTER_SERVER_ADMIN_TOKEN="+scanAdminToken,
+		"CALLBACK_ROUTER_TENCENT_TRTC_KEY="+scanTRTCKey)
+	r.WaitAccepting(t, r.admin)
+	addr := r.addr
 
 	client := &http.Client{Timeout: 5 * time.Second}
 	post := func(method, path, query, body string, header http.Header) {
@@ -381,48 +298,32 @@ func runLogScan(t *testing.T, engine string) {
 
 	// The admin listener, asked with a wrong token.
 	for _, path := range []string{"/status.json", "/metrics", "/queue/list?state=pending"} {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+admin+path, nil)
-		req.Header.Set("Authorization", "Bearer "+scanWrongAdmin)
-		if resp, err := client.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
+		r.adminGet(path, scanWrongAdmin)
 	}
 	adminGetAuth := func(path string) string {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+admin+path, nil)
-		req.Header.Set("Authorization", "Bearer "+scanAdminToken)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
+		status, body := r.adminGet(path, scanAdminToken)
+		if status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, status, body)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
-		}
-		return string(b)
+		return body
 	}
 
 	// A reload refused for the credentials in a URL: validate's problems, the log line and
 	// the status page's last error all quote it.
-	refused := scanConfig(engine, addr, admin, filepath.Join(dir, "data"), up,
-		fmt.Sprintf("  leaky: {url: \"http://%s:%s@127.0.0.1:9/x?api_key=%s\"}", scanUser, scanPassword, scanAPIKey))
-	if err := os.WriteFile(cfgPath, []byte(refused), 0o600); err != nil {
+	refused := scanConfig(engine, r.addr, r.admin, dir, up).
+		Upstream("leaky", "http://"+scanUser+":"+scanPassword+"@127.0.0.1:9/x?api_key="+scanAPIKey)
+	testutil.Rewrite(t, r.config, refused.String())
+	if err := r.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	if err := proc.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the refused reload to be counted", logs, func() bool {
+	testutil.Eventually(t, "the refused reload to be counted", func() bool {
 		return strings.Contains(adminGetAuth("/metrics"), "callback_router_config_reload_failures_total 1")
 	})
 	// Deliveries of the async and journaled callbacks have failed at least once by now.
-	waitFor(t, "a failed delivery to be logged", logs, func() bool {
-		return strings.Contains(logs.String(), "delivery failed")
-	})
+	r.waitLogged(t, "delivery failed")
 	time.Sleep(300 * time.Millisecond) // log lines reach stdout in blocks at most 100 ms old
 
-	status, metrics, out := adminGetAuth("/status.json"), adminGetAuth("/metrics"), logs.String()
+	status, metrics, out := adminGetAuth("/status.json"), adminGetAuth("/metrics"), r.Output.String()
 	secrets := []string{scanToken, scanAdminToken, scanWrongAdmin, scanAPIKey, scanUser, scanPassword, scanBody, scanQuery, scanHeader, scanTRTCKey}
 	signs.mu.Lock()
 	secrets = append(secrets, signs.signs...)
@@ -458,8 +359,5 @@ func runLogScan(t *testing.T, engine string) {
 	}
 	if !strings.Contains(status, "leaky") {
 		t.Errorf("/status.json does not show the refused reload's problem")
-	}
-	if t.Failed() {
-		t.Logf("router output:\n%s", out)
 	}
 }

@@ -1,15 +1,14 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -22,55 +21,17 @@ const (
 	candidateDenys = `{"ActionStatus":"OK","ErrorCode":1,"ErrorInfo":"blocked by the candidate"}`
 )
 
-// shadowBinaryConfig mirrors Group.CallbackBeforeSendMsg to candidate; C2C messages go to
-// the same primary without a shadow, to compare answer times with and without one.
-func shadowBinaryConfig(addr, admin, primary, candidate, shadowExtra string) string {
-	return fmt.Sprintf(`
-server: {listen: %q, admin_listen: %q, shutdown_timeout: 5s}
-tencent: {sdk_app_ids: [1400000001]}
-defaults:
-  retries: 0
-  breaker: {consecutive_failures: 3, open_for: 10m, half_open_requests: 1}
-upstreams:
-  moderation: {url: "%s/moderation"}
-  moderation_v2: {url: "%s/v2"}
-routes:
-  - name: moderation
-    commands: ["Group.CallbackBeforeSendMsg"]
-    upstream: moderation
-    deadline: 1s
-    fallback: {action: allow}
-    shadow: {upstream: moderation_v2%s}
-  - name: c2c
-    commands: ["C2C.CallbackBeforeSendMsg"]
-    upstream: moderation
-    deadline: 1s
-    fallback: {action: allow}
-  - commands: ["*"]
-`, addr, admin, primary, candidate, shadowExtra)
-}
-
-// tencentAnswer is what the binary answered a callback.
-type tencentAnswer struct {
-	status    int
-	body      string
-	requestID string
-	elapsed   time.Duration
-}
-
-var shadowClient = &http.Client{Timeout: 10 * time.Second}
-
-func postCallback(t *testing.T, addr, command, body string) tencentAnswer {
-	t.Helper()
-	start := time.Now()
-	resp, err := shadowClient.Post("http://"+addr+"/?SdkAppid=1400000001&contenttype=json&CallbackCommand="+command,
-		"application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("POST %s: %v", command, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return tencentAnswer{status: resp.StatusCode, body: string(b), requestID: resp.Header.Get("X-Request-Id"), elapsed: time.Since(start)}
+// shadowConfig mirrors Group.CallbackBeforeSendMsg to candidate; C2C messages go to the
+// same primary without a shadow, to compare answer times with and without one. shadow is
+// the route's shadow block.
+func shadowConfig(t *testing.T, primary, candidate, shadow string) *testutil.Config {
+	return newConfig(t).Set("server.shutdown_timeout", "5s").
+		With(`defaults: {retries: 0, breaker: {consecutive_failures: 3, open_for: 10m, half_open_requests: 1}}`).
+		Upstream("moderation", primary+"/moderation").Upstream("moderation_v2", candidate+"/v2").
+		Route(`{name: moderation, commands: [Group.CallbackBeforeSendMsg], upstream: moderation, deadline: 1s,
+			fallback: {action: allow}, shadow: ` + shadow + `}`).
+		Route(`{name: c2c, commands: [C2C.CallbackBeforeSendMsg], upstream: moderation, deadline: 1s, fallback: {action: allow}}`).
+		Route(catchAll)
 }
 
 // shadowStatus is the part of /status.json the shadow tests read.
@@ -103,18 +64,16 @@ type shadowRouteStatus struct {
 func TestBinaryShadowVerdict(t *testing.T) {
 	primary := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, primaryAllows))
 	candidate := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, candidateDenys))
-	addr, admin := freeAddr(t), freeAddr(t)
-	logs, _, exited, _ := startBinary(t, shadowBinaryConfig(addr, admin, primary.URL, candidate.URL, ""))
-	waitAccepting(t, addr, exited, logs)
+	r := start(t, shadowConfig(t, primary.URL, candidate.URL, "{upstream: moderation_v2}"))
 
-	got := postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg)
+	got := r.callback(t, "Group.CallbackBeforeSendMsg", groupMsg)
 	if got.status != 200 || got.body != primaryAllows {
 		t.Fatalf("Tencent got %d %q, want the primary's bytes %q", got.status, got.body, primaryAllows)
 	}
 	const verdicts = `callback_router_shadow_total{result="verdict",route="moderation"}`
-	waitFor(t, verdicts, logs, func() bool { return metricValue(t, admin, verdicts) == 1 })
+	testutil.Eventually(t, verdicts, func() bool { return r.metric(t, verdicts) == 1 })
 
-	_, body := adminGet(t, admin, "/status.json")
+	_, body := r.adminGet("/status.json")
 	var st shadowStatus
 	if err := json.Unmarshal([]byte(body), &st); err != nil {
 		t.Fatalf("/status.json: %v", err)
@@ -128,9 +87,9 @@ func TestBinaryShadowVerdict(t *testing.T) {
 		t.Fatalf("disagreements: got %d, want 1:\n%s", len(panel.Disagreements), body)
 	}
 	d := panel.Disagreements[0]
-	if d.RequestID != got.requestID || d.Result != "verdict" || d.TencentGot != "allow, sets CloudCustomData" ||
+	if d.RequestID != got.requestID() || d.Result != "verdict" || d.TencentGot != "allow, sets CloudCustomData" ||
 		d.CandidateAnswered != "deny 1" || d.Command != "Group.CallbackBeforeSendMsg" || d.App == "" {
-		t.Errorf("disagreement: got %+v, want request id %s, allow against deny 1", d, got.requestID)
+		t.Errorf("disagreement: got %+v, want request id %s, allow against deny 1", d, got.requestID())
 	}
 	if panel.AgreementRate == nil || *panel.AgreementRate != 0 {
 		t.Errorf("agreement rate: got %v, want 0", panel.AgreementRate)
@@ -140,8 +99,8 @@ func TestBinaryShadowVerdict(t *testing.T) {
 			t.Errorf("/status.json shows a body (%q)", secret)
 		}
 	}
-	waitFor(t, "the disagreement's log line", logs, func() bool {
-		return strings.Contains(logs.String(), `"shadow_result":"verdict"`) && strings.Contains(logs.String(), got.requestID)
+	testutil.Eventually(t, "the disagreement's log line", func() bool {
+		return r.Output.Contains(`"shadow_result":"verdict"`) && r.Output.Contains(got.requestID())
 	})
 	if c := candidate.Requests(); len(c) != 1 || c[0].Header.Get("X-Callback-Shadow") != "1" || string(c[0].Body) != groupMsg {
 		t.Errorf("candidate requests: got %d, want one carrying X-Callback-Shadow: 1 and the callback's bytes", len(c))
@@ -154,17 +113,15 @@ func TestBinaryHangingCandidateDoesNotDelayTencent(t *testing.T) {
 	primary := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, primaryAllows))
 	candidate := upstreamtest.Start(t, upstreamtest.OK())
 	candidate.Set(candidate.Hang())
-	addr, admin := freeAddr(t), freeAddr(t)
-	logs, _, exited, _ := startBinary(t, shadowBinaryConfig(addr, admin, primary.URL, candidate.URL, ""))
-	waitAccepting(t, addr, exited, logs)
-	postCallback(t, addr, "C2C.CallbackBeforeSendMsg", c2cMsg) // warm the connections
-	postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg)
+	r := start(t, shadowConfig(t, primary.URL, candidate.URL, "{upstream: moderation_v2}"))
+	r.callback(t, "C2C.CallbackBeforeSendMsg", c2cMsg) // warm the connections
+	r.callback(t, "Group.CallbackBeforeSendMsg", groupMsg)
 
 	const n = 40 // under max_in_flight (64): every one is mirrored and hangs to the deadline
 	var with, without []time.Duration
 	for range n {
-		a := postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg)
-		b := postCallback(t, addr, "C2C.CallbackBeforeSendMsg", c2cMsg)
+		a := r.callback(t, "Group.CallbackBeforeSendMsg", groupMsg)
+		b := r.callback(t, "C2C.CallbackBeforeSendMsg", c2cMsg)
 		if a.body != primaryAllows || b.body != primaryAllows {
 			t.Fatalf("Tencent got %q and %q, want the primary's answer", a.body, b.body)
 		}
@@ -184,7 +141,7 @@ func TestBinaryHangingCandidateDoesNotDelayTencent(t *testing.T) {
 		t.Errorf("slowest answer with the hanging candidate: %s, want far below the 1 s deadline", with[n-1])
 	}
 	const failed = `callback_router_shadow_total{result="shadow_failed",route="moderation"}`
-	waitFor(t, "the mirrors to time out", logs, func() bool { return metricValue(t, admin, failed) == n+1 })
+	testutil.Eventually(t, "the mirrors to time out", func() bool { return r.metric(t, failed) == n+1 })
 }
 
 // TestBinaryShadowBehindOpenBreaker: once the candidate's breaker is open, mirrors are
@@ -192,28 +149,26 @@ func TestBinaryHangingCandidateDoesNotDelayTencent(t *testing.T) {
 func TestBinaryShadowBehindOpenBreaker(t *testing.T) {
 	primary := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, primaryAllows))
 	candidate := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, `{}`))
-	addr, admin := freeAddr(t), freeAddr(t)
-	logs, _, exited, _ := startBinary(t, shadowBinaryConfig(addr, admin, primary.URL, candidate.URL, ""))
-	waitAccepting(t, addr, exited, logs)
+	r := start(t, shadowConfig(t, primary.URL, candidate.URL, "{upstream: moderation_v2}"))
 	const failed = `callback_router_shadow_total{result="shadow_failed",route="moderation"}`
 	for i := range 3 { // the breaker opens after 3 consecutive failures
-		postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg)
-		waitFor(t, "a failed mirror", logs, func() bool { return metricValue(t, admin, failed) == float64(i+1) })
+		r.callback(t, "Group.CallbackBeforeSendMsg", groupMsg)
+		testutil.Eventually(t, "a failed mirror", func() bool { return r.metric(t, failed) == float64(i+1) })
 	}
-	waitFor(t, "the candidate's breaker to open", logs, func() bool {
-		return metricValue(t, admin, `callback_router_breaker_state{instance="`+candidate.URL+`/v2",upstream="moderation_v2"}`) == 2
+	testutil.Eventually(t, "the candidate's breaker to open", func() bool {
+		return r.metric(t, `callback_router_breaker_state{instance="`+candidate.URL+`/v2",upstream="moderation_v2"}`) == 2
 	})
 	hits := candidate.Hits()
 	for i := range 5 {
-		if got := postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg); got.body != primaryAllows {
+		if got := r.callback(t, "Group.CallbackBeforeSendMsg", groupMsg); got.body != primaryAllows {
 			t.Fatalf("Tencent got %q, want the primary's answer", got.body)
 		}
-		waitFor(t, "a failed mirror", logs, func() bool { return metricValue(t, admin, failed) == float64(4+i) })
+		testutil.Eventually(t, "a failed mirror", func() bool { return r.metric(t, failed) == float64(4+i) })
 	}
 	if got := candidate.Hits() - hits; got != 0 {
 		t.Errorf("calls to the candidate behind its open breaker: got %d, want 0", got)
 	}
-	if got := metricValue(t, admin, `callback_router_breaker_state{instance="`+primary.URL+`/moderation",upstream="moderation"}`); got != 0 {
+	if got := r.metric(t, `callback_router_breaker_state{instance="`+primary.URL+`/moderation",upstream="moderation"}`); got != 0 {
 		t.Errorf("the primary's breaker: got state %v, want 0 (closed)", got)
 	}
 }
@@ -224,14 +179,12 @@ func TestBinaryShadowMaxInFlight(t *testing.T) {
 	primary := upstreamtest.Start(t, upstreamtest.Answer(http.StatusOK, primaryAllows))
 	candidate := upstreamtest.Start(t, upstreamtest.OK())
 	candidate.Set(candidate.Hang())
-	addr, admin := freeAddr(t), freeAddr(t)
-	logs, _, exited, _ := startBinary(t, shadowBinaryConfig(addr, admin, primary.URL, candidate.URL, ", max_in_flight: 2"))
-	waitAccepting(t, addr, exited, logs)
+	r := start(t, shadowConfig(t, primary.URL, candidate.URL, "{upstream: moderation_v2, max_in_flight: 2}"))
 	for range 5 { // each answered at once; the mirrors hang for the 1 s deadline
-		postCallback(t, addr, "Group.CallbackBeforeSendMsg", groupMsg)
+		r.callback(t, "Group.CallbackBeforeSendMsg", groupMsg)
 	}
 	const skipped = `callback_router_shadow_total{result="skipped",route="moderation"}`
-	waitFor(t, "3 skipped mirrors", logs, func() bool { return metricValue(t, admin, skipped) == 3 })
+	testutil.Eventually(t, "3 skipped mirrors", func() bool { return r.metric(t, skipped) == 3 })
 	if got := candidate.Hits(); got != 2 {
 		t.Errorf("calls to the candidate: got %d, want 2 (max_in_flight)", got)
 	}

@@ -1,6 +1,6 @@
 //go:build soak
 
-package main
+package e2e
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// The soak is opt-in: go test -tags soak -run TestSoak -timeout 30m -v .
+// The soak is opt-in: go test -tags soak -run TestSoak -timeout 30m -v ./e2e/
 // CALLBACK_ROUTER_SOAK sets its length (default 10m). It runs the binary under steady
 // traffic in front of an upstream that flaps — healthy, hung, failing, down — and asserts that
 // every callback is answered inside Tencent's window and that the router's RSS and goroutines
@@ -115,24 +115,11 @@ func TestSoak(t *testing.T) {
 		length = d
 	}
 	up := startFlapping(t)
-	addr, admin := freeAddr(t), freeAddr(t)
-	cfg := fmt.Sprintf(`
-server: {listen: %q, admin_listen: %q}
-tencent: {sdk_app_ids: [1400000001]}
-defaults:
-  breaker: {consecutive_failures: 5, open_for: 2s, half_open_requests: 1}
-upstreams:
-  gifts: {url: "http://%s/gifts"}
-routes:
-  - commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-    deadline: %s
-    fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
-`, addr, admin, up.addr, soakDeadline)
-	logs, _, exited, proc := startBinary(t, cfg)
-	waitAccepting(t, addr, exited, logs)
+	r := start(t, newConfig(t).SetYAML("defaults.breaker", "{consecutive_failures: 5, open_for: 2s, half_open_requests: 1}").
+		Upstream("gifts", "http://"+up.addr+"/gifts").
+		Route(`{commands: [Live.CallbackBeforeSendGift], upstream: gifts, deadline: `+soakDeadline.String()+`, fallback: `+giftDeny+`}`))
 
-	url := "http://" + addr + "/?SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift"
+	url := "http://" + r.addr + unsigned(giftCommand)
 	var sent, late, failed atomic.Int64
 	var worst atomic.Int64
 	stop := make(chan struct{})
@@ -188,9 +175,9 @@ routes:
 	began := time.Now()
 	for time.Since(began) < length {
 		time.Sleep(soakEvery)
-		s := soakSample{at: time.Since(began).Round(time.Second), rssKiB: procRSS(proc.Pid), goroutines: adminGoroutines(admin), sent: sent.Load()}
+		s := soakSample{at: time.Since(began).Round(time.Second), rssKiB: procRSS(r.Pid), goroutines: int(r.metric(t, "go_goroutines")), sent: sent.Load()}
 		if s.rssKiB == 0 || s.goroutines < 0 {
-			t.Fatalf("the router is gone at %s; output:\n%s", s.at, logs)
+			t.Fatalf("the router is gone at %s", s.at)
 		}
 		samples = append(samples, s)
 		t.Logf("%6s  RSS %6d KiB  goroutines %4d  callbacks %7d  upstream %s", s.at, s.rssKiB, s.goroutines, s.sent, soakModes[up.mode.Load()])
@@ -243,21 +230,4 @@ func procRSS(pid int) int {
 		}
 	}
 	return 0
-}
-
-// adminGoroutines reads go_goroutines from the router's /metrics.
-func adminGoroutines(admin string) int {
-	resp, err := http.Get("http://" + admin + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	return -1
 }

@@ -1,4 +1,4 @@
-package server
+package router
 
 import (
 	"strconv"
@@ -32,17 +32,17 @@ func TestSourcePolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := p.allows(tt.remote, tt.xff); got != tt.want {
-				t.Errorf("allows(%q, %q) = %v, want %v", tt.remote, tt.xff, got, tt.want)
+			if got := p.Allows(tt.remote, tt.xff); got != tt.want {
+				t.Errorf("Allows(%q, %q) = %v, want %v", tt.remote, tt.xff, got, tt.want)
 			}
 		})
 	}
-	if open := compileSources(&config.Config{}); !open.allows("198.51.100.1", "") || !open.peerMayConnect("198.51.100.1") {
+	if open := compileSources(&config.Config{}); !open.Allows("198.51.100.1", "") || !open.PeerMayConnect("198.51.100.1") {
 		t.Error("with no allowed_cidrs, a source was refused")
 	}
 	for peer, want := range map[string]bool{"203.0.113.7": true, "10.1.2.3": true, "::ffff:127.0.0.1": true, "198.51.100.1": false, "garbage": false} {
-		if got := p.peerMayConnect(peer); got != want {
-			t.Errorf("peerMayConnect(%q) = %v, want %v", peer, got, want)
+		if got := p.PeerMayConnect(peer); got != want {
+			t.Errorf("PeerMayConnect(%q) = %v, want %v", peer, got, want)
 		}
 	}
 }
@@ -54,6 +54,6 @@ func BenchmarkSourceCheck(b *testing.B) {
 	}
 	p := compileSources(&config.Config{Tencent: config.Tencent{AllowedCIDRs: cidrs}})
 	for b.Loop() {
-		p.allows("198.51.100.1", "")
+		p.Allows("198.51.100.1", "")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"fmt"
@@ -12,24 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
-
-// routerProcess is the binary serving a config, killable at any moment.
-type routerProcess struct {
-	kill   func()
-	exited <-chan struct{}
-	logs   *syncBuffer
-}
-
-// startProcess runs `serve -config cfg` and returns once addr accepts connections.
-func startProcess(t *testing.T, cfg, addr string) *routerProcess {
-	t.Helper()
-	logs, _, exited, proc := startServe(t, cfg, []string{"-log-level", "warn"}, nil)
-	p := &routerProcess{kill: func() { proc.Kill() }, exited: exited, logs: logs} // SIGKILL: no shutdown, no flush
-	waitAccepting(t, addr, exited, logs)
-	return p
-}
 
 // ackLedger records which callbacks the router acknowledged and which the upstream accepted.
 type ackLedger struct {
@@ -75,14 +60,61 @@ func (l *ackLedger) missing() []string {
 	return out
 }
 
+// counts returns how many callbacks were acknowledged and how many delivered so far.
+func (l *ackLedger) counts() (acked, delivered int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.acked), len(l.delivered)
+}
+
+// The load the kill tests send: senders goroutines send perSender async callbacks each, and
+// a router is killed once killAfter have been sent.
+const senders, perSender, killAfter = 8, 75, 300
+
+// sendKilling sends the load, callback i of a sender to addr(i), calls kill once killAfter
+// callbacks have been sent, and returns the counts at that moment.
+func (l *ackLedger) sendKilling(addr func(i int) string, kill func()) (ackedAtKill, deliveredAtKill int) {
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
+	defer client.CloseIdleConnections()
+	var sent atomic.Int64
+	var killed sync.Once
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perSender {
+				if sent.Add(1) == killAfter {
+					killed.Do(func() {
+						kill()
+						ackedAtKill, deliveredAtKill = l.counts()
+					})
+				}
+				l.send(client, addr(i), fmt.Sprint("s", s), i)
+			}
+		}()
+	}
+	wg.Wait()
+	return ackedAtKill, deliveredAtKill
+}
+
+// waitDelivered waits up to limit for every acknowledged callback to be delivered, and fails
+// the test naming a few that were not.
+func (l *ackLedger) waitDelivered(t *testing.T, limit time.Duration) {
+	t.Helper()
+	testutil.Poll(limit, func() bool { return len(l.missing()) == 0 })
+	if m := l.missing(); len(m) > 0 {
+		t.Fatalf("%d acknowledged callbacks never delivered, e.g. %v", len(m), m[:min(5, len(m))])
+	}
+}
+
 // send posts callback i as Tencent does and records whether it was acknowledged: an async
 // route's answer is the allow envelope without X-Callback-Fallback only once the callback is
 // stored.
 func (l *ackLedger) send(client *http.Client, addr, prefix string, i int) {
 	id := fmt.Sprintf("%s-%d", prefix, i)
 	body := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":%q,"FromRoomInfo":{"RoomId":"room-%d"}}`, id, i%7)
-	resp, err := client.Post("http://"+addr+"/?SdkAppid=1400000001&CallbackCommand=Live.CallbackAfterEndBattle&contenttype=json&TestBattle="+id,
-		"application/json", strings.NewReader(body))
+	resp, err := client.Post("http://"+addr+unsigned("Live.CallbackAfterEndBattle")+"&TestBattle="+id, "application/json", strings.NewReader(body))
 	if err != nil {
 		return // the router is dead: not acknowledged
 	}
@@ -106,61 +138,19 @@ func TestKill9LosesNoAcknowledgedCallback(t *testing.T) {
 	}
 	ledger := newAckLedger()
 	audit := upstreamtest.Start(t, ledger.flakyAuditor(0.3))
-	addr := freeAddr(t)
-	dir := filepath.Join(t.TempDir(), "data")
-	cfg := writeFile(t, "config.yaml", fmt.Sprintf(`
-server: {listen: %q, admin_listen: ""}
-tencent: {sdk_app_ids: [1400000001]}
-defaults:
-  breaker: {consecutive_failures: 100, open_for: 1s, half_open_requests: 1}
-upstreams:
-  audit: {url: %q}
-routes:
-  - commands: ["Live.CallbackAfter*"]
-    upstream: audit
-    async: true
-    ordered: true
-  - commands: ["*"]
-delivery:
-  dir: %q
-  workers: 8
-  backoff: {initial: 20ms, max: 200ms}
-`, addr, audit.URL, dir))
-
-	const senders, perSender, killAfter = 8, 75, 300
-	router := startProcess(t, cfg, addr)
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
-	var sent atomic.Int64
-	var killed sync.Once
-	var ackedAtKill, deliveredAtKill int
-	var wg sync.WaitGroup
-	for s := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range perSender {
-				if sent.Add(1) == killAfter {
-					killed.Do(func() {
-						router.kill()
-						ledger.mu.Lock()
-						ackedAtKill, deliveredAtKill = len(ledger.acked), len(ledger.delivered)
-						ledger.mu.Unlock()
-					})
-				}
-				ledger.send(client, addr, fmt.Sprint("s", s), i)
-			}
-		}()
-	}
-	wg.Wait()
-	<-router.exited
-	client.CloseIdleConnections()
-	ledger.mu.Lock()
-	acked := len(ledger.acked)
-	ledger.mu.Unlock()
+	cfg := killConfig(t).Upstream("audit", audit.URL).
+		Route(`{commands: ["Live.CallbackAfter*"], upstream: audit, async: true, ordered: true}`).Route(catchAll).
+		Set("delivery.workers", 8)
+	router := start(t, cfg)
+	ackedAtKill, deliveredAtKill := ledger.sendKilling(func(int) string { return router.addr }, func() {
+		router.Kill() // SIGKILL: no shutdown, no flush
+	})
+	<-router.Exited()
+	acked, _ := ledger.counts()
 	t.Logf("sent %d, acknowledged %d (%d when killed), %d delivered when killed",
 		senders*perSender, acked, ackedAtKill, deliveredAtKill)
 	if ackedAtKill < killAfter/2 {
-		t.Fatalf("only %d callbacks acknowledged before the kill; want most of the first %d (output:\n%s)", ackedAtKill, killAfter, router.logs)
+		t.Fatalf("only %d callbacks acknowledged before the kill; want most of the first %d", ackedAtKill, killAfter)
 	}
 	if deliveredAtKill >= ackedAtKill {
 		// Runs here leave most undelivered at the kill (e.g. 65 of 293): the flaky upstream
@@ -168,14 +158,8 @@ delivery:
 		t.Fatalf("every acknowledged callback was delivered before the kill: nothing left for the restart to prove")
 	}
 
-	restarted := startProcess(t, cfg, addr)
-	deadline := time.Now().Add(60 * time.Second)
-	for len(ledger.missing()) > 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if m := ledger.missing(); len(m) > 0 {
-		t.Fatalf("%d acknowledged callbacks never delivered, e.g. %v; output after restart:\n%s", len(m), m[:min(5, len(m))], restarted.logs)
-	}
+	start(t, cfg)
+	ledger.waitDelivered(t, 60*time.Second)
 	ledger.mu.Lock()
 	var dup int
 	for _, n := range ledger.delivered {
@@ -183,6 +167,15 @@ delivery:
 	}
 	ledger.mu.Unlock()
 	t.Logf("all %d acknowledged callbacks delivered after the restart; %d duplicate deliveries (at-least-once)", acked, dup)
+}
+
+// killConfig is the start of the configs of the tests that kill a router: no admin
+// listener, warnings only, breakers that stay closed, a delivery store of the test's own
+// retried quickly.
+func killConfig(t *testing.T) *testutil.Config {
+	return newConfig(t).Set("server.admin_listen", "").Set("log.level", "warn").
+		SetYAML("defaults.breaker", breakerStaysClosed).
+		Set("delivery.dir", filepath.Join(t.TempDir(), "data")).SetYAML("delivery.backoff", fastBackoff)
 }
 
 // TestJournalSurvivesKill9: the fallback verdicts a journaling route gave while its
@@ -207,61 +200,31 @@ func TestJournalSurvivesKill9(t *testing.T) {
 		}
 		upstreamtest.OK()(w, r, n)
 	})
-	addr := freeAddr(t)
-	cfg := writeFile(t, "config.yaml", fmt.Sprintf(`
-server: {listen: %q, admin_listen: ""}
-tencent: {sdk_app_ids: [1400000001]}
-defaults:
-  breaker: {consecutive_failures: 1000, open_for: 1s, half_open_requests: 1}
-upstreams:
-  gifts: {url: %q}
-routes:
-  - commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-    retries: 0
-    journal: true
-    fallback: {action: deny, error_code: 102101, error_info: "gift service unavailable"}
-  - commands: ["*"]
-delivery:
-  dir: %q
-  backoff: {initial: 20ms, max: 200ms}
-`, addr, gifts.URL, filepath.Join(t.TempDir(), "data")))
-	router := startProcess(t, cfg, addr)
-	client := &http.Client{Timeout: 5 * time.Second}
+	cfg := killConfig(t).Upstream("gifts", gifts.URL).Route(journaledGifts).Route(catchAll)
+	router := start(t, cfg)
 	var denied []string
 	for i := range 50 {
-		body := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackBeforeSendGift","RoomId":"r","GiftWater":{"GiftId":"g%d","Coins":10}}`, i)
-		resp, err := client.Post("http://"+addr+"/?SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if got := resp.Header.Get("X-Callback-Fallback"); got != "upstream_error" {
+		a := router.callback(t, giftCommand, fmt.Sprintf(`{"CallbackCommand":"Live.CallbackBeforeSendGift","RoomId":"r","GiftWater":{"GiftId":"g%d","Coins":10}}`, i))
+		if got := a.fallback(); got != "upstream_error" {
 			t.Fatalf("gift %d: fallback %q, want upstream_error", i, got)
 		}
-		denied = append(denied, resp.Header.Get("X-Request-Id"))
+		denied = append(denied, a.requestID())
 	}
-	router.kill()
-	<-router.exited
+	router.Kill()
+	<-router.Exited()
 
 	up.Store(true)
-	restarted := startProcess(t, cfg, addr)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	start(t, cfg)
+	testutil.Poll(30*time.Second, func() bool {
 		mu.Lock()
-		n := len(journaled)
-		mu.Unlock()
-		if n >= len(denied) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(journaled) >= len(denied)
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	for _, id := range denied {
 		if got, want := journaled[id], "deny/upstream_error"; got != want {
-			t.Errorf("request %s: the gifts service learnt %q, want %q; output after restart:\n%s", id, got, want, restarted.logs)
+			t.Errorf("request %s: the gifts service learnt %q, want %q", id, got, want)
 			break
 		}
 	}
