@@ -13,8 +13,8 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/callback-router/callback-router/admin"
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/internal/deliverytest"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/metrics"
@@ -31,30 +31,10 @@ type stack struct {
 	srv       *server.Server
 }
 
-// parse parses the YAML config.
-func parse(t *testing.T, yaml string) *config.Config {
-	t.Helper()
-	cfg, err := config.Parse(strings.NewReader(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-// compile compiles the YAML config into a route table, with opts.
-func compile(t *testing.T, yaml string, opts router.Options) *router.Table {
-	t.Helper()
-	table, err := router.Compile(parse(t, yaml), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return table
-}
-
 // anyTable is a table with one route for every callback, for the tests of the admin
 // handler alone.
 func anyTable(t *testing.T) *router.Table {
-	return compile(t, testutil.NewConfig("127.0.0.1:0", "").Upstream("a", "http://127.0.0.1:9/").
+	return routertest.Table(t, testutil.NewConfig("127.0.0.1:0", "").Upstream("a", "http://127.0.0.1:9/").
 		Route(`{commands: ["*"], upstream: a}`).String(), router.Options{})
 }
 
@@ -63,11 +43,11 @@ func anyTable(t *testing.T) *router.Table {
 func startStack(t *testing.T, yaml string) *stack {
 	t.Helper()
 	m, live := metrics.New(), stats.New()
-	table := compile(t, yaml, router.Options{OnBreakerChange: func(u, i string, from, to gobreaker.State) {
+	table := routertest.Table(t, yaml, router.Options{OnBreakerChange: func(u, i string, from, to gobreaker.State) {
 		m.BreakerChanged(u, i, from, to)
 		live.BreakerChanged(u, i, from, to)
 	}})
-	srv := server.New(table, deliverytest.Open(t, parse(t, yaml).Delivery, zerolog.Nop()), zerolog.Nop(),
+	srv := server.New(table, deliverytest.Open(t, routertest.Parse(t, yaml).Delivery, zerolog.Nop()), zerolog.Nop(),
 		server.WithObserver(server.Observers(m, live)))
 	m.Install(table)
 	live.Install(table)

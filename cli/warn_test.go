@@ -7,7 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/router"
 )
 
@@ -44,14 +44,7 @@ tencent: {sdk_app_ids: [1400000001], auth_token: t}`,
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := config.Parse(strings.NewReader(tt.tencent + routes))
-			if err != nil {
-				t.Fatal(err)
-			}
-			table, err := router.Compile(cfg, router.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			table := routertest.Table(t, tt.tencent+routes, router.Options{})
 			var buf bytes.Buffer
 			warnOpenDoors(zerolog.New(&buf), table)
 			for _, w := range tt.want {

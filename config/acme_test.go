@@ -92,16 +92,7 @@ server: {tls: {acme: {domain: callbacks.example.com}}}` + minimal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := config.Parse(strings.NewReader(tt.yaml))
-			if err == nil {
-				t.Fatalf("Parse() = %+v, nil; want an error naming %s", cfg.Server.TLS, tt.key)
-			}
-			if !hasKey(err, tt.key) {
-				t.Errorf("Parse() error does not name %s:\n%v", tt.key, err)
-			}
-			if !strings.Contains(err.Error(), tt.text) {
-				t.Errorf("Parse() error does not mention %q:\n%v", tt.text, err)
-			}
+			checkRefused(t, tt.yaml, tt.key, tt.text)
 		})
 	}
 }

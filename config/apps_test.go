@@ -212,16 +212,7 @@ func TestParseAppsInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			yaml := "tencent:\n  " + tt.apps + routeAll
-			_, err := config.Parse(strings.NewReader(yaml))
-			if err == nil {
-				t.Fatalf("Parse() = nil; want an error naming %s", tt.key)
-			}
-			if !hasKey(err, tt.key) {
-				t.Errorf("Parse() error does not name %s:\n%v", tt.key, err)
-			}
-			if tt.text != "" && !strings.Contains(err.Error(), tt.text) {
-				t.Errorf("Parse() error does not mention %q:\n%v", tt.text, err)
-			}
+			checkRefused(t, yaml, tt.key, tt.text)
 		})
 	}
 }
@@ -321,16 +312,7 @@ routes:
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Parse(strings.NewReader(apps + tt.routes))
-			if err == nil {
-				t.Fatalf("Parse() = nil; want an error naming %s", tt.key)
-			}
-			if !hasKey(err, tt.key) {
-				t.Errorf("Parse() error does not name %s:\n%v", tt.key, err)
-			}
-			if !strings.Contains(err.Error(), tt.text) {
-				t.Errorf("Parse() error does not mention %q:\n%v", tt.text, err)
-			}
+			err := checkRefused(t, apps+tt.routes, tt.key, tt.text)
 			if got := len(problems(err)); got != 1 {
 				t.Errorf("Parse() reported %d problems, want 1:\n%v", got, err)
 			}
@@ -374,20 +356,27 @@ func TestRewrittenNumberReportedOnce(t *testing.T) {
 // TestNumericSecretsKeepTheirDigits: a token or key YAML reads as a plain decimal number
 // decodes to the same digits, so it is taken unquoted; one in quotes is taken as written.
 func TestNumericSecretsKeepTheirDigits(t *testing.T) {
-	cfg, err := config.Parse(strings.NewReader(`
+	checkAppSecrets(t, `
 tencent:
   apps:
     - {sdk_app_id: 1400000001, tokens: [12345678, "01234567", '1e5'], trtc_key: 20240501}
-` + routeAll))
+`+routeAll, "12345678,01234567,1e5", "20240501")
+}
+
+// checkAppSecrets parses yaml and checks its first app's tokens (joined with commas) and
+// TRTC key.
+func checkAppSecrets(t *testing.T, yaml, wantTokens, wantKey string) {
+	t.Helper()
+	cfg, err := config.Parse(strings.NewReader(yaml))
 	if err != nil {
 		t.Fatalf("Parse() = %v", err)
 	}
 	app := cfg.Tencent.ServedApps()[0]
-	if got, want := strings.Join(app.AllTokens(), ","), "12345678,01234567,1e5"; got != want {
-		t.Errorf("tokens: got %q, want %q", got, want)
+	if got := strings.Join(app.AllTokens(), ","); got != wantTokens {
+		t.Errorf("tokens: got %q, want %q", got, wantTokens)
 	}
-	if got, want := app.Key(), "20240501"; got != want {
-		t.Errorf("TRTC key: got %q, want %q", got, want)
+	if got := app.Key(); got != wantKey {
+		t.Errorf("TRTC key: got %q, want %q", got, wantKey)
 	}
 }
 
@@ -399,18 +388,8 @@ func TestSecretFilesFromWindowsEditors(t *testing.T) {
 	const bom = "\ufeff"
 	tokens := writeSecret(t, dir, "tokens", bom+"first-token\r\nsecond-token \r\n")
 	key := writeSecret(t, dir, "key", bom+"TrtcKey42\r\n")
-	cfg, err := config.Parse(strings.NewReader("tencent:\n  apps:\n    - {sdk_app_id: 1400000001, tokens_file: " + tokens +
-		", trtc_key_file: " + key + "}\n" + routeAll))
-	if err != nil {
-		t.Fatalf("Parse() = %v", err)
-	}
-	app := cfg.Tencent.ServedApps()[0]
-	if got, want := strings.Join(app.AllTokens(), ","), "first-token,second-token"; got != want {
-		t.Errorf("tokens: got %q, want %q", got, want)
-	}
-	if got, want := app.Key(), "TrtcKey42"; got != want {
-		t.Errorf("TRTC key: got %q, want %q", got, want)
-	}
+	checkAppSecrets(t, "tencent:\n  apps:\n    - {sdk_app_id: 1400000001, tokens_file: "+tokens+", trtc_key_file: "+key+"}\n"+routeAll,
+		"first-token,second-token", "TrtcKey42")
 }
 
 func TestEnvTokenWithAppsIsAnError(t *testing.T) {

@@ -223,6 +223,23 @@ func problems(err error) []error {
 }
 
 // hasKey reports whether one of err's problems is about key: it starts with "key: ".
+// checkRefused parses yaml and fails the test unless Parse refuses it naming key and, when
+// text is set, mentioning text. It returns the error.
+func checkRefused(t *testing.T, yaml, key, text string) error {
+	t.Helper()
+	cfg, err := config.Parse(strings.NewReader(yaml))
+	if err == nil {
+		t.Fatalf("Parse() = %+v, nil; want an error naming %s", cfg, key)
+	}
+	if !hasKey(err, key) {
+		t.Errorf("Parse() error does not name %s:\n%v", key, err)
+	}
+	if !strings.Contains(err.Error(), text) {
+		t.Errorf("Parse() error does not mention %q:\n%v", text, err)
+	}
+	return err
+}
+
 func hasKey(err error, key string) bool {
 	for _, p := range problems(err) {
 		if strings.HasPrefix(p.Error(), key+": ") {
@@ -499,16 +516,7 @@ log: {level: verbose}` + minimal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := config.Parse(strings.NewReader(tt.yaml))
-			if err == nil {
-				t.Fatalf("Parse() = %+v, nil; want an error naming %s", cfg, tt.key)
-			}
-			if !hasKey(err, tt.key) {
-				t.Errorf("Parse() error does not name %s:\n%v", tt.key, err)
-			}
-			if tt.text != "" && !strings.Contains(err.Error(), tt.text) {
-				t.Errorf("Parse() error does not mention %q:\n%v", tt.text, err)
-			}
+			checkRefused(t, tt.yaml, tt.key, tt.text)
 		})
 	}
 }

@@ -3,18 +3,18 @@
 package e2e
 
 import (
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/callback-router/callback-router/internal/testutil"
 )
 
 // The soak is opt-in: go test -tags soak -run TestSoak -timeout 30m -v ./e2e/
@@ -175,7 +175,7 @@ func TestSoak(t *testing.T) {
 	began := time.Now()
 	for time.Since(began) < length {
 		time.Sleep(soakEvery)
-		s := soakSample{at: time.Since(began).Round(time.Second), rssKiB: procRSS(r.Pid), goroutines: int(r.metric(t, "go_goroutines")), sent: sent.Load()}
+		s := soakSample{at: time.Since(began).Round(time.Second), rssKiB: testutil.ResidentKiB(r.Pid), goroutines: int(r.metric(t, "go_goroutines")), sent: sent.Load()}
 		if s.rssKiB == 0 || s.goroutines < 0 {
 			t.Fatalf("the router is gone at %s", s.at)
 		}
@@ -215,19 +215,4 @@ func TestSoak(t *testing.T) {
 	if g2 > g1+g1/5+50 {
 		t.Errorf("goroutines grew from a peak of %d to %d", g1, g2)
 	}
-}
-
-// procRSS reads a process's resident set from /proc.
-func procRSS(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return n
-		}
-	}
-	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/router"
@@ -38,7 +39,7 @@ func verified(app string, slot int) server.Event {
 
 func TestSignVerifiedCountsTokenSlots(t *testing.T) {
 	m := metrics.New()
-	table := compile(t, twoApps, router.Options{})
+	table := routertest.Table(t, twoApps, router.Options{})
 	m.Install(table)
 	m.Watch(func() *router.Table { return table }, nil)
 	m.Observe(verified("prod", 0))
@@ -74,14 +75,14 @@ func TestSignVerifiedCountsTokenSlots(t *testing.T) {
 
 func TestSignVerifiedFollowsRotation(t *testing.T) {
 	m := metrics.New()
-	m.Install(compile(t, twoApps, router.Options{}))
+	m.Install(routertest.Table(t, twoApps, router.Options{}))
 	m.Observe(verified("prod", 0))
 	m.Observe(verified("prod", 1))
 
 	// The old token is rotated out: prod-new moves to slot 0, which counts afresh, and slot
 	// 1 is gone. staging's slot keeps its token and its count.
 	m.Observe(verified("staging", 0))
-	m.Install(compile(t, appsConfig("[prod-new]"), router.Options{}))
+	m.Install(routertest.Table(t, appsConfig("[prod-new]"), router.Options{}))
 	text := scrape(t, m)
 	for _, line := range []string{
 		`callback_router_sign_verified_total{app="prod",token="0"} 0`,
@@ -103,7 +104,7 @@ func TestSignVerifiedFollowsRotation(t *testing.T) {
 
 	// The same token list again keeps the counts.
 	m.Observe(verified("prod", 0))
-	m.Install(compile(t, appsConfig("[prod-new]"), router.Options{}))
+	m.Install(routertest.Table(t, appsConfig("[prod-new]"), router.Options{}))
 	if text := scrape(t, m); !strings.Contains(text, `callback_router_sign_verified_total{app="prod",token="0"} 1`+"\n") {
 		t.Errorf("an unchanged token lost its count on reload:\n%s", text)
 	}
@@ -111,11 +112,11 @@ func TestSignVerifiedFollowsRotation(t *testing.T) {
 
 func TestInstallDropsSeriesOfRemovedApps(t *testing.T) {
 	m := metrics.New()
-	m.Install(compile(t, twoApps, router.Options{}))
+	m.Install(routertest.Table(t, twoApps, router.Options{}))
 	m.Observe(verified("staging", 0))
 	m.Observe(server.Event{App: "staging", Status: 401, Decision: server.DecisionRejected, RejectCode: "bad_signature"})
 	m.Observe(verified("prod", 0))
-	m.Install(compile(t, giftsConfig().SetYAML("tencent", `{apps: [{sdk_app_id: 1400000001, name: prod, tokens: [prod-old, prod-new]}]}`).String(),
+	m.Install(routertest.Table(t, giftsConfig().SetYAML("tencent", `{apps: [{sdk_app_id: 1400000001, name: prod, tokens: [prod-old, prod-new]}]}`).String(),
 		router.Options{}))
 	text := scrape(t, m)
 	if strings.Contains(text, `app="staging"`) {
@@ -128,7 +129,7 @@ func TestInstallDropsSeriesOfRemovedApps(t *testing.T) {
 
 func TestRouteInFlightByApp(t *testing.T) {
 	m := metrics.New()
-	table := compile(t, twoApps, router.Options{})
+	table := routertest.Table(t, twoApps, router.Options{})
 	m.Install(table)
 	m.Watch(func() *router.Table { return table }, nil)
 	prod, staging := table.AppNamed("prod"), table.AppNamed("staging")

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/sony/gobreaker/v2"
 
-	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
@@ -18,19 +18,6 @@ import (
 
 // twoRoutes has a gifts route and a catch-all, other, answered from config.
 var twoRoutes = giftsConfig(`{name: other, commands: ["*"]}`).String()
-
-func compile(t testing.TB, yaml string, opts router.Options) *router.Table {
-	t.Helper()
-	cfg, err := config.Parse(strings.NewReader(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := router.Compile(cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return table
-}
 
 // scrape returns the /metrics text.
 func scrape(t *testing.T, m *metrics.Metrics) string {
@@ -115,7 +102,7 @@ func TestObserveAllocatesNothing(t *testing.T) {
 
 func TestLiveMetricsFollowTheTable(t *testing.T) {
 	m := metrics.New()
-	table := compile(t, twoRoutes, router.Options{OnBreakerChange: m.BreakerChanged})
+	table := routertest.Table(t, twoRoutes, router.Options{OnBreakerChange: m.BreakerChanged})
 	m.Install(table)
 	m.Watch(func() *router.Table { return table }, nil)
 	text := scrape(t, m)
@@ -140,12 +127,12 @@ func TestLiveMetricsFollowTheTable(t *testing.T) {
 
 func TestInstallDropsSeriesOfRetiredRoutesAndUpstreams(t *testing.T) {
 	m := metrics.New()
-	old := compile(t, twoRoutes, router.Options{})
+	old := routertest.Table(t, twoRoutes, router.Options{})
 	m.Install(old)
 	m.Observe(server.Event{App: "any", Command: "Live.CallbackBeforeSendGift", Route: "gifts", Upstream: "gifts", Attempts: 1, UpstreamStatus: 200, Decision: server.DecisionUpstream})
 	m.Observe(server.Event{App: "any", Command: "Group.CallbackBeforeSendMsg", Route: "other", Decision: server.DecisionAllow, Reason: server.ReasonNoRoute})
 
-	next := compile(t, `
+	next := routertest.Table(t, `
 upstreams:
   mod: {url: "http://127.0.0.1:9002/mod"}
 routes:
@@ -167,7 +154,7 @@ routes:
 
 func TestBreakerTransitionsCountOnlyCurrentInstances(t *testing.T) {
 	m := metrics.New()
-	table := compile(t, twoRoutes, router.Options{})
+	table := routertest.Table(t, twoRoutes, router.Options{})
 	m.Install(table)
 	const inst = "http://127.0.0.1:9001/gifts"
 	m.BreakerChanged("gifts", inst, gobreaker.StateClosed, gobreaker.StateOpen)

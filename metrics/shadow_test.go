@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/metrics"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
@@ -25,7 +26,7 @@ routes:
 
 func TestShadowedCountsByResult(t *testing.T) {
 	m := metrics.New()
-	m.Install(compile(t, shadowedRoute, router.Options{}))
+	m.Install(routertest.Table(t, shadowedRoute, router.Options{}))
 	m.Shadowed(server.ShadowEvent{Route: "moderation", Result: shadow.Verdict, Duration: 20 * time.Millisecond})
 	m.Shadowed(server.ShadowEvent{Route: "moderation", Result: shadow.Agree, Duration: 5 * time.Millisecond})
 	m.Shadowed(server.ShadowEvent{Route: "moderation", Result: shadow.Agree, Duration: 5 * time.Millisecond})
@@ -43,7 +44,7 @@ func TestShadowedCountsByResult(t *testing.T) {
 	}
 
 	// A reload that takes the shadow out drops its series.
-	m.Install(compile(t, strings.Replace(shadowedRoute, "    shadow: {upstream: moderation_v2}\n", "", 1), router.Options{}))
+	m.Install(routertest.Table(t, strings.Replace(shadowedRoute, "    shadow: {upstream: moderation_v2}\n", "", 1), router.Options{}))
 	if text := scrape(t, m); strings.Contains(text, "callback_router_shadow_total{") || strings.Contains(text, "callback_router_shadow_duration_seconds_count{") {
 		t.Errorf("/metrics keeps shadow series of a route that no longer shadows:\n%s", text)
 	}

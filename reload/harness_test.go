@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/reload"
 	"github.com/callback-router/callback-router/router"
@@ -42,10 +43,7 @@ func startReloader(t *testing.T, file string, opts reload.Options) (*target, *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	table, err := router.Compile(cfg, opts.Compile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := routertest.Compile(t, cfg, opts.Compile)
 	tg := &target{}
 	tg.Swap(table)
 	logs := &testutil.Buffer{}

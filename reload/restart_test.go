@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 )
 
 const restartBase = `
@@ -63,9 +64,6 @@ func TestProblemsSplitsJoinedErrors(t *testing.T) {
 
 func parse(t *testing.T, yaml string) *config.Config {
 	t.Helper()
-	cfg, err := config.Parse(strings.NewReader(yaml))
-	if err != nil {
-		t.Fatalf("config.Parse() = %v", err)
-	}
+	cfg := routertest.Parse(t, yaml)
 	return cfg
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/internal/deliverytest"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/metrics"
@@ -80,10 +81,7 @@ func TestFiftyReloadsUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := router.Compile(cfg, router.Options{OnBreakerChange: m.BreakerChanged})
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := routertest.Compile(t, cfg, router.Options{OnBreakerChange: m.BreakerChanged})
 	srv := server.New(first, deliverytest.Open(t, cfg.Delivery, zerolog.Nop()), zerolog.Nop(), server.WithObserver(m))
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)

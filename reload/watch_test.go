@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/reload"
 	"github.com/callback-router/callback-router/router"
@@ -149,10 +150,7 @@ func TestHalfWrittenFileIsNotReportedRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := routertest.Compile(t, cfg, router.Options{})
 	tg := &target{}
 	tg.Swap(table)
 	r := reload.New(reload.Options{File: file, Target: tg, Debounce: 300 * time.Millisecond, Logger: zerolog.Nop()})

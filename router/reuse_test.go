@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
 )
@@ -47,14 +47,7 @@ func TestCompileReusesUnchangedUpstreams(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			old := compile(t, reuseBase)
-			cfg, err := config.Parse(strings.NewReader(strings.Replace(reuseBase, tt.old, tt.new, 1)))
-			if err != nil {
-				t.Fatalf("config.Parse() = %v", err)
-			}
-			next, err := router.Compile(cfg, router.Options{Previous: old})
-			if err != nil {
-				t.Fatalf("router.Compile() = %v", err)
-			}
+			next := routertest.Table(t, strings.Replace(reuseBase, tt.old, tt.new, 1), router.Options{Previous: old})
 			if got := next.Upstreams["gifts"] == old.Upstreams["gifts"]; got != tt.wantGifts {
 				t.Errorf("gifts kept: got %v, want %v", got, tt.wantGifts)
 			}
@@ -80,7 +73,7 @@ func TestCompileReusesUnchangedUpstreams(t *testing.T) {
 
 func TestRetiredListsRemovedUpstreams(t *testing.T) {
 	old := compile(t, reuseBase)
-	cfg, err := config.Parse(strings.NewReader(`
+	cfg := routertest.Parse(t, `
 defaults:
   breaker: {consecutive_failures: 5, open_for: 10s, half_open_requests: 1}
 upstreams:
@@ -88,14 +81,8 @@ upstreams:
 routes:
   - commands: ["*"]
     upstream: gifts
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	next, err := router.Compile(cfg, router.Options{Previous: old})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
+	next := routertest.Compile(t, cfg, router.Options{Previous: old})
 	if got, want := names(router.Retired(old, next)), "audit"; got != want {
 		t.Errorf("Retired() = %q, want %q", got, want)
 	}

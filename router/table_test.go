@@ -8,22 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/router"
 )
 
 // compile parses and compiles a YAML config.
 func compile(t *testing.T, yaml string) *router.Table {
 	t.Helper()
-	cfg, err := config.Parse(strings.NewReader(yaml))
-	if err != nil {
-		t.Fatalf("config.Parse() = %v", err)
-	}
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatalf("router.Compile() = %v", err)
-	}
-	return table
+	return routertest.Table(t, yaml, router.Options{})
 }
 
 // precedence lists the catch-all first and the shorter pattern before the longer one, so that
@@ -305,15 +297,12 @@ routes:
 
 func TestCompileMissingUpstream(t *testing.T) {
 	// Validate refuses this config; Compile must not trust that it ran.
-	cfg, err := config.Parse(strings.NewReader(`
+	cfg := routertest.Parse(t, `
 upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
 routes: [{commands: ["*"], upstream: gifts}]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	cfg.Routes[0].Upstream = "giftz"
-	_, err = router.Compile(cfg, router.Options{})
+	_, err := router.Compile(cfg, router.Options{})
 	if err == nil || !strings.Contains(err.Error(), "routes[0].upstream") {
 		t.Errorf("Compile() = %v, want an error naming routes[0].upstream", err)
 	}

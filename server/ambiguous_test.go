@@ -3,13 +3,11 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/callback-router/callback-router/internal/upstreamtest"
-	"github.com/callback-router/callback-router/tencent"
 )
 
 // TestAmbiguousCommandRefused: a signed request that names two commands — query against
@@ -35,8 +33,7 @@ routes:
   - commands: ["*"]
 `)
 	signed := func(extra string) string {
-		now := strconv.FormatInt(time.Now().Unix(), 10)
-		return "SdkAppid=1400000001&" + extra + "&contenttype=json&Sign=" + tencent.Sign(token, now) + "&RequestTime=" + now
+		return "SdkAppid=1400000001&" + extra + "&contenttype=json&" + signature(token, time.Now())
 	}
 	tests := []struct {
 		name, query, body string

@@ -3,11 +3,10 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/tencent"
 )
@@ -33,13 +32,11 @@ routes:
     apps: [staging]
     upstream: staging
 `)
-	now := strconv.FormatInt(time.Now().Unix(), 10)
 	signed := func(app, token string) string {
-		q := "SdkAppid=" + app + "&CallbackCommand=" + giftCommand + "&RequestTime=" + now
-		if token != "" {
-			q += "&Sign=" + tencent.Sign(token, now)
+		if token == "" {
+			return "SdkAppid=" + app + "&CallbackCommand=" + giftCommand
 		}
-		return q
+		return signedQuery(app, giftCommand, token)
 	}
 	tests := []struct {
 		name       string
@@ -138,7 +135,7 @@ routes:
 	if a := send("1400000002", "Group.CallbackBeforeSendMsg"); a.Fallback != "upstream_error" {
 		t.Fatalf("moderation: fallback %q, want upstream_error", a.Fallback)
 	}
-	waitFor(t, func() bool { return audit.Hits() == 1 && moderation.Hits() == 2 })
+	testutil.Eventually(t, "the audit delivery and both moderation calls", func() bool { return audit.Hits() == 1 && moderation.Hits() == 2 })
 	for _, c := range []struct {
 		what         string
 		req          upstreamtest.Request
@@ -177,8 +174,7 @@ routes:
   - commands: ["*"]
     upstream: shared
 `)
-	now := strconv.FormatInt(time.Now().Unix(), 10)
-	stagingQuery := "SdkAppid=1400000002&CallbackCommand=" + giftCommand + "&RequestTime=" + now + "&Sign=" + tencent.Sign("staging-token", now)
+	stagingQuery := signedQuery("1400000002", giftCommand, "staging-token")
 	gift := func(member string) string {
 		return `{"CallbackCommand":"` + giftCommand + `",` + member + `,"GiftId":"rocket"}`
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -33,7 +34,7 @@ routes:
 	if a.Elapsed > 300*time.Millisecond {
 		t.Errorf("acknowledged after %s, want at once (the upstream takes 500ms)", a.Elapsed)
 	}
-	waitFor(t, func() bool { return slow.Hits() == 1 && flaky.Hits() == 3 })
+	testutil.Eventually(t, "the deliveries", func() bool { return slow.Hits() == 1 && flaky.Hits() == 3 })
 	// flaky: 503 and 503 in the first delivery (one quick retry), OK in the second.
 	for name, up := range map[string]*upstreamtest.Upstream{"audit": slow, "stats": flaky} {
 		reqs := up.Requests()
@@ -89,7 +90,7 @@ func TestInFlightLimitSheds(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); r.post(t, giftCommand, giftBody) }()
 	}
-	waitFor(t, func() bool { return up.Hits() == 2 })
+	testutil.Eventually(t, "two deliveries", func() bool { return up.Hits() == 2 })
 	a := r.post(t, giftCommand, giftBody)
 	if a.Body != giftDenyBody || a.Fallback != "overloaded" {
 		t.Errorf("third callback got %s (fallback %q), want the deny fallback (overloaded)", a.Body, a.Fallback)

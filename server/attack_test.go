@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -38,7 +40,7 @@ func TestResponsiveUnderAttack(t *testing.T) {
 				t.Run(a.name, func(t *testing.T) {
 					up := upstreamtest.Start(t, upstreamtest.OK())
 					r := startRouter(t, configWith("server: {engine: "+engine+", "+hostileServer+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""))
-					gBefore, rssBefore := runtime.NumGoroutine(), rssKiB()
+					gBefore, rssBefore := runtime.NumGoroutine(), testutil.ResidentKiB(os.Getpid())
 					stop := make(chan struct{})
 					var wg sync.WaitGroup
 					if a.run != nil {
@@ -54,7 +56,7 @@ func TestResponsiveUnderAttack(t *testing.T) {
 						}
 						lat = append(lat, ans.Elapsed)
 					}
-					gUnder, rssUnder := runtime.NumGoroutine(), rssKiB()
+					gUnder, rssUnder := runtime.NumGoroutine(), testutil.ResidentKiB(os.Getpid())
 					close(stop)
 					wg.Wait()
 					slices.Sort(lat)
@@ -102,33 +104,27 @@ func idleConnections(n int) attack {
 // the router cuts.
 func slowLoris(n int) attack {
 	return func(t *testing.T, addr string, stop <-chan struct{}) {
-		var wg sync.WaitGroup
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					c, err := net.Dial("tcp", addr)
-					if err != nil {
-						return
-					}
-					io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\n")
-					for {
-						select {
-						case <-stop:
-							c.Close()
-							return
-						case <-time.After(100 * time.Millisecond):
-						}
-						if _, err := io.WriteString(c, "X"); err != nil {
-							break
-						}
-					}
-					c.Close()
+		together(n, func() {
+			for {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
 				}
-			}()
-		}
-		wg.Wait()
+				io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\n")
+				for {
+					select {
+					case <-stop:
+						c.Close()
+						return
+					case <-time.After(100 * time.Millisecond):
+					}
+					if _, err := io.WriteString(c, "X"); err != nil {
+						break
+					}
+				}
+				c.Close()
+			}
+		})
 	}
 }
 
@@ -136,28 +132,32 @@ func slowLoris(n int) attack {
 // comes back.
 func flood(n int, req string) attack {
 	return func(t *testing.T, addr string, stop <-chan struct{}) {
-		var wg sync.WaitGroup
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					c, err := net.Dial("tcp", addr)
-					if err != nil {
-						continue
-					}
-					c.SetDeadline(time.Now().Add(2 * time.Second))
-					io.WriteString(c, req)
-					io.Copy(io.Discard, c)
-					c.Close()
+		together(n, func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
 				}
-			}()
-		}
-		wg.Wait()
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					continue
+				}
+				c.SetDeadline(time.Now().Add(2 * time.Second))
+				io.WriteString(c, req)
+				io.Copy(io.Discard, c)
+				c.Close()
+			}
+		})
 	}
+}
+
+// together runs f on n goroutines and returns once every one has returned.
+func together(n int, f func()) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	wg.Wait()
 }

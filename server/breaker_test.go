@@ -10,6 +10,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -136,7 +137,7 @@ func TestBreakerCountsWhatFails(t *testing.T) {
 			}
 			cancel()
 		}
-		waitFor(t, func() bool { return strings.Count(r.logs.String(), `"fallback_reason":"client_gone"`) == 5 })
+		testutil.Eventually(t, "five client_gone lines", func() bool { return strings.Count(r.logs.String(), `"fallback_reason":"client_gone"`) == 5 })
 		if got := r.breakerStates("gifts")[0]; got != gobreaker.StateClosed {
 			t.Errorf("breaker %s after 5 abandoned callbacks, want closed", got)
 		}
@@ -161,15 +162,4 @@ func TestBreakerPerInstance(t *testing.T) {
 	if got := bad.Hits(); got != 3 {
 		t.Errorf("failing instance hit %d times, want 3 (then its breaker opened)", got)
 	}
-}
-
-// waitFor polls cond for up to 5 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not met within 5s")
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/internal/upstreamtest"
-	"github.com/callback-router/callback-router/tencent"
 )
 
 // TestChecksInOrder sends requests that fail one or several checks and expects the first
@@ -21,8 +20,7 @@ func TestChecksInOrder(t *testing.T) {
 server: {max_body_bytes: 1024}
 tencent: {sdk_app_ids: [1400000001], auth_token: "`+token+`"}`, giftCommand, up.URL, ""))
 	now := strconv.FormatInt(time.Now().Unix(), 10)
-	good := "SdkAppid=1400000001&CallbackCommand=" + giftCommand + "&RequestTime=" + now + "&Sign=" + tencent.Sign(token, now)
-	stale := strconv.FormatInt(time.Now().Add(-2*time.Minute).Unix(), 10)
+	good := signedQuery("1400000001", giftCommand, token)
 	big := `{"CallbackCommand":"` + giftCommand + `","Pad":"` + strings.Repeat("x", 2000) + `"}`
 
 	tests := []struct {
@@ -39,11 +37,11 @@ tencent: {sdk_app_ids: [1400000001], auth_token: "`+token+`"}`, giftCommand, up.
 		{"app missing", http.MethodPost, "CallbackCommand=" + giftCommand, giftBody, 403, "app_not_served"},
 		{"app not served and no Sign", http.MethodPost, "SdkAppid=7", giftBody, 403, "app_not_served"},
 		{"Sign missing", http.MethodPost, "SdkAppid=1400000001&CallbackCommand=" + giftCommand, giftBody, 401, "bad_signature"},
-		{"Sign wrong", http.MethodPost, "SdkAppid=1400000001&RequestTime=" + now + "&Sign=" + tencent.Sign("other", now), giftBody, 401, "bad_signature"},
-		{"RequestTime outside skew", http.MethodPost, "SdkAppid=1400000001&RequestTime=" + stale + "&Sign=" + tencent.Sign(token, stale), giftBody, 401, "bad_signature"},
+		{"Sign wrong", http.MethodPost, "SdkAppid=1400000001&" + signature("other", time.Now()), giftBody, 401, "bad_signature"},
+		{"RequestTime outside skew", http.MethodPost, "SdkAppid=1400000001&" + signature(token, time.Now().Add(-2*time.Minute)), giftBody, 401, "bad_signature"},
 		{"Sign wrong length", http.MethodPost, "SdkAppid=1400000001&RequestTime=" + now + "&Sign=abc", giftBody, 401, "bad_signature"},
-		{"no command in query or body", http.MethodPost, "SdkAppid=1400000001&RequestTime=" + now + "&Sign=" + tencent.Sign(token, now), `{"RoomId":"r"}`, 400, "no_command"},
-		{"no command, body not JSON", http.MethodPost, "SdkAppid=1400000001&RequestTime=" + now + "&Sign=" + tencent.Sign(token, now), `<html>`, 400, "no_command"},
+		{"no command in query or body", http.MethodPost, "SdkAppid=1400000001&" + signature(token, time.Now()), `{"RoomId":"r"}`, 400, "no_command"},
+		{"no command, body not JSON", http.MethodPost, "SdkAppid=1400000001&" + signature(token, time.Now()), `<html>`, 400, "no_command"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,8 +19,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/internal/deliverytest"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
@@ -51,14 +51,8 @@ func TestShutdownUnderLoadCutsNothing(t *testing.T) {
 	for _, engine := range []string{"fasthttp", "net/http"} {
 		t.Run(engine, func(t *testing.T) {
 			up := upstreamtest.Start(t, upstreamtest.Slow(5*time.Millisecond, upstreamtest.OK()))
-			cfg, err := config.Parse(strings.NewReader(configWith("server: {engine: "+engine+", listen: \"127.0.0.1:0\", drain_grace: 2s, shutdown_timeout: 10s}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, "")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			table, err := router.Compile(cfg, router.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := routertest.Parse(t, configWith("server: {engine: "+engine+", listen: \"127.0.0.1:0\", drain_grace: 2s, shutdown_timeout: 10s}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""))
+			table := routertest.Compile(t, cfg, router.Options{})
 			srv := server.New(table, deliverytest.Open(t, cfg.Delivery, zerolog.Nop()), zerolog.Nop())
 			if err := srv.Listen(); err != nil {
 				t.Fatal(err)

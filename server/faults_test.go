@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -119,14 +119,14 @@ func runFault(t *testing.T, fc faultCase) {
 		settle := time.Now()
 		settleGoroutines()
 		goleak.VerifyNone(t, leakOptions...)
-		heapAfter, rssAfter := heapInUse(), rssKiB()
+		heapAfter, rssAfter := heapInUse(), testutil.ResidentKiB(os.Getpid())
 		t.Logf("goroutines before %d after %d (settled in %s); heap before %.1f MiB after %.1f MiB; RSS before %d KiB after %d KiB",
 			goroutinesBefore, runtime.NumGoroutine(), time.Since(settle).Round(time.Millisecond), mib(heapBefore), mib(heapAfter), rssBefore, rssAfter)
 		if heapAfter > heapBefore+16<<20 {
 			t.Errorf("heap grew from %.1f to %.1f MiB, want it back near where it was", mib(heapBefore), mib(heapAfter))
 		}
 	})
-	heapBefore, goroutinesBefore, rssBefore = heapInUse(), runtime.NumGoroutine(), rssKiB()
+	heapBefore, goroutinesBefore, rssBefore = heapInUse(), runtime.NumGoroutine(), testutil.ResidentKiB(os.Getpid())
 	deadline := cmp.Or(fc.deadline, faultDeadline)
 	up := fc.start(t)
 	r := startRouter(t, configFor(giftCommand, up.url, fmt.Sprintf("    deadline: %s\n    fallback: {action: deny, error_code: 102101, error_info: fault}", deadline)))
@@ -208,73 +208,16 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
-// rssKiB returns the process's resident set from /proc, 0 where there is none.
-func rssKiB() int {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-			return n
-		}
-	}
-	return 0
-}
-
-// rawUpstream accepts connections and hands each to serve, which speaks (or does not speak)
-// HTTP as it likes; the listener and every connection close when the test ends.
+// rawUpstream serves each connection with serve (see upstreamtest.Raw).
 func rawUpstream(serve func(net.Conn)) func(t *testing.T) faultUpstream {
 	return func(t *testing.T) faultUpstream {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var mu sync.Mutex
-		var conns []net.Conn
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				conns = append(conns, c)
-				mu.Unlock()
-				wg.Add(1)
-				go func() { defer wg.Done(); serve(c); c.Close() }()
-			}
-		}()
-		t.Cleanup(func() {
-			ln.Close()
-			mu.Lock()
-			for _, c := range conns {
-				c.Close()
-			}
-			mu.Unlock()
-			wg.Wait()
-		})
-		return faultUpstream{url: "http://" + ln.Addr().String() + "/"}
+		return faultUpstream{url: "http://" + upstreamtest.Raw(t, serve) + "/"}
 	}
-}
-
-// readRequest reads one request's head and body so the answer follows a whole request.
-func readRequest(c net.Conn) bool {
-	req, err := http.ReadRequest(bufio.NewReader(c))
-	if err != nil {
-		return false
-	}
-	io.Copy(io.Discard, req.Body)
-	return true
 }
 
 // dripBody answers headers promising a 200-byte body and sends it a byte a second.
 func dripBody(c net.Conn) {
-	if !readRequest(c) {
+	if !upstreamtest.ReadRequest(c) {
 		return
 	}
 	if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"); err != nil {
@@ -290,7 +233,7 @@ func dripBody(c net.Conn) {
 
 // truncatedBody answers 200 with a Content-Length its body does not reach, then closes.
 func truncatedBody(c net.Conn) {
-	if readRequest(c) {
+	if upstreamtest.ReadRequest(c) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"+allowEnvelope[:20])
 	}
 }

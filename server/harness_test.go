@@ -1,22 +1,23 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/internal/deliverytest"
+	"github.com/callback-router/callback-router/internal/routertest"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
+	"github.com/callback-router/callback-router/tencent"
 )
 
 // giftBody is Tencent's documented gift sample with an ID above 2^53 added, which a decode
@@ -27,7 +28,7 @@ const giftBody = `{"CallbackCommand":"Live.CallbackBeforeSendGift","Operator_Acc
 type testRouter struct {
 	URL  string // base URL, ending in the configured path
 	srv  *server.Server
-	logs *syncBuffer
+	logs *testutil.Buffer
 }
 
 // startRouter serves the YAML config (listen is forced to a free loopback port), delivering
@@ -35,17 +36,11 @@ type testRouter struct {
 // connections.
 func startRouter(t testing.TB, yaml string, opts ...server.Option) *testRouter {
 	t.Helper()
-	cfg, err := config.Parse(strings.NewReader(yaml))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	cfg := routertest.Parse(t, yaml)
 	cfg.Server.Listen = "127.0.0.1:0"
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	log := zerolog.New(logs)
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := routertest.Compile(t, cfg, router.Options{})
 	srv := server.New(table, deliverytest.Open(t, cfg.Delivery, log), log, opts...)
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
@@ -100,10 +95,17 @@ func (r *testRouter) do(t testing.TB, method, url, body string) answer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r.send(t, req)
+}
+
+// send sends req and returns the answer; a request that gets none is an error of the test
+// and a zero answer.
+func (r *testRouter) send(t testing.TB, req *http.Request) answer {
+	t.Helper()
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Errorf("%s %s: %v", method, url, err)
+		t.Errorf("%s %s: %v", req.Method, req.URL, err)
 		return answer{}
 	}
 	defer resp.Body.Close()
@@ -115,22 +117,16 @@ func (r *testRouter) do(t testing.TB, method, url, body string) answer {
 		Header: resp.Header, Elapsed: time.Since(start)}
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// signature is the RequestTime and Sign parameters Tencent adds to a callback's query,
+// made with token at time at.
+func signature(token string, at time.Time) string {
+	rt := strconv.FormatInt(at.Unix(), 10)
+	return "RequestTime=" + rt + "&Sign=" + tencent.Sign(token, rt)
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// signedQuery is the query Tencent sends a callback of app with, signed with token now.
+func signedQuery(app, command, token string) string {
+	return "SdkAppid=" + app + "&CallbackCommand=" + command + "&" + signature(token, time.Now())
 }
 
 // configFor returns a config with one sync route for command to url, plus "*" answered from

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callback-router/callback-router/delivery"
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -41,7 +42,7 @@ routes:
 				if a.Fallback != tt.wantReason {
 					t.Fatalf("answer fallback %q, want %q", a.Fallback, tt.wantReason)
 				}
-				waitFor(t, func() bool { return up.Hits() == 2 })
+				testutil.Eventually(t, "the journaled verdict's delivery", func() bool { return up.Hits() == 2 })
 				j := up.Requests()[1]
 				if got, want := string(j.Body), giftBody; got != want {
 					t.Errorf("journal body %s, want the original callback %s", got, want)
@@ -94,10 +95,10 @@ routes:
 	r.post(t, endBattle, body)
 	// Delivered means gone from the store too: while the first delivery is still pending,
 	// the same callback arriving again is (rightly) not stored twice.
-	waitFor(t, func() bool { return up.Hits() == 1 && q.Stats().Pending == 0 })
+	testutil.Eventually(t, "the delivery, gone from the store", func() bool { return up.Hits() == 1 && q.Stats().Pending == 0 })
 	r.post(t, endBattle, body)
 	r.post(t, endBattle, `{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"b2"}`)
-	waitFor(t, func() bool { return up.Hits() == 3 })
+	testutil.Eventually(t, "both new callbacks delivered", func() bool { return up.Hits() == 3 })
 	reqs := up.Requests()
 	ids := []string{reqs[0].Header.Get(delivery.HeaderEventID), reqs[1].Header.Get(delivery.HeaderEventID), reqs[2].Header.Get(delivery.HeaderEventID)}
 	if ids[0] == "" || ids[0] != ids[1] {

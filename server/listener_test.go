@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/server"
 )
@@ -53,7 +54,7 @@ func TestConnectionLimits(t *testing.T) {
 				}
 				held[0].Close()
 				held = held[1:]
-				waitUntil(t, "a freed slot to be usable", func() bool {
+				testutil.Eventually(t, "a freed slot to be usable", func() bool {
 					s, _ := rawPost(t, addr)
 					return s == http.StatusOK
 				})
@@ -128,14 +129,4 @@ func rawPost(t *testing.T, addr string) (int, string) {
 	var b strings.Builder
 	bufio.NewReader(resp.Body).WriteTo(&b)
 	return resp.StatusCode, b.String()
-}
-
-// waitUntil polls cond every 20 ms for up to 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
 }

@@ -3,15 +3,14 @@ package server_test
 import (
 	"context"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/internal/deliverytest"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
@@ -46,15 +45,9 @@ func (r *recorder) last() server.Event {
 // startObserved serves yaml like startRouter, reporting to obs.
 func startObserved(t *testing.T, yaml string, obs server.Observer) *testRouter {
 	t.Helper()
-	cfg, err := config.Parse(strings.NewReader(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := routertest.Parse(t, yaml)
 	cfg.Server.Listen = "127.0.0.1:0"
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	table := routertest.Compile(t, cfg, router.Options{})
 	srv := server.New(table, deliverytest.Open(t, cfg.Delivery, zerolog.Nop()), zerolog.Nop(), server.WithObserver(obs))
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/server"
 	"github.com/callback-router/callback-router/shadow"
@@ -102,24 +103,14 @@ func TestShadowVerdictNeverReachesTencent(t *testing.T) {
 		t.Errorf("the primary got %s: %q, want none", shadow.Header, got)
 	}
 	// The status panel and the log line are told after the observer above.
-	eventually(t, "the status panel to list the verdict", func() bool {
+	testutil.Eventually(t, "the status panel to list the verdict", func() bool {
 		panel := live.Shadow("moderation")
 		return len(panel.Disagreements) == 1 && panel.Disagreements[0].RequestID == ev.RequestID
 	})
-	eventually(t, "an info line saying the shadow disagrees", func() bool {
+	testutil.Eventually(t, "an info line saying the shadow disagrees", func() bool {
 		logs := r.logs.String()
 		return strings.Contains(logs, `"message":"shadow disagrees"`) && strings.Contains(logs, `"shadow_result":"verdict"`)
 	})
-}
-
-// eventually polls cond for up to 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
 }
 
 // TestBadCandidateChangesNothing: whatever the candidate does, Tencent gets the primary's

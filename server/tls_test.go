@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
@@ -141,7 +142,7 @@ tencent: {sdk_app_ids: [1400000001]}`, giftCommand, up.URL, ""))
 			time.Sleep(1100 * time.Millisecond)
 			second := writeCert(t, dir, "tls", 2)
 			pool.AddCert(second)
-			waitUntil(t, "the renewed certificate to be served", func() bool {
+			testutil.Eventually(t, "the renewed certificate to be served", func() bool {
 				conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool})
 				if err != nil {
 					return false

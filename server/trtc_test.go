@@ -2,13 +2,12 @@ package server_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/tencent"
 )
@@ -37,18 +36,11 @@ func (r *testRouter) postTRTC(t testing.TB, url, appID, sign, body string) answe
 	if sign != "" {
 		req.Header.Set("Sign", sign)
 	}
-	start := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", url, err)
+	a := r.send(t, req)
+	if a.Status == 0 {
+		t.FailNow() // no answer at all: send said why
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Errorf("reading answer: %v", err)
-	}
-	return answer{Status: resp.StatusCode, Body: string(b), Fallback: resp.Header.Get("X-Callback-Fallback"),
-		Header: resp.Header, Elapsed: time.Since(start)}
+	return a
 }
 
 // trtcConfig serves two apps with their TRTC keys (prod also with Chat tokens) and one
@@ -175,7 +167,7 @@ func TestTRTCEvents(t *testing.T) {
 				if a.Status != 200 || a.Body != `{"code":0}` || a.Fallback != "" {
 					t.Fatalf("answer %d %q (fallback %q), want 200 {\"code\":0} at once", a.Status, a.Body, a.Fallback)
 				}
-				waitFor(t, func() bool { return recordings.Hits() == 1 })
+				testutil.Eventually(t, "the recording's delivery", func() bool { return recordings.Hits() == 1 })
 				got := recordings.Requests()[0]
 				if string(got.Body) != trtcRecording {
 					t.Errorf("recordings got %q, want %q", got.Body, trtcRecording)
@@ -194,9 +186,7 @@ func TestTRTCEvents(t *testing.T) {
 			})
 
 			t.Run("a Chat callback on the same path is named too", func(t *testing.T) {
-				now := strconv.FormatInt(time.Now().Unix(), 10)
-				q := "SdkAppid=1400000001&CallbackCommand=" + giftCommand + "&RequestTime=" + now + "&Sign=" + tencent.Sign("chat-token", now)
-				a := r.do(t, http.MethodPost, r.URL+"?"+q, giftBody)
+				a := r.do(t, http.MethodPost, r.URL+"?"+signedQuery("1400000001", giftCommand, "chat-token"), giftBody)
 				if a.Status != 200 || a.Body != upstreamtest.AllowBody {
 					t.Fatalf("gift answer %d %q, want the upstream's", a.Status, a.Body)
 				}
@@ -210,9 +200,7 @@ func TestTRTCEvents(t *testing.T) {
 			})
 
 			t.Run("a Chat callback may not take a TRTC name", func(t *testing.T) {
-				now := strconv.FormatInt(time.Now().Unix(), 10)
-				q := "SdkAppid=1400000001&CallbackCommand=TRTC.1.103&RequestTime=" + now + "&Sign=" + tencent.Sign("chat-token", now)
-				if a := r.do(t, http.MethodPost, r.URL+"?"+q, trtcEnterRoom); a.Status != 400 || !strings.Contains(a.Body, "trtc_command") {
+				if a := r.do(t, http.MethodPost, r.URL+"?"+signedQuery("1400000001", "TRTC.1.103", "chat-token"), trtcEnterRoom); a.Status != 400 || !strings.Contains(a.Body, "trtc_command") {
 					t.Errorf("answer %d %s, want 400 trtc_command", a.Status, a.Body)
 				}
 			})
@@ -351,7 +339,7 @@ func TestTRTCEventIDsDifferByApp(t *testing.T) {
 		}
 	}
 	close(release)
-	waitFor(t, func() bool { return recordings.Hits() >= 2 })
+	testutil.Eventually(t, "both recordings' deliveries", func() bool { return recordings.Hits() >= 2 })
 	ids := map[string]string{} // SdkAppId -> event id
 	for _, req := range recordings.Requests() {
 		ids[req.Header.Get("SdkAppId")] = req.Header.Get("X-Callback-Event-Id")

@@ -2,13 +2,12 @@ package stats_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 
-	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
@@ -49,16 +48,9 @@ func TestTransitionsAndInstall(t *testing.T) {
 	}
 	l.Observe(server.Event{Received: time.Now(), Route: "old-route", Decision: server.DecisionUpstream})
 	l.Observe(server.Event{Received: time.Now(), Route: "*", Decision: server.DecisionUpstream})
-	cfg, err := config.Parse(strings.NewReader(`
+	table := routertest.Table(t, `
 upstreams: {gifts: {url: "http://127.0.0.1:9001/gifts"}}
-routes: [{commands: ["*"], upstream: gifts}]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+routes: [{commands: ["*"], upstream: gifts}]`, router.Options{})
 	l.Install(table)
 	if got := l.Route("old-route").Callbacks; got != 0 {
 		t.Errorf("a removed route kept %d callbacks, want 0", got)

@@ -2,11 +2,10 @@ package stats
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
 	"github.com/callback-router/callback-router/shadow"
@@ -94,18 +93,11 @@ func TestInstallDropsShadowPanels(t *testing.T) {
 	l := New()
 	l.Shadowed(server.ShadowEvent{Route: "moderation", Result: shadow.Verdict})
 	l.Shadowed(server.ShadowEvent{Route: "gifts", Result: shadow.Verdict})
-	cfg, err := config.Parse(strings.NewReader(`
+	table := routertest.Table(t, `
 upstreams: {a: {url: "http://127.0.0.1:9001/a"}, b: {url: "http://127.0.0.1:9002/b"}}
 routes:
   - {name: moderation, commands: ["Group.*"], upstream: a, shadow: {upstream: b}}
-  - {name: gifts, commands: ["Live.*"], upstream: a}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+  - {name: gifts, commands: ["Live.*"], upstream: a}`, router.Options{})
 	l.Install(table)
 	if got := len(l.Shadow("moderation").Disagreements); got != 1 {
 		t.Errorf("a route still shadowing: got %d disagreements, want 1", got)
