@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"time"
 
 	"github.com/callback-router/callback-router/tencent"
@@ -176,6 +177,17 @@ type Upstream struct {
 	// (head-of-line blocking), and an upstream that serves a connection's requests one
 	// after another (most do) works on at most that many callbacks at once.
 	Pipeline int `mapstructure:"pipeline"`
+}
+
+// UpstreamKey is an upstream's name as the upstreams map holds it. viper folds the map's
+// keys to lower case, so upstream names are case-insensitive: every name a route, a shadow
+// or a stored delivery gives is looked up, and compared, through UpstreamKey.
+func UpstreamKey(name string) string { return strings.ToLower(name) }
+
+// Upstream finds an upstream by name (see UpstreamKey).
+func (c *Config) Upstream(name string) (Upstream, bool) {
+	u, ok := c.Upstreams[UpstreamKey(name)]
+	return u, ok
 }
 
 // Instances returns the upstream's instance URLs, url first.

@@ -289,6 +289,11 @@ routes:
   - commands: ["*"]
     upstreams: [gifts, gifts]
     async: true`},
+		{name: "an upstream listed twice, spelt in two cases", key: "routes[0].upstreams[1]", text: "twice", yaml: ups + `
+routes:
+  - commands: ["*"]
+    upstreams: [gifts, Gifts]
+    async: true`},
 		{name: "journal on an async route", key: "routes[0].journal", yaml: ups + `
 routes:
   - commands: ["*"]

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,11 +102,7 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 	}
 	// Decode leniently, then validate what did decode: an unknown key (a misspelling, most
 	// often) or a value of the wrong type must not hide the other problems of the file.
-	hooks := viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
-		durationHook,
-		mapstructure.StringToSliceHookFunc(","),
-		unsignedHook,
-	))
+	hooks := decodeHooks()
 	cfg := new(Config)
 	var found, undecoded []error
 	// A strict decode, into a Config thrown away, lists the unknown keys. (mapstructure's
@@ -134,6 +129,16 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 	return cfg, nil
 }
 
+// decodeHooks are what decoding does beyond mapstructure's own conversions: durations only
+// with a unit, a comma-separated string as a list, unsigned keys from whole numbers only.
+func decodeHooks() viper.DecoderConfigOption {
+	return viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		durationHook,
+		mapstructure.StringToSliceHookFunc(","),
+		unsignedHook,
+	))
+}
+
 // keepUndecodedUpstreams puts back, empty, an upstream whose entry did not decode, so that
 // the routes naming it are not also reported as naming a missing upstream.
 func (c *Config) keepUndecodedUpstreams(raw map[string]any) {
@@ -157,7 +162,7 @@ func unknownKeys(err error) []error {
 		if !errors.As(e, &p) {
 			continue
 		}
-		names, ok := strings.CutPrefix(p.Message, "has invalid keys: ")
+		names, ok := strings.CutPrefix(p.Message, invalidKeysPrefix)
 		if !ok {
 			continue
 		}
@@ -285,22 +290,23 @@ func unsignedHook(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
-// decodeProblems rewrites mapstructure's errors into one problem per line, each naming the
-// key it concerns: "'routes[2].deadline' ..." becomes routes[2].deadline: ...
+// decodeProblems turns mapstructure's error into one problem per key. mapstructure joins
+// (errors.Join) one *mapstructure.DecodeError per value it could not decode; each names its
+// key (Name) and wraps what is wrong with it, so neither is read back out of the text.
+// Anything else is reported as it reads.
 func decodeProblems(err error) []error {
 	var out []error
-	for _, line := range strings.Split(err.Error(), "\n") {
-		line = redact.Text(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*")))
-		if line == "" || strings.HasPrefix(line, "decoding failed due to the following error") ||
-			strings.HasSuffix(line, "error(s) decoding:") {
+	for _, e := range decodeErrors(err) {
+		var de *mapstructure.DecodeError
+		if !errors.As(e, &de) {
+			out = append(out, errors.New("config: "+redact.Text(e.Error())))
 			continue
 		}
-		m := mapstructureLine.FindStringSubmatch(line)
-		if m == nil {
-			out = append(out, errors.New("config: "+line))
-			continue
+		msg := "is not valid"
+		if inner := de.Unwrap(); inner != nil {
+			msg = inner.Error()
 		}
-		out = append(out, Problem{Key: docKey(m[1]), Message: m[2]})
+		out = append(out, Problem{Key: docKey(de.Name()), Message: redact.Text(msg)})
 	}
 	if len(out) == 0 {
 		return []error{fmt.Errorf("config: %s", redact.Text(err.Error()))}
@@ -308,13 +314,47 @@ func decodeProblems(err error) []error {
 	return out
 }
 
-// docKey spells mapstructure's name of an upstream's key, "upstreams[gifts].url", as Validate
-// and the docs do: "upstreams.gifts.url".
-func docKey(key string) string {
-	if key == rootName {
-		return "" // mapstructure 2.5 names the top level by its Go type
+// decodeErrors flattens the tree of a decode's error: the joins, and the error Decode wraps
+// them in ("decoding failed due to the following error(s)"), down to each
+// *mapstructure.DecodeError, which is a leaf.
+func decodeErrors(err error) []error {
+	if _, ok := err.(*mapstructure.DecodeError); ok {
+		return []error{err}
 	}
-	return mapKey.ReplaceAllString(key, "upstreams.$1")
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		var out []error
+		for _, e := range u.Unwrap() {
+			out = append(out, decodeErrors(e)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		if inner := u.Unwrap(); inner != nil {
+			return decodeErrors(inner)
+		}
+	}
+	return []error{err}
+}
+
+// invalidKeysPrefix starts the message of a strict decode's DecodeError about keys the
+// struct has no field for; the keys follow, separated by ", ". mapstructure has no field
+// for them, so this is read from the text: TestMapstructureErrorShapes fails if an upgrade
+// changes it.
+const invalidKeysPrefix = "has invalid keys: "
+
+// docKey spells mapstructure's name of a key as Validate and the docs do. mapstructure (from
+// 2.5) names the top level by its Go type, which is the empty key here, and an entry of the
+// upstreams map "upstreams[gifts]", which is "upstreams.gifts" here.
+func docKey(name string) string {
+	if name == rootName {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(name, "upstreams["); ok {
+		if entry, tail, ok := strings.Cut(rest, "]"); ok {
+			return "upstreams." + entry + tail
+		}
+	}
+	return name
 }
 
 // renamedKeys says what replaced a key that older configs still carry.
@@ -322,11 +362,5 @@ var renamedKeys = map[string]string{
 	"delivery.queue_size": "the delivery store is bounded by delivery.max_items and delivery.max_bytes",
 }
 
-// rootName is how mapstructure (from 2.5) spells the top level of the file in its errors.
+// rootName is how mapstructure (from 2.5) names the top level of the file in its errors.
 var rootName = reflect.TypeFor[Config]().String()
-
-// mapstructureLine matches mapstructure's "'key' message" error lines.
-var mapstructureLine = regexp.MustCompile(`^'([^']*)' (.*)$`)
-
-// mapKey matches mapstructure's spelling of an upstream's key, "upstreams[gifts]".
-var mapKey = regexp.MustCompile(`^upstreams\[([^\]]*)\]`)

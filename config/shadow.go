@@ -53,7 +53,7 @@ func (c *Config) validateShadow(p *problems, key string, r Route) {
 		p.add(key+".upstream", "is empty; name the candidate upstream the route's callbacks are mirrored to")
 	case !ok:
 		p.add(key+".upstream", "%q is not defined under upstreams (defined: %s)", s.Upstream, strings.Join(sortedKeys(c.Upstreams), ", "))
-	case slices.ContainsFunc(r.UpstreamNames(), func(name string) bool { return strings.EqualFold(name, s.Upstream) }):
+	case slices.ContainsFunc(r.UpstreamNames(), func(name string) bool { return UpstreamKey(name) == UpstreamKey(s.Upstream) }):
 		p.add(key+".upstream", "%q is one of the route's own upstreams; a shadow compares another upstream with them", s.Upstream)
 	}
 	if pc := s.ShadowPercent(); math.IsNaN(pc) || pc < 0 || pc > 100 {

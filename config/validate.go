@@ -272,15 +272,6 @@ func matchesAny(patterns []string, name string) bool {
 	return false
 }
 
-// MatchCommand reports whether a route pattern matches a command: "*" matches all, a
-// trailing "*" matches the prefix before it, anything else matches exactly (ignoring case).
-func MatchCommand(pattern, command string) bool {
-	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
-		return len(command) >= len(prefix) && strings.EqualFold(command[:len(prefix)], prefix)
-	}
-	return strings.EqualFold(pattern, command)
-}
-
 func validateBreaker(p *problems, key string, b Breaker, complete bool) {
 	if complete && b.ConsecutiveFailures == 0 {
 		p.add(key+".consecutive_failures", "must be at least 1")
@@ -372,7 +363,7 @@ func (c *Config) validateRoutes(p *problems) {
 	// A command or pattern may appear once among the routes for every app, and once more
 	// in each app's own routes: the route naming the app wins over the one for every app.
 	type scoped struct{ app, pattern string }
-	seen := map[scoped]string{} // app ("" for every app) and lowercased pattern -> key that defined it
+	seen := map[scoped]string{} // app ("" for every app) and PatternKey -> key that defined it
 	apps := c.appNames()
 	for i, r := range c.Routes {
 		key := fmt.Sprintf("routes[%d]", i)
@@ -399,7 +390,7 @@ func (c *Config) validateRoutes(p *problems) {
 				continue
 			}
 			for _, app := range scopes {
-				sk := scoped{app, strings.ToLower(cmd)}
+				sk := scoped{app, PatternKey(cmd)}
 				prev, dup := seen[sk]
 				switch {
 				case dup && app == "":
@@ -422,7 +413,7 @@ func (c *Config) validateRoutes(p *problems) {
 			p.add(key+".async", "an async route needs an upstream to deliver to")
 		}
 		for i, name := range names {
-			if slices.Contains(names[:i], name) {
+			if slices.ContainsFunc(names[:i], func(prev string) bool { return UpstreamKey(prev) == UpstreamKey(name) }) {
 				// A second listing would deliver the callback twice with bbolt and once with
 				// JetStream (which drops the repeat by its id): neither is what was meant.
 				p.add(fmt.Sprintf("%s.upstreams[%d]", key, i), "%q is listed twice; each upstream receives each callback once", name)
@@ -462,19 +453,6 @@ func (c *Config) appNames() []string {
 		names = append(names, a.Name)
 	}
 	return names
-}
-
-// checkPattern accepts an exact command, a prefix pattern ending in "*", or "*" alone.
-func checkPattern(cmd string) error {
-	switch {
-	case cmd == "":
-		return errors.New("empty command")
-	case strings.ContainsAny(cmd, " \t\r\n?&="):
-		return fmt.Errorf("%q contains a space or query character", cmd)
-	case strings.Contains(strings.TrimSuffix(cmd, "*"), "*"):
-		return fmt.Errorf("%q: \"*\" may only end a pattern (e.g. \"Live.CallbackAfter*\")", cmd)
-	}
-	return nil
 }
 
 func (c *Config) validateDelivery(p *problems) {
@@ -540,13 +518,6 @@ func (c *Config) validateJetStream(p *problems) {
 	if j.Timeout <= 0 {
 		p.add("delivery.jetstream.timeout", "must be positive")
 	}
-}
-
-// Upstream finds an upstream by name. Names are case-insensitive because viper folds the
-// keys of the upstreams map to lower case.
-func (c *Config) Upstream(name string) (Upstream, bool) {
-	u, ok := c.Upstreams[strings.ToLower(name)]
-	return u, ok
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -3,7 +3,8 @@ package router
 import (
 	"cmp"
 	"slices"
-	"strings"
+
+	"github.com/callback-router/callback-router/config"
 )
 
 // How a command found its route, for `routes -command` and logs.
@@ -32,7 +33,7 @@ type Match struct {
 // entry is one pattern of one route in an app's matcher.
 type entry struct {
 	pattern string
-	prefix  string // the pattern without its "*", for prefix patterns
+	prefix  string // what a pattern ending in "*" requires (config.PatternPrefix)
 	route   *Route
 	forApp  bool
 	over    *Route
@@ -43,15 +44,16 @@ func (e *entry) match(by string) Match {
 }
 
 // matcher finds the most specific route for a command among the routes that admit one app:
-// an exact name, else the longest matching prefix pattern, else "*". Names match ignoring
-// case: the exact spelling Tencent sends is found by one map lookup, and only a miss pays for
-// the case-insensitive scan (routes are few, and a scan allocates nothing where lower-casing
-// the command would). Every app has its own matcher, so the request path never weighs the
-// apps of a route.
+// an exact name, else the longest matching prefix pattern, else "*". Whether a pattern
+// matches is config.MatchCommand's to say (ignoring case); the matcher only orders the
+// patterns by specificity. The exact spelling Tencent sends is found by one map lookup, and
+// only a miss pays for the case-insensitive scan (routes are few, and a scan allocates
+// nothing where lower-casing the command would). Every app has its own matcher, so the
+// request path never weighs the apps of a route.
 type matcher struct {
 	exact    map[string]*entry
 	exactAll []*entry // the exact patterns again, for the case-insensitive scan
-	prefixes []*entry // longest first
+	prefixes []*entry // longest prefix first
 	catchAll *entry
 	noRoute  *Route // answers a command no pattern matches (ByNone)
 }
@@ -63,7 +65,7 @@ func newMatcher(entries []entry, noRoute *Route) matcher {
 	byPattern := map[string]*entry{}
 	var order []*entry
 	for _, e := range entries {
-		key := strings.ToLower(e.pattern)
+		key := config.PatternKey(e.pattern)
 		if prev, ok := byPattern[key]; ok {
 			switch {
 			case e.forApp && !prev.forApp:
@@ -80,11 +82,11 @@ func newMatcher(entries []entry, noRoute *Route) matcher {
 	}
 	m := matcher{exact: map[string]*entry{}, noRoute: noRoute}
 	for _, e := range order {
-		switch {
-		case e.pattern == "*":
+		switch prefix, ok := config.PatternPrefix(e.pattern); {
+		case ok && prefix == "":
 			m.catchAll = e
-		case strings.HasSuffix(e.pattern, "*"):
-			e.prefix = strings.TrimSuffix(e.pattern, "*")
+		case ok:
+			e.prefix = prefix
 			m.prefixes = append(m.prefixes, e)
 		default:
 			m.exact[e.pattern] = e
@@ -100,12 +102,12 @@ func (m *matcher) lookup(command string) Match {
 		return e.match(ByExact)
 	}
 	for _, e := range m.exactAll {
-		if strings.EqualFold(e.pattern, command) {
+		if config.SameCommand(e.pattern, command) {
 			return e.match(ByExact)
 		}
 	}
 	for _, e := range m.prefixes {
-		if len(command) >= len(e.prefix) && strings.EqualFold(command[:len(e.prefix)], e.prefix) {
+		if config.HasCommandPrefix(command, e.prefix) {
 			return e.match(ByPrefix)
 		}
 	}

@@ -3,7 +3,6 @@ package router
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/callback-router/callback-router/config"
@@ -19,7 +18,7 @@ type Table struct {
 	Routes []*Route
 	// NoRoute answers commands no route matches: the defaults' fallback, reason no_route.
 	NoRoute *Route
-	// Upstreams by (lower-cased) name.
+	// Upstreams by name, as config.UpstreamKey spells it; look one up with Upstream.
 	Upstreams map[string]*proxy.Upstream
 
 	// Apps are the apps served, in config order, each with its secrets and its routes.
@@ -138,8 +137,8 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 		r.Window = cfg.Tencent.TRTCWindow
 	}
 	for _, un := range rc.UpstreamNames() {
-		up, ok := t.Upstreams[lower(un)]
-		if !ok {
+		up := t.Upstream(un)
+		if up == nil {
 			return nil, fmt.Errorf("routes[%d].upstream: %q is not defined", i, un)
 		}
 		r.Upstreams = append(r.Upstreams, up)
@@ -148,8 +147,8 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 		r.Caller = r.Upstreams[0].Caller(proxy.Policy{Retries: r.Retries, RetryOn: r.RetryOn, AttemptTimeout: r.AttemptTimeout})
 	}
 	if s := rc.Shadow; s != nil {
-		up, ok := t.Upstreams[lower(s.Upstream)]
-		if !ok {
+		up := t.Upstream(s.Upstream)
+		if up == nil {
 			return nil, fmt.Errorf("routes[%d].shadow.upstream: %q is not defined", i, s.Upstream)
 		}
 		r.Shadow = &Shadow{Upstream: up, Caller: up.Caller(proxy.Policy{Retries: 0}),
@@ -221,4 +220,8 @@ func (t *Table) Lookup(app *App, command string) Match {
 	return mt.lookup(command)
 }
 
-func lower(s string) string { return strings.ToLower(s) }
+// Upstream returns the upstream of that name (compared as config.UpstreamKey does), nil when
+// the table has none: a stored delivery may name an upstream a reload removed.
+func (t *Table) Upstream(name string) *proxy.Upstream {
+	return t.Upstreams[config.UpstreamKey(name)]
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
-	"strings"
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
@@ -85,7 +84,7 @@ func (s *Server) deliveryDone() delivery.OnDone {
 // upstream finds an upstream of the running table by name, for background deliveries,
 // which outlive the table they were queued under.
 func (s *Server) upstream(name string) *proxy.Upstream {
-	return s.table.Load().Upstreams[strings.ToLower(name)]
+	return s.table.Load().Upstream(name)
 }
 
 // Queue returns the delivery backend of async routes, for its depth and counts.
