@@ -42,20 +42,12 @@ func TestAdminToken(t *testing.T) {
 			adm := admin.New(admin.Options{Table: func() *router.Table { return table }, Metrics: metrics.New(), Token: tt.token})
 			srv := httptest.NewServer(adm.Handler())
 			defer srv.Close()
-			req, _ := http.NewRequest(http.MethodGet, srv.URL+tt.path, nil)
-			if tt.auth != "" {
-				req.Header.Set("Authorization", tt.auth)
+			status, header, _ := request(t, http.MethodGet, srv.URL+tt.path, map[string]string{"Authorization": tt.auth})
+			if status != tt.want {
+				t.Errorf("GET %s with %q: %d, want %d", tt.path, tt.auth, status, tt.want)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if got := resp.StatusCode; got != tt.want {
-				t.Errorf("GET %s with %q: %d, want %d", tt.path, tt.auth, got, tt.want)
-			}
-			if wa := resp.Header.Get("WWW-Authenticate"); (resp.StatusCode == 401) != strings.HasPrefix(wa, "Bearer") {
-				t.Errorf("WWW-Authenticate = %q with status %d", wa, resp.StatusCode)
+			if wa := header.Get("WWW-Authenticate"); (status == 401) != strings.HasPrefix(wa, "Bearer") {
+				t.Errorf("WWW-Authenticate = %q with status %d", wa, status)
 			}
 		})
 	}
@@ -90,16 +82,7 @@ func TestQueuePathsAreGuarded(t *testing.T) {
 			adm := admin.New(admin.Options{Deliveries: store, Token: tt.token})
 			srv := httptest.NewServer(adm.Handler())
 			defer srv.Close()
-			req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if got := resp.StatusCode; got != tt.want {
+			if got, _, _ := request(t, tt.method, srv.URL+tt.path, tt.headers); got != tt.want {
 				t.Errorf("%s %s with %v: %d, want %d", tt.method, tt.path, tt.headers, got, tt.want)
 			}
 		})

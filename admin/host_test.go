@@ -56,17 +56,7 @@ func TestAdminRefusesUnknownHostsWithoutToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, tt.srv.URL+tt.path, nil)
-			req.Host = tt.host
-			if tt.auth != "" {
-				req.Header.Set("Authorization", tt.auth)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if got := resp.StatusCode; got != tt.want {
+			if got, _, _ := request(t, tt.method, tt.srv.URL+tt.path, map[string]string{"Host": tt.host, "Authorization": tt.auth}); got != tt.want {
 				t.Errorf("%s %s with Host %q: %d, want %d", tt.method, tt.path, tt.host, got, tt.want)
 			}
 		})

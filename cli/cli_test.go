@@ -29,6 +29,19 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
+// runFails runs the command line args and expects it to exit with code, its stderr saying
+// want.
+func runFails(t *testing.T, code int, want string, args ...string) {
+	t.Helper()
+	got, _, stderr := run(t, args...)
+	if got != code {
+		t.Errorf("%v: exit code: got %d, want %d", args, got, code)
+	}
+	if !strings.Contains(stderr, want) {
+		t.Errorf("%v: stderr %q does not contain %q", args, stderr, want)
+	}
+}
+
 // isolate keeps the caller's environment from choosing a config or a token.
 func isolate(t *testing.T) {
 	t.Helper()
@@ -110,13 +123,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := run(t, tt.args...)
-			if got, want := code, ExitUsage; got != want {
-				t.Errorf("exit code: got %d, want %d", got, want)
-			}
-			if !strings.Contains(stderr, tt.want) {
-				t.Errorf("stderr %q does not contain %q", stderr, tt.want)
-			}
+			runFails(t, ExitUsage, tt.want, tt.args...)
 		})
 	}
 }
@@ -144,16 +151,8 @@ func TestValidate(t *testing.T) {
 			if got, want := code, tt.wantCode; got != want {
 				t.Errorf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
 			}
-			for _, s := range tt.wantStdout {
-				if !strings.Contains(stdout, s) {
-					t.Errorf("stdout %q does not contain %q", stdout, s)
-				}
-			}
-			for _, s := range tt.wantStderr {
-				if !strings.Contains(stderr, s) {
-					t.Errorf("stderr %q does not contain %q", stderr, s)
-				}
-			}
+			testutil.CheckText(t, "validate's stdout", stdout, tt.wantStdout, nil)
+			testutil.CheckText(t, "validate's stderr", stderr, tt.wantStderr, nil)
 		})
 	}
 }
@@ -161,13 +160,7 @@ func TestValidate(t *testing.T) {
 func TestValidateConfigFromEnvironment(t *testing.T) {
 	isolate(t)
 	t.Setenv("CALLBACK_ROUTER_CONFIG", testutil.WriteFile(t, "config.yaml", badConfig))
-	code, _, stderr := run(t, "validate")
-	if got, want := code, ExitError; got != want {
-		t.Errorf("exit code: got %d, want %d", got, want)
-	}
-	if !strings.Contains(stderr, "routes[0].upstream") {
-		t.Errorf("stderr %q does not name routes[0].upstream", stderr)
-	}
+	runFails(t, ExitError, "routes[0].upstream", "validate")
 }
 
 // recorded is a request the fake router received.
@@ -317,11 +310,7 @@ routes: [{commands: ["*"]}]
 					t.Errorf("output reveals the token %q:\n%s", tt.wantToken, stdout)
 				}
 			}
-			for _, want := range []string{"200 OK", answer} {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("output does not contain %q:\n%s", want, stdout)
-				}
-			}
+			testutil.CheckText(t, "send's output", stdout, []string{"200 OK", answer}, nil)
 		})
 	}
 }
@@ -355,16 +344,7 @@ func TestSendPrintsTheAnswer(t *testing.T) {
 			if got, want := code, tt.wantCode; got != want {
 				t.Errorf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
 			}
-			for _, want := range tt.want {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("output does not contain %q:\n%s", want, stdout)
-				}
-			}
-			for _, dont := range tt.dontWant {
-				if strings.Contains(stdout, dont) {
-					t.Errorf("output contains %q:\n%s", dont, stdout)
-				}
-			}
+			testutil.CheckText(t, "send's output", stdout, tt.want, tt.dontWant)
 			sign := f.only(t).Query.Get("Sign")
 			if sign == "" || strings.Contains(stdout+stderr, sign) {
 				t.Errorf("Sign %q: want it sent and never printed:\n%s", sign, stdout)
@@ -440,13 +420,7 @@ func TestSendFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := run(t, append([]string{"send"}, tt.args...)...)
-			if got, want := code, ExitError; got != want {
-				t.Errorf("exit code: got %d, want %d", got, want)
-			}
-			if !strings.Contains(stderr, tt.want) {
-				t.Errorf("stderr %q does not contain %q", stderr, tt.want)
-			}
+			runFails(t, ExitError, tt.want, append([]string{"send"}, tt.args...)...)
 		})
 	}
 }

@@ -123,14 +123,7 @@ func TestRoutesCommand(t *testing.T) {
 			if got, want := code, ExitOK; got != want {
 				t.Fatalf("exit code: got %d, want %d (stderr %q)", got, want, stderr)
 			}
-			for _, want := range tt.want {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("routes -command %s printed %q, want it to contain %q", tt.command, stdout, want)
-				}
-			}
-			if strings.Contains(stdout, upstreamKey) {
-				t.Errorf("routes -command reveals the upstream's query: %q", stdout)
-			}
+			testutil.CheckText(t, "routes -command "+tt.command, stdout, tt.want, []string{upstreamKey})
 		})
 	}
 }
@@ -193,11 +186,7 @@ func TestRoutesCommandByApp(t *testing.T) {
 			if code != ExitOK {
 				out = stderr
 			}
-			for _, want := range tt.want {
-				if !strings.Contains(out, want) {
-					t.Errorf("routes %v printed %q, want it to contain %q", tt.args, out, want)
-				}
-			}
+			testutil.CheckText(t, fmt.Sprintf("routes %v", tt.args), out, tt.want, nil)
 			if got, want := strings.Count(stdout, "\n"), tt.lines; got != want {
 				t.Errorf("routes %v printed %d lines, want %d:\n%s", tt.args, got, want, stdout)
 			}
@@ -210,11 +199,5 @@ func TestRoutesCommandByApp(t *testing.T) {
 
 func TestRoutesBadConfig(t *testing.T) {
 	isolate(t)
-	code, _, stderr := run(t, "routes", "-config", testutil.WriteFile(t, "config.yaml", badConfig))
-	if got, want := code, ExitError; got != want {
-		t.Errorf("exit code: got %d, want %d", got, want)
-	}
-	if !strings.Contains(stderr, "routes[0].upstream") {
-		t.Errorf("stderr %q does not name routes[0].upstream", stderr)
-	}
+	runFails(t, ExitError, "routes[0].upstream", "routes", "-config", testutil.WriteFile(t, "config.yaml", badConfig))
 }

@@ -101,11 +101,8 @@ func TestSIGTERMFinishesInFlightCallback(t *testing.T) {
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("dial after exit: got %v, want connection refused", err)
 	}
-	for _, want := range []string{"callback-router started", "shutting down", `"decision":"upstream"`, `"message":"stopped"`} {
-		if !r.Output.Contains(want) {
-			t.Errorf("logs do not contain %s", want)
-		}
-	}
+	testutil.CheckText(t, "the log", r.Output.String(),
+		[]string{"callback-router started", "shutting down", `"decision":"upstream"`, `"message":"stopped"`}, nil)
 }
 
 // TestAdminTokenFromEnvironment sets the admin token the way the README says, from

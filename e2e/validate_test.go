@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/callback-router/callback-router/internal/testutil"
@@ -23,11 +22,7 @@ func TestBinaryReportsEveryProblem(t *testing.T) {
 			if code != 1 {
 				t.Fatalf("%s: got exit status %d, want 1; output:\n%s", verb, code, out)
 			}
-			for _, want := range []string{"3 problem(s)", "defaults.dedline: unknown key", "routes[0].upstream: ", "routes[1].deadline: "} {
-				if !strings.Contains(out, want) {
-					t.Errorf("output does not contain %q:\n%s", want, out)
-				}
-			}
+			testutil.CheckText(t, verb+"'s output", out, []string{"3 problem(s)", "defaults.dedline: unknown key", "routes[0].upstream: ", "routes[1].deadline: "}, nil)
 		})
 	}
 }
@@ -63,16 +58,7 @@ func TestBinaryValidate(t *testing.T) {
 			if got, want := code, tt.wantCode; got != want {
 				t.Errorf("exit code: got %d, want %d; output:\n%s", got, want, out)
 			}
-			for _, want := range tt.want {
-				if !strings.Contains(out, want) {
-					t.Errorf("output does not contain %q:\n%s", want, out)
-				}
-			}
-			for _, secret := range tt.notWant {
-				if strings.Contains(out, secret) {
-					t.Errorf("output contains %q:\n%s", secret, out)
-				}
-			}
+			testutil.CheckText(t, "validate's output", out, tt.want, tt.notWant)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/callback-router/callback-router/internal/lazymap"
 	"github.com/callback-router/callback-router/server"
 )
 
@@ -81,23 +82,13 @@ func (m *Metrics) Delivered(_, _ string, age time.Duration, ok bool) {
 // route returns the cached children of a route for an app, creating them on its first
 // callback.
 func (m *Metrics) route(k routeKey) *routeSet {
-	m.mu.RLock()
-	rs := m.routes[k]
-	m.mu.RUnlock()
-	if rs != nil {
-		return rs
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if rs = m.routes[k]; rs == nil {
-		rs = &routeSet{
+	return lazymap.Get(&m.mu, m.routes, k, func() *routeSet {
+		return &routeSet{
 			duration:  m.duration.WithLabelValues(k.app, k.route),
 			callbacks: make([]prometheus.Counter, len(commands)*len(decisions)),
 			fallbacks: make([]prometheus.Counter, len(reasons)),
 		}
-		m.routes[k] = rs
-	}
-	return rs
+	})
 }
 
 func (rs *routeSet) callback(m *Metrics, k routeKey, cmd, decision int) prometheus.Counter {
@@ -143,24 +134,14 @@ func lazy(mu *sync.RWMutex, s []prometheus.Counter, i int, make func() prometheu
 
 // upstream returns the cached children of an upstream.
 func (m *Metrics) upstream(name string) *upstreamSet {
-	m.mu.RLock()
-	us := m.upstreams[name]
-	m.mu.RUnlock()
-	if us != nil {
-		return us
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if us = m.upstreams[name]; us == nil {
-		us = &upstreamSet{
+	return lazymap.Get(&m.mu, m.upstreams, name, func() *upstreamSet {
+		return &upstreamSet{
 			attempts:     m.attempts.WithLabelValues(name),
 			retries:      m.retries.WithLabelValues(name),
 			queryDropped: m.queryDropped.WithLabelValues(name),
 			responses:    map[int]prometheus.Counter{},
 		}
-		m.upstreams[name] = us
-	}
-	return us
+	})
 }
 
 func (us *upstreamSet) response(m *Metrics, upstream string, status int) prometheus.Counter {
@@ -168,36 +149,15 @@ func (us *upstreamSet) response(m *Metrics, upstream string, status int) prometh
 	if label == statusNone {
 		status = 0
 	}
-	us.mu.RLock()
-	c := us.responses[status]
-	us.mu.RUnlock()
-	if c != nil {
-		return c
-	}
-	us.mu.Lock()
-	defer us.mu.Unlock()
-	if c = us.responses[status]; c == nil {
-		c = m.responses.WithLabelValues(upstream, label)
-		us.responses[status] = c
-	}
-	return c
+	return lazymap.Get(&us.mu, us.responses, status, func() prometheus.Counter {
+		return m.responses.WithLabelValues(upstream, label)
+	})
 }
 
 // rejection returns the counter of a rejection code for an app; codes are the server's
 // constants.
 func (m *Metrics) rejection(app, code string) prometheus.Counter {
-	k := rejectKey{app, code}
-	m.mu.RLock()
-	c := m.rejects[k]
-	m.mu.RUnlock()
-	if c != nil {
-		return c
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if c = m.rejects[k]; c == nil {
-		c = m.rejections.WithLabelValues(app, code)
-		m.rejects[k] = c
-	}
-	return c
+	return lazymap.Get(&m.mu, m.rejects, rejectKey{app, code}, func() prometheus.Counter {
+		return m.rejections.WithLabelValues(app, code)
+	})
 }

@@ -20,6 +20,16 @@ import (
 var twoRoutes = giftsConfig(`{name: other, commands: ["*"]}`).String()
 
 // scrape returns the /metrics text.
+// wantSeries fails t for each line, a series and its value, that the exposition text lacks.
+func wantSeries(t *testing.T, text string, lines ...string) {
+	t.Helper()
+	for _, line := range lines {
+		if !strings.Contains(text, line+"\n") {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+}
+
 func scrape(t *testing.T, m *metrics.Metrics) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
@@ -81,11 +91,7 @@ func TestObserveCountsByLabels(t *testing.T) {
 			m := metrics.New()
 			m.Observe(tt.ev)
 			text := scrape(t, m)
-			for _, line := range tt.lines {
-				if !strings.Contains(text, line+"\n") {
-					t.Errorf("/metrics lacks %s", line)
-				}
-			}
+			wantSeries(t, text, tt.lines...)
 		})
 	}
 }
@@ -106,16 +112,12 @@ func TestLiveMetricsFollowTheTable(t *testing.T) {
 	m.Install(table)
 	m.Watch(func() *router.Table { return table }, nil)
 	text := scrape(t, m)
-	for _, line := range []string{
+	wantSeries(t, text,
 		`callback_router_breaker_state{instance="http://127.0.0.1:9001/gifts",upstream="gifts"} 0`,
 		`callback_router_route_in_flight{app="any",route="gifts"} 0`,
 		`callback_router_route_deadline_seconds{app="any",route="gifts"} 1.5`,
 		`callback_router_config_reloads_total 0`,
-	} {
-		if !strings.Contains(text, line+"\n") {
-			t.Errorf("/metrics lacks %s", line)
-		}
-	}
+	)
 	if !table.Routes[0].Acquire(table.Apps[0]) {
 		t.Fatal("Acquire() = false")
 	}
@@ -174,15 +176,11 @@ func TestReloadedCounts(t *testing.T) {
 	m.Reloaded(false)
 	m.Reloaded(false)
 	text := scrape(t, m)
-	for _, line := range []string{
+	wantSeries(t, text,
 		"callback_router_config_reloads_total 1",
 		"callback_router_config_reload_failures_total 2",
 		"callback_router_config_last_reload_successful 0",
-	} {
-		if !strings.Contains(text, line+"\n") {
-			t.Errorf("/metrics lacks %s", line)
-		}
-	}
+	)
 }
 
 func TestNamesListsEveryMetric(t *testing.T) {

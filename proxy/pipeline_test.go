@@ -1,12 +1,10 @@
 package proxy_test
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,23 +25,15 @@ type sequentialUpstream struct {
 func startSequentialUpstream(t *testing.T, slow time.Duration) *sequentialUpstream {
 	t.Helper()
 	u := &sequentialUpstream{}
-	answer := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-		strconv.Itoa(len(upstreamtest.AllowBody)) + "\r\n\r\n" + upstreamtest.AllowBody
 	addr := upstreamtest.Raw(t, func(c net.Conn) {
 		u.conns.Add(1)
 		c.SetDeadline(time.Now().Add(10 * time.Second)) // bounded, like every wait here
-		br := bufio.NewReader(c)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
+		upstreamtest.EachRequest(c, func(req *http.Request) {
 			if req.URL.Query().Has("slow") {
 				time.Sleep(slow)
 			}
-			io.WriteString(c, answer)
-		}
+			io.WriteString(c, upstreamtest.AllowResponse)
+		})
 	})
 	u.url = "http://" + addr + "/gifts"
 	return u

@@ -1,10 +1,9 @@
 package router_test
 
 import (
-	"strings"
 	"testing"
 
-	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/router"
 )
 
@@ -40,14 +39,7 @@ tencent:
     upstream: staging
 `
 		}
-		cfg, err := config.Parse(strings.NewReader(yaml))
-		if err != nil {
-			b.Fatal(err)
-		}
-		t, err := router.Compile(cfg, router.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
+		t := routertest.Table(b, yaml, router.Options{})
 		for _, cmd := range []string{"Live.CallbackBeforeSendGift", "Live.CallbackAfterEndBattle", "State.StateChange"} {
 			b.Run(form.name+"/"+cmd, func(b *testing.B) {
 				b.ReportAllocs()

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"net"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -12,8 +11,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
-	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/internal/deliverytest"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
 	"github.com/callback-router/callback-router/tencent"
@@ -39,16 +38,9 @@ func startFastUpstream(b *testing.B) string {
 // benchHandler builds a Handler over a compiled config, without a listener in front.
 func benchHandler(b *testing.B, yaml string) *server.Handler {
 	b.Helper()
-	cfg, err := config.Parse(strings.NewReader(yaml))
-	if err != nil {
-		b.Fatal(err)
-	}
-	table, err := router.Compile(cfg, router.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := routertest.Parse(b, yaml)
 	var p atomic.Pointer[router.Table]
-	p.Store(table)
+	p.Store(routertest.Compile(b, cfg, router.Options{}))
 	return server.NewHandler(&p, deliverytest.Open(b, cfg.Delivery, zerolog.Nop()), zerolog.New(discard{}))
 }
 

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/callback-router/callback-router/internal/upstreamtest"
 )
 
 // BenchmarkHungCallbackMemory reports what a callback waiting on a hung upstream holds in
@@ -107,8 +109,6 @@ func startSwitchUpstream(b *testing.B) *switchUpstream {
 			c.Close()
 		}
 	})
-	answer := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-		fmt.Sprint(len(allowEnvelope)) + "\r\n\r\n" + allowEnvelope)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -121,19 +121,11 @@ func startSwitchUpstream(b *testing.B) *switchUpstream {
 			if u.hang.Load() {
 				continue // held, never read: no goroutine of the test's in the figures
 			}
-			go func() {
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					if !u.hang.Load() {
-						c.Write(answer)
-					}
+			go upstreamtest.EachRequest(c, func(*http.Request) {
+				if !u.hang.Load() {
+					io.WriteString(c, upstreamtest.AllowResponse)
 				}
-			}()
+			})
 		}
 	}()
 	return u

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/router"
 )
@@ -93,15 +93,7 @@ func TestSwappedTableIngressAppliesAtOnce(t *testing.T) {
 	r := startRouter(t, configFor(giftCommand, up.URL, ""))
 	swap := func(top string) {
 		t.Helper()
-		cfg, err := config.Parse(strings.NewReader(configWith(top, giftCommand, up.URL, "")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		table, err := router.Compile(cfg, router.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.srv.Swap(table)
+		r.srv.Swap(routertest.Table(t, configWith(top, giftCommand, up.URL, ""), router.Options{}))
 	}
 	nested := `{"CallbackCommand":"` + giftCommand + `","a":` + strings.Repeat("[", 10) + strings.Repeat("]", 10) + `}`
 	steps := []struct {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/callback-router/callback-router/internal/lazymap"
 	"github.com/callback-router/callback-router/proxy"
 	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
@@ -71,18 +72,7 @@ func (l *Live) Observe(ev server.Event) {
 
 // Shadowed records how a mirrored callback compared; it is server.ShadowObserver's method.
 func (l *Live) Shadowed(ev server.ShadowEvent) {
-	l.shadowMu.RLock()
-	s := l.shadows[ev.Route]
-	l.shadowMu.RUnlock()
-	if s == nil {
-		l.shadowMu.Lock()
-		if s = l.shadows[ev.Route]; s == nil {
-			s = newShadowRoute()
-			l.shadows[ev.Route] = s
-		}
-		l.shadowMu.Unlock()
-	}
-	s.add(l.now().Unix(), ev)
+	lazymap.Get(&l.shadowMu, l.shadows, ev.Route, newShadowRoute).add(l.now().Unix(), ev)
 }
 
 // Shadow returns a route's shadow panel, empty when it has mirrored nothing.
@@ -104,19 +94,7 @@ func (l *Live) BreakerChanged(upstream, instance string, from, to gobreaker.Stat
 
 // window returns a route's window, creating it on the route's first callback.
 func (l *Live) window(route string) *window {
-	l.mu.RLock()
-	w := l.routes[route]
-	l.mu.RUnlock()
-	if w != nil {
-		return w
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if w = l.routes[route]; w == nil {
-		w = &window{}
-		l.routes[route] = w
-	}
-	return w
+	return lazymap.Get(&l.mu, l.routes, route, func() *window { return &window{} })
 }
 
 // Install drops the windows of routes the new table does not have (and the shadow panels of

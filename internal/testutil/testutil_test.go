@@ -1,6 +1,7 @@
 package testutil_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -84,5 +85,42 @@ func TestPoll(t *testing.T) {
 	}
 	if took := time.Since(start); took < 50*time.Millisecond {
 		t.Errorf("Poll gave up after %s, before its 50ms limit", took)
+	}
+}
+
+// errorRecorder is a testing.TB that keeps what Errorf is given.
+type errorRecorder struct {
+	testing.TB
+	errors []string
+}
+
+func (r *errorRecorder) Helper() {}
+
+func (r *errorRecorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+// TestCheckText: one failure for each wanted string missing and each unwanted one present,
+// none when the text says what it should.
+func TestCheckText(t *testing.T) {
+	const text = "200 OK\nX-Request-Id: abc"
+	tests := []struct {
+		name          string
+		want, notWant []string
+		wantErrors    int
+	}{
+		{name: "all there, nothing unwanted", want: []string{"200 OK", "abc"}, notWant: []string{"Sign"}},
+		{name: "one missing", want: []string{"200 OK", "deny"}, wantErrors: 1},
+		{name: "one unwanted shown", notWant: []string{"abc", "Sign"}, wantErrors: 1},
+		{name: "both", want: []string{"deny"}, notWant: []string{"OK"}, wantErrors: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &errorRecorder{TB: t}
+			testutil.CheckText(r, "output", text, tt.want, tt.notWant)
+			if got := len(r.errors); got != tt.wantErrors {
+				t.Errorf("failures: got %d %q, want %d", got, r.errors, tt.wantErrors)
+			}
+		})
 	}
 }

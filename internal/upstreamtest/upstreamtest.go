@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,10 @@ import (
 
 // AllowBody is the envelope a healthy upstream answers.
 const AllowBody = `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`
+
+// AllowResponse is AllowBody as a whole HTTP/1.1 response, for Raw upstreams to write.
+var AllowResponse = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+	strconv.Itoa(len(AllowBody)) + "\r\n\r\n" + AllowBody
 
 // Request is what the upstream received.
 type Request struct {
@@ -206,6 +211,20 @@ func Raw(t testing.TB, serve func(net.Conn)) string {
 		wg.Wait()
 	})
 	return ln.Addr().String()
+}
+
+// EachRequest reads the requests c carries one after another, each body drained, and calls
+// answer with each until c fails or closes: a Raw upstream that keeps its connections alive.
+func EachRequest(c net.Conn, answer func(*http.Request)) {
+	br := bufio.NewReader(c)
+	for {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		answer(req)
+	}
 }
 
 // ReadRequest reads one request, head and body, from c, so that what a Raw upstream writes
