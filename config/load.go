@@ -65,7 +65,7 @@ func Parse(r io.Reader) (*Config, error) {
 func newViper(withEnv bool) *viper.Viper {
 	v := viper.New()
 	v.SetConfigType("yaml")
-	for key, value := range defaultSettings(Default()) {
+	for key, value := range defaultSettings() {
 		v.SetDefault(key, value)
 	}
 	if withEnv {
