@@ -43,8 +43,6 @@ type Caller struct {
 	up         *Upstream
 	client     *retryablehttp.Client
 	statusOnly *retryablehttp.Client
-	// template is the request every call copies (WithContext): method and nothing else.
-	template *http.Request
 }
 
 // Caller returns the Caller of this upstream for policy p. Callers are built once per
@@ -62,7 +60,6 @@ func (u *Upstream) Caller(p Policy) *Caller {
 		up:         u,
 		client:     u.retryClient(p, rules, false),
 		statusOnly: u.retryClient(p, rules, true),
-		template:   &http.Request{Method: http.MethodPost, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1},
 	}
 	u.callers[key] = c
 	return c
@@ -129,20 +126,18 @@ func (c *Caller) Forward(ctx context.Context, deadline time.Time, call *Call) Re
 	// Lean on purpose: this frame and the ones below it are on the stack while the upstream
 	// is waited for, and a callback waiting on its upstream should fit a goroutine's 8 KiB.
 	c.up.reportDrops(call)
-	callCtx, release := newCallContext(ctx, deadline)
-	o := newOutgoing(c, callCtx, call)
+	o := newOutgoing(c, ctx, deadline, call)
 	client := c.client
 	if call.StatusOnly {
 		client = c.statusOnly
 	}
 	resp, err := client.Do(&o.req)
-	return c.result(ctx, deadline, o, release, resp, err)
+	return c.result(ctx, deadline, o, resp, err)
 }
 
 // result reads the final answer or error of a call into its Result, closes the answer and
 // releases the call's request and context.
-func (c *Caller) result(ctx context.Context, deadline time.Time, o *outgoing, release func(), resp *http.Response, err error) Result {
-	defer release()
+func (c *Caller) result(ctx context.Context, deadline time.Time, o *outgoing, resp *http.Response, err error) Result {
 	defer o.release()
 	res := Result{Attempts: attemptsOf(o.header)}
 	if resp != nil {
@@ -178,39 +173,49 @@ func (c *Caller) result(ctx context.Context, deadline time.Time, o *outgoing, re
 
 // outgoing is one call's request: http://<upstream>/?<Tencent's query>, the router's headers
 // and the call's, the body, a context carrying the deadline. Its parts are reused from call
-// to call (outgoingPool): nothing holds them once Forward returns.
+// to call (outgoingPool), the request bound to the context and to the body's reader once:
+// nothing holds them once Forward returns. (net/http lets a request be reused once its
+// answer's body is closed; go-retryablehttp copies it for a retry, and that copy is
+// dropped.)
 type outgoing struct {
+	ctx    callContext
+	http   *http.Request // bound to ctx; its URL, headers and length are set per call
 	req    retryablehttp.Request
 	url    url.URL
 	header http.Header
-	values [7]string // the router's header values; the attempt's are stamped by stampAttempt
+	values [6]string // the router's header values; the attempt's are stamped by stampAttempt
 	extra  []string  // the call's header values
 	body   callBody
-	rewind retryablehttp.ReaderFunc // o.body's, bound once
 }
 
 var outgoingPool = sync.Pool{New: func() any {
 	o := &outgoing{header: make(http.Header, 8)}
-	o.rewind = o.body.rewind
+	o.http = requestTemplate.WithContext(&o.ctx)
+	o.req.Request = o.http
+	// The body's reader, and the GetBody net/http would use, read whatever o.body holds.
+	_ = o.req.SetBody(retryablehttp.ReaderFunc(o.body.rewind)) // rewinding a []byte cannot fail
 	return o
 }}
 
-func newOutgoing(c *Caller, ctx context.Context, call *Call) *outgoing {
+// requestTemplate is what every call's request starts from: method and protocol.
+var requestTemplate = &http.Request{Method: http.MethodPost, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+
+func newOutgoing(c *Caller, ctx context.Context, deadline time.Time, call *Call) *outgoing {
 	o := outgoingPool.Get().(*outgoing)
+	o.ctx.start(ctx, deadline)
 	o.url = *c.up.url
 	o.url.RawQuery = call.RawQuery
-	o.values = [...]string{"application/json", call.RequestID, "0", "", call.ForwardedFor, call.Command, call.App}
+	o.values = [...]string{call.RequestID, "0", "", call.ForwardedFor, call.Command, call.App}
 	v, h := o.values[:], o.header
-	h[headerContentType], h[headerRequestID] = v[0:1:1], v[1:2:2]
-	h[headerAttempt], h[headerDeadlineMs] = v[2:3:3], v[3:4:4]
+	h[headerRequestID], h[headerAttempt], h[headerDeadlineMs] = v[0:1:1], v[1:2:2], v[2:3:3]
 	if call.ForwardedFor != "" {
-		h[headerForwardedFor] = v[4:5:5]
+		h[headerForwardedFor] = v[3:4:4]
 	}
 	if call.Command != "" {
-		h[headerCommand] = v[5:6:6]
+		h[headerCommand] = v[4:5:5]
 	}
 	if call.App != "" {
-		h[headerApp] = v[6:7:7]
+		h[headerApp] = v[5:6:6]
 	}
 	o.extra = o.extra[:0]
 	for _, x := range call.Headers {
@@ -218,23 +223,29 @@ func newOutgoing(c *Caller, ctx context.Context, call *Call) *outgoing {
 	}
 	for i, x := range call.Headers {
 		name := textproto.CanonicalMIMEHeaderKey(x.Name)
-		if _, taken := h[name]; !taken {
+		if _, taken := h[name]; !taken && name != headerContentType {
 			h[name] = o.extra[i : i+1 : i+1]
 		}
 	}
-	req := c.template.WithContext(ctx)
 	// req.Host stays empty: net/http would copy the URL to carry it (for cookies).
-	req.URL, req.Header = &o.url, h
-	o.req = retryablehttp.Request{Request: req}
+	r := o.http
+	r.URL, r.Header, r.ContentLength = &o.url, h, int64(len(call.Body))
+	o.req.Request = r // a retry last time may have left its copy there
 	o.body.raw = call.Body
-	_ = o.req.SetBody(o.rewind) // rewinding a []byte cannot fail
 	return o
 }
 
 func (o *outgoing) release() {
 	clear(o.header)
 	clear(o.extra)
-	o.req, o.url, o.values, o.body = retryablehttp.Request{}, url.URL{}, [7]string{}, callBody{}
+	r := o.http
+	r.URL, r.Header, r.Body, r.ContentLength = nil, nil, nil, 0
+	o.req.Request, o.url, o.values, o.body = r, url.URL{}, [6]string{}, callBody{}
+	if o.ctx.release() {
+		// Done was asked for (a retry's backoff waited on it): its timer's function may
+		// still run, so this block is left to the collector rather than reused.
+		return
+	}
 	outgoingPool.Put(o)
 }
 

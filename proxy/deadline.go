@@ -14,6 +14,9 @@ import (
 // to cancel contexts that nobody watches, at the very moment their fallbacks are written.
 // Whoever does call Done (go-retryablehttp waiting out a backoff, anything that derives a
 // context) gets a channel closed at the deadline or when the caller's context ends.
+//
+// A callContext is part of a call's pooled block (outgoing), so that the call's request is
+// bound to it once: start makes it a new call's, release ends it.
 type callContext struct {
 	parent   context.Context
 	deadline time.Time
@@ -27,14 +30,14 @@ type callContext struct {
 
 var _ context.Context = (*callContext)(nil)
 
-// newCallContext returns parent with deadline (or parent's own, when earlier) and the
-// function that releases it, which the call must run when it ends.
-func newCallContext(parent context.Context, deadline time.Time) (*callContext, func()) {
+// start makes c the context of a new call: parent's, with deadline (or parent's own, when
+// earlier). The call must release it when it ends.
+func (c *callContext) start(parent context.Context, deadline time.Time) {
 	if d, ok := parent.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	c := &callContext{parent: parent, deadline: deadline}
-	return c, c.release
+	c.parent, c.deadline = parent, deadline
+	c.err, c.done, c.closed, c.stop = nil, nil, false, nil
 }
 
 func (c *callContext) Deadline() (time.Time, bool) { return c.deadline, true }
@@ -100,19 +103,23 @@ func (c *callContext) closeLocked() {
 }
 
 // release stops the timer and the watch Done armed, if it did. Like a CancelFunc it ends
-// the context: Err is then Canceled (unless it was done already), and Done closed.
-func (c *callContext) release() {
+// the context: Err is then Canceled (unless it was done already), and Done closed. It
+// reports whether Done had been asked for: the context must then not be started again,
+// since the timer's function may still be running.
+func (c *callContext) release() (armed bool) {
 	c.mu.Lock()
 	stop := c.stop
 	c.stop = nil
 	if c.err == nil {
 		c.err = context.Canceled
 	}
-	if c.done != nil {
+	armed = c.done != nil
+	if armed {
 		c.closeLocked()
 	}
 	c.mu.Unlock()
 	if stop != nil {
 		stop()
 	}
+	return armed
 }

@@ -7,6 +7,13 @@ import (
 	"time"
 )
 
+// newCallContext is a callContext started on its own, and its CancelFunc.
+func newCallContext(parent context.Context, deadline time.Time) (*callContext, func()) {
+	c := new(callContext)
+	c.start(parent, deadline)
+	return c, func() { c.release() }
+}
+
 // TestCallContext holds callContext to context.WithDeadline's contract.
 func TestCallContext(t *testing.T) {
 	t.Run("deadline: its own or the caller's, whichever is earlier", func(t *testing.T) {

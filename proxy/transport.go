@@ -158,11 +158,14 @@ func (inst *instance) failed(req *http.Request, err error, cut bool, deadline ti
 }
 
 // request converts req into freq: method, the instance's URL with req's query merged into
-// the instance's own, every header, the body.
+// the instance's own, every header, the body — which is a callback's JSON, so the
+// Content-Type is the transport's to write, not each request's to carry (net/http's Client
+// copies every header of every request it is given).
 func (inst *instance) request(freq *fasthttp.Request, req *http.Request) error {
 	freq.Header.SetMethod(req.Method)
 	freq.SetURI(inst.uri)
 	freq.URI().SetQueryString(inst.own.merge(req.URL.RawQuery, "", nil))
+	freq.Header.SetContentTypeBytes(jsonContentType)
 	for name, values := range req.Header {
 		for _, v := range values {
 			freq.Header.Add(name, v)
@@ -200,6 +203,8 @@ func (inst *instance) response(req *http.Request, fresp *fasthttp.Response) *htt
 	}
 	return &a.resp
 }
+
+var jsonContentType = []byte("application/json")
 
 // answer is what one answer needs, allocated together and reused (answerPool): the
 // caller gives back the final answer with closeAnswer; one a retry replaced is left to the

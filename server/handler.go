@@ -279,36 +279,37 @@ func (h *Handler) checkCallback(t *router.Table, in *Inbound, q *tencent.Query, 
 	if ev, parseErr, ok := trtcCandidate(t, in, q); ok {
 		return h.checkTRTC(t, in, q, o, ev, parseErr)
 	}
-	if rej := h.checkSigned(t, q, o); rej != nil {
+	if rej := h.checkSigned(t, in, q, o); rej != nil {
 		return rej
 	}
 	if rej := checkBody(t, in.Body); rej != nil {
 		return rej
 	}
-	command, err := q.Command(in.Body)
-	switch o.command = command; {
-	case err != nil:
+	names := q.Names(in.Body) // the command and the app, in one walk over the body
+	switch o.command = names.Command; {
+	case names.CommandErr != nil:
 		// The router would route by one command and the upstream may act on another.
-		return reject(http.StatusBadRequest, "ambiguous_command", err.Error(), nil)
+		return reject(http.StatusBadRequest, "ambiguous_command", names.CommandErr.Error(), nil)
 	case o.command == "":
 		return errNoCommand
 	case tencent.IsTRTCCommand(o.command):
 		return errTRTCName
-	case tencent.CheckBodyApp(in.Body, q.SdkAppID) != nil:
+	case names.OtherApp:
 		return errBodyApp
 	}
 	return nil
 }
 
 // checkSigned checks the app and the Sign of a Chat or Live callback, in that order. It sets
-// the callback's app, and the token that verified it, in o.
-func (h *Handler) checkSigned(t *router.Table, q *tencent.Query, o *outcome) *rejection {
+// the callback's app, and the token that verified it, in o. RequestTime is held to the
+// callback's arrival, the instant the connection layer read on the clock already.
+func (h *Handler) checkSigned(t *router.Table, in *Inbound, q *tencent.Query, o *outcome) *rejection {
 	if o.app = t.App(q.SdkAppID); o.app == nil {
 		return reject(http.StatusForbidden, "app_not_served", "SdkAppid is not served here", nil)
 	}
 	if len(o.app.Tokens) > 0 {
 		// Only the app's own tokens: a token of another app does not sign this one's callbacks.
-		slot, err := tencent.VerifySign(o.app.Tokens, q.Sign, q.RequestTime, h.now(), t.MaxClockSkew)
+		slot, err := tencent.VerifySign(o.app.Tokens, q.Sign, q.RequestTime, in.Received, t.MaxClockSkew)
 		if err != nil {
 			return reject(http.StatusUnauthorized, "bad_signature", err.Error(), err)
 		}

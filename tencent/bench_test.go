@@ -119,3 +119,16 @@ func BenchmarkCheckBodyApp(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNames times reading the command and the app of Tencent's gift callback in one
+// walk: what BenchmarkQueryCommand and BenchmarkCheckBodyApp do in two.
+func BenchmarkNames(b *testing.B) {
+	q := ParseQuery("SdkAppid=1400000001&CallbackCommand=Live.CallbackBeforeSendGift&contenttype=json")
+	body := []byte(`{"CallbackCommand":"Live.CallbackBeforeSendGift","Operator_Account":"brennanli","RoomId":"room_id","GiftWater":{"From_Account":"from","To_Account":["to1"],"Time":1703589922,"GiftId":"gift1","Count":1,"Coins":1000},"Member_Account":144115233775727695}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := q.Names(body); n.CommandErr != nil || n.Command == "" || n.OtherApp {
+			b.Fatal(n)
+		}
+	}
+}

@@ -17,19 +17,9 @@ var ErrBodyNamesOtherApp = errors.New("the body names another SdkAppid than the 
 // the query's or beside it: with a token bound to its app, a callback signed as one app must
 // not reach them as another's. The body is walked without allocating.
 func CheckBodyApp(body []byte, sdkAppID string) error {
-	other := false
-	members(body, func(key, value []byte) bool {
-		if !isAppIDName(key) {
-			return true
-		}
-		if text, ok := stringValue(value); ok {
-			other = string(text) != sdkAppID
-		} else {
-			other = string(value) != sdkAppID // a number, written with the same digits
-		}
-		return !other
-	})
-	if other {
+	w := bodyNames{app: sdkAppID}
+	members(body, w.member)
+	if w.otherApp {
 		return ErrBodyNamesOtherApp
 	}
 	return nil

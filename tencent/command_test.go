@@ -54,3 +54,42 @@ func TestQueryCommandAllocations(t *testing.T) {
 		t.Errorf("Command allocates %v times per call, want 0", n)
 	}
 }
+
+// TestNames: one walk over the body answers for the command and the app together, as
+// Command and CheckBodyApp would each alone, whichever member comes first.
+func TestNames(t *testing.T) {
+	const gift, msg = "Live.CallbackBeforeSendGift", "Group.CallbackBeforeSendMsg"
+	query := "SdkAppid=1400000001&CallbackCommand=" + gift
+	tests := []struct {
+		name, body string
+		want       string
+		wantErr    error
+		otherApp   bool
+	}{
+		{name: "Tencent's request", body: `{"CallbackCommand":"` + gift + `","RoomId":"r"}`, want: gift},
+		{name: "the same app, as a number", body: `{"SdkAppid":1400000001,"CallbackCommand":"` + gift + `"}`, want: gift},
+		{name: "another app", body: `{"CallbackCommand":"` + gift + `","sdkappid":"1400000002"}`, want: gift, otherApp: true},
+		{name: "another app before another command", body: `{"SdkAppid":"1400000002","CallbackCommand":"` + msg + `"}`,
+			wantErr: ErrQueryBodyDiffer, otherApp: true},
+		{name: "another app after two commands", body: `{"CallbackCommand":"` + gift + `","CallbackCommand":"` + msg + `","SdkAppid":9}`,
+			wantErr: ErrBodyCommandsDiffer, otherApp: true},
+		{name: "the app twice, the second another", body: `{"SdkAppid":"1400000001","CallbackCommand":"` + gift + `","SDKAPPID":"1400000002"}`,
+			want: gift, otherApp: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := ParseQuery(query)
+			n := q.Names([]byte(tt.body))
+			if n.Command != tt.want || !errors.Is(n.CommandErr, tt.wantErr) || (n.CommandErr == nil) != (tt.wantErr == nil) || n.OtherApp != tt.otherApp {
+				t.Errorf("Names = %q, %v, other app %v; want %q, %v, %v", n.Command, n.CommandErr, n.OtherApp, tt.want, tt.wantErr, tt.otherApp)
+			}
+			command, err := q.Command([]byte(tt.body))
+			if command != n.Command || err != n.CommandErr {
+				t.Errorf("Command = %q, %v; Names said %q, %v", command, err, n.Command, n.CommandErr)
+			}
+			if other := CheckBodyApp([]byte(tt.body), q.SdkAppID) != nil; other != n.OtherApp {
+				t.Errorf("CheckBodyApp says another app: %v; Names said %v", other, n.OtherApp)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package tencent
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -40,4 +41,66 @@ func TestIsEnvelopeRefusesDeepAnswers(t *testing.T) {
 	if !IsEnvelope([]byte(`{"ErrorCode":0,"MsgBody":[{"MsgContent":{"Text":"x"}}]}`)) {
 		t.Error("IsEnvelope refused a MsgBody rewrite")
 	}
+}
+
+// TestDeeperThanAgreesWithAStateMachine compares DeeperThan with the byte-at-a-time state
+// machine it replaced, on every short text over the bytes that matter to it (brackets,
+// quotes, backslashes) and random longer ones.
+func TestDeeperThanAgreesWithAStateMachine(t *testing.T) {
+	alphabet := []byte(`{}[]"\a`)
+	var texts [][]byte
+	var grow func(prefix []byte)
+	grow = func(prefix []byte) {
+		texts = append(texts, prefix)
+		if len(prefix) == 6 {
+			return
+		}
+		for _, c := range alphabet {
+			grow(append(prefix[:len(prefix):len(prefix)], c))
+		}
+	}
+	grow(nil)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		text := make([]byte, rnd.IntN(60))
+		for i := range text {
+			text[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		texts = append(texts, text)
+	}
+	for _, text := range texts {
+		for max := range 5 {
+			if got, want := DeeperThan(text, max), deeperThanStateMachine(text, max); got != want {
+				t.Fatalf("DeeperThan(%q, %d) = %v, the state machine says %v", text, max, got, want)
+			}
+		}
+	}
+}
+
+// deeperThanStateMachine is DeeperThan as it was first written: one state per byte.
+func deeperThanStateMachine(body []byte, max int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range body {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				return true
+			}
+		case (c == '}' || c == ']') && depth > 0:
+			depth--
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package tencent
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"unicode/utf8"
 
@@ -52,14 +53,50 @@ func IsEnvelope(body []byte) bool {
 	if !isObject(body) || DeeperThan(body, MaxEnvelopeDepth) || !utf8.Valid(body) || !gjson.ValidBytes(body) {
 		return false
 	}
-	code := gjson.GetBytes(body, "ErrorCode")
-	if code.Type != gjson.Number {
+	// The text is valid JSON: one walk over its top-level members finds ErrorCode and any
+	// name given twice.
+	code := false
+	repeated := repeatedMember(body, func(key, value []byte) {
+		if isErrorCodeName(key) {
+			code = isInt32(value)
+		}
+	})
+	return code && !repeated
+}
+
+var errorCodeName = []byte("ErrorCode")
+
+// isErrorCodeName reports whether a key as written is ErrorCode, escapes undone (exactly:
+// a key in another case is a repeated name if ErrorCode is there too, and no ErrorCode if
+// it is not).
+func isErrorCodeName(key []byte) bool {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return bytes.Equal(key, errorCodeName)
+	}
+	return unescapeKey(key) == string(errorCodeName)
+}
+
+// isInt32 reports whether a valid JSON value is an integer in the signed 32-bit range,
+// written without a fraction or an exponent.
+func isInt32(value []byte) bool {
+	digits := value
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 10 {
 		return false
 	}
-	if _, err := strconv.ParseInt(code.Raw, 10, 32); err != nil {
-		return false
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int64(c-'0')
 	}
-	return !repeatedMember(body)
+	if len(digits) < len(value) {
+		n = -n
+	}
+	return n >= math.MinInt32 && n <= math.MaxInt32
 }
 
 // CommandFromBody returns the CallbackCommand field of a callback body, or "" when the body

@@ -137,12 +137,16 @@ func unescapeKey(key []byte) string {
 // repeatedMember reports whether the object at the top of body names a member twice (see
 // sameName). Parsers disagree on which occurrence counts — the first, the last, an error —
 // so the router and an upstream, or an upstream and Tencent, could read different values.
-func repeatedMember(body []byte) bool {
+// visit, when not nil, is shown each member on the way, until the first repeated one.
+func repeatedMember(body []byte, visit func(key, value []byte)) bool {
 	var small [16][]byte
 	keys := small[:0]
 	var seen map[string]bool // past len(small) keys: no quadratic compare on a huge object
 	repeated := false
-	members(body, func(key, _ []byte) bool {
+	members(body, func(key, value []byte) bool {
+		if visit != nil {
+			visit(key, value)
+		}
 		if seen != nil {
 			name := strings.ToLower(unescapeKey(key))
 			repeated = seen[name]
