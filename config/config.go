@@ -8,7 +8,8 @@ import (
 )
 
 // Config is the whole configuration file. A Config is a plain value: it is decoded fresh on
-// every load and never mutated by the running router.
+// every load and never mutated by the running router. A key the file and the environment
+// leave out has its value from Default.
 type Config struct {
 	Server    Server              `mapstructure:"server"`
 	Tencent   Tencent             `mapstructure:"tencent"`
@@ -132,8 +133,9 @@ func (t Tencent) Tokens() []string {
 	return out
 }
 
-// Policy is what a route inherits from defaults and may override. Pointer fields tell "not
-// set" apart from a zero value, so a route can set retries: 0 over a default of 1.
+// Policy is what a route inherits from defaults and may override (Policy.Inherit). Pointer
+// fields tell "not set" apart from a zero value, so a route can set retries: 0 over a
+// default of 1.
 type Policy struct {
 	Deadline       *time.Duration `mapstructure:"deadline"`
 	Retries        *int           `mapstructure:"retries"`
@@ -164,10 +166,12 @@ type Breaker struct {
 type Upstream struct {
 	URL  string   `mapstructure:"url"`
 	URLs []string `mapstructure:"urls"`
-	// Breaker overrides defaults.breaker for this upstream's instances.
+	// Breaker overrides defaults.breaker for this upstream's instances, key by key
+	// (Breaker.Inherit).
 	Breaker *Breaker `mapstructure:"breaker"`
 	// MaxConns bounds the connections to each instance, busy or idle. A hung instance holds
 	// one per callback in flight, so it should not be below the routes' max_in_flight.
+	// 0 (unset) takes DefaultUpstream's, as does MaxResponseBytes.
 	MaxConns int `mapstructure:"max_conns"`
 	// MaxResponseBytes bounds an answer; a larger one is a failure, not forwarded.
 	MaxResponseBytes int64 `mapstructure:"max_response_bytes"`

@@ -114,7 +114,7 @@ func TestParseDesignSample(t *testing.T) {
 	if got, want := strings.Join(u.Instances(), ","), "http://127.0.0.1:9001/tencent"; got != want {
 		t.Errorf("upstreams.gifts instances = %q, want %q", got, want)
 	}
-	if got, want := u.MaxResponseBytes, int64(config.DefaultMaxResponseBytes); got != want {
+	if got, want := u.MaxResponseBytes, config.DefaultUpstream().MaxResponseBytes; got != want {
 		t.Errorf("upstreams.gifts.max_response_bytes = %d, want %d", got, want)
 	}
 }
@@ -141,7 +141,7 @@ func TestParseMinimalIsComplete(t *testing.T) {
 		t.Errorf("delivery.backend = %q, want %q", got, want)
 	}
 	u, _ := cfg.Upstream("gifts")
-	if got, want := u.MaxConns, config.DefaultMaxConns; got != want {
+	if got, want := u.MaxConns, config.DefaultUpstream().MaxConns; got != want {
 		t.Errorf("upstreams.gifts.max_conns = %d, want %d", got, want)
 	}
 	if got := u.Pipeline; got != 0 {

@@ -1,80 +1,90 @@
 package config
 
-// Defaults for every key that has one. They are registered with viper so that environment
-// variables reach keys absent from the file (viper's AutomaticEnv only sees known keys), and
-// so that a minimal file (one upstream, one route) is a complete config.
-var defaultValues = map[string]any{
-	"server.listen":                  ":8080",
-	"server.admin_listen":            "127.0.0.1:9090",
-	"server.path":                    "/",
-	"server.trtc_path":               "",
-	"server.engine":                  EngineFastHTTP,
-	"server.max_body_bytes":          1 << 20,
-	"server.max_header_bytes":        4 << 10, // Tencent sends a few hundred bytes; each connection holds a buffer this size
-	"server.read_header_timeout":     "5s",
-	"server.read_timeout":            "10s",
-	"server.write_timeout":           "10s",
-	"server.idle_timeout":            "120s",
-	"server.shutdown_timeout":        "15s",
-	"server.drain_grace":             "1s",
-	"server.tls.cert_file":           "",
-	"server.tls.key_file":            "",
-	"server.tls.acme.domains":        []string{},
-	"server.tls.acme.email":          "",
-	"server.tls.acme.ca":             LetsEncryptDirectory,
-	"server.tls.acme.dir":            "",
-	"server.tls.acme.renew_interval": "10m",
-	"server.max_conns":               10000,
-	"server.max_conns_per_ip":        0,
-	"server.max_json_depth":          64,
-	"server.trusted_proxies":         []string{},
-	"server.admin_token":             "",
-	"server.admin_hosts":             []string{},
+import (
+	"reflect"
+	"strings"
+	"time"
+)
 
-	"tencent.sdk_app_ids":    []uint64{},
-	"tencent.auth_token":     "",
-	"tencent.auth_tokens":    []string{},
-	"tencent.trtc_key":       "",
-	"tencent.max_clock_skew": "60s",
-	"tencent.window":         "2s",
-	"tencent.trtc_window":    "5s",
-	"tencent.allowed_cidrs":  []string{},
-
-	"defaults.deadline":                     "1800ms",
-	"defaults.retries":                      1,
-	"defaults.attempt_timeout":              "0s",
-	"defaults.retry_on":                     []int{502, 503, 504},
-	"defaults.max_in_flight":                4096,
-	"defaults.fallback.action":              "allow",
-	"defaults.fallback.error_info":          "",
-	"defaults.breaker.consecutive_failures": 5,
-	"defaults.breaker.open_for":             "10s",
-	"defaults.breaker.half_open_requests":   1,
-
-	"delivery.backend":                BackendBolt,
-	"delivery.dir":                    "./data",
-	"delivery.max_items":              100000,
-	"delivery.max_bytes":              256 << 20,
-	"delivery.workers":                16,
-	"delivery.max_age":                "24h",
-	"delivery.attempt_deadline":       "5s",
-	"delivery.backoff.initial":        "200ms",
-	"delivery.backoff.max":            "1m",
-	"delivery.jetstream.url":          "nats://127.0.0.1:4222",
-	"delivery.jetstream.stream":       "CALLBACK_ROUTER",
-	"delivery.jetstream.subject":      "callback-router.deliveries",
-	"delivery.jetstream.dead_subject": "callback-router.dead",
-	"delivery.jetstream.consumer":     "callback-router",
-	"delivery.jetstream.replicas":     1,
-	"delivery.jetstream.timeout":      "5s",
-
-	"tracing.endpoint":     "",
-	"tracing.sample_ratio": 0.05,
-	"tracing.service_name": "callback-router",
-
-	"log.level":  "info",
-	"log.format": "json",
+// Default returns the config every file starts from: each key's default, in one place.
+// (What a default means is documented on its field.) newViper registers every key of it
+// with viper (defaultSettings), so that a minimal file (one upstream, one route) is a
+// complete config and an environment variable reaches a key the file leaves out: viper's
+// AutomaticEnv only sees the keys it knows.
+//
+// Upstreams and routes have no entries by default. What their keys default to is stated
+// beside it: DefaultUpstream for an upstream's own keys, Breaker.Inherit for its breaker,
+// Policy.Inherit for a route's policy.
+func Default() *Config {
+	return &Config{
+		Server: Server{
+			Listen:            ":8080",
+			AdminListen:       "127.0.0.1:9090",
+			Path:              "/",
+			Engine:            EngineFastHTTP,
+			MaxBodyBytes:      1 << 20,
+			MaxHeaderBytes:    4 << 10, // Tencent sends a few hundred bytes; each connection holds a buffer this size
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			ShutdownTimeout:   15 * time.Second,
+			DrainGrace:        time.Second,
+			TLS: TLS{ACME: ACME{
+				CA:            LetsEncryptDirectory,
+				RenewInterval: 10 * time.Minute,
+			}},
+			MaxConns:     10000,
+			MaxJSONDepth: 64,
+		},
+		Tencent: Tencent{
+			MaxClockSkew: 60 * time.Second,
+			Window:       2 * time.Second,
+			TRTCWindow:   5 * time.Second,
+		},
+		Defaults: Policy{
+			Deadline:       new(1800 * time.Millisecond),
+			Retries:        new(1),
+			AttemptTimeout: new(time.Duration(0)),
+			RetryOn:        []int{502, 503, 504},
+			Fallback:       &Fallback{Action: "allow"},
+			MaxInFlight:    new(4096),
+			Breaker:        &Breaker{ConsecutiveFailures: 5, OpenFor: 10 * time.Second, HalfOpenRequests: 1},
+		},
+		Delivery: Delivery{
+			Backend:         BackendBolt,
+			Dir:             "./data",
+			MaxItems:        100000,
+			MaxBytes:        256 << 20,
+			Workers:         16,
+			MaxAge:          24 * time.Hour,
+			AttemptDeadline: 5 * time.Second,
+			Backoff:         Backoff{Initial: 200 * time.Millisecond, Max: time.Minute},
+			JetStream: JetStream{
+				URL:         "nats://127.0.0.1:4222",
+				Stream:      "CALLBACK_ROUTER",
+				Subject:     "callback-router.deliveries",
+				DeadSubject: "callback-router.dead",
+				Consumer:    "callback-router",
+				Replicas:    1,
+				Timeout:     5 * time.Second,
+			},
+		},
+		Tracing: Tracing{SampleRatio: 0.05, ServiceName: "callback-router"},
+		Log:     Log{Level: "info", Format: "json"},
+	}
 }
+
+// DefaultUpstream holds what an upstream's own keys default to; each key an upstream
+// leaves at zero takes its value here when the file is loaded. (viper cannot default the
+// fields of map entries whose names it does not know in advance.)
+func DefaultUpstream() Upstream {
+	return Upstream{MaxConns: 8192, MaxResponseBytes: 1 << 20}
+}
+
+// MaxPipeline bounds upstreams.*.pipeline: pipelining pays with a few connections; many
+// would only add head-of-line blocking.
+const MaxPipeline = 64
 
 // Server engines.
 const (
@@ -82,12 +92,87 @@ const (
 	EngineNetHTTP  = "net/http"
 )
 
-// Defaults for upstream keys, applied per upstream after decoding (viper cannot default the
-// fields of map entries whose names it does not know in advance).
-const (
-	DefaultMaxConns         = 8192
-	DefaultMaxResponseBytes = 1 << 20
-	// MaxPipeline bounds upstreams.*.pipeline: pipelining pays with a few connections; many
-	// would only add head-of-line blocking.
-	MaxPipeline = 64
-)
+// Inherit returns the policy a route runs under: each key p leaves unset (nil) takes
+// def's, so a route can set retries: 0 over a default of 1. def is the config's defaults;
+// the answer to a command no route serves runs under the defaults alone. breaker is not
+// inherited: it belongs to upstream instances (Breaker.Inherit), never to a route.
+func (p Policy) Inherit(def Policy) Policy {
+	out := Policy{
+		Deadline:       orDefault(p.Deadline, def.Deadline),
+		Retries:        orDefault(p.Retries, def.Retries),
+		AttemptTimeout: orDefault(p.AttemptTimeout, def.AttemptTimeout),
+		RetryOn:        p.RetryOn,
+		Fallback:       orDefault(p.Fallback, def.Fallback),
+		MaxInFlight:    orDefault(p.MaxInFlight, def.MaxInFlight),
+	}
+	if out.RetryOn == nil {
+		out.RetryOn = def.RetryOn
+	}
+	return out
+}
+
+// Inherit returns the breaker of an upstream's instances: each key b (the upstream's
+// own breaker, zero when it sets none) leaves at zero takes def's (defaults.breaker).
+func (b Breaker) Inherit(def Breaker) Breaker {
+	if b.ConsecutiveFailures == 0 {
+		b.ConsecutiveFailures = def.ConsecutiveFailures
+	}
+	if b.OpenFor == 0 {
+		b.OpenFor = def.OpenFor
+	}
+	if b.HalfOpenRequests == 0 {
+		b.HalfOpenRequests = def.HalfOpenRequests
+	}
+	return b
+}
+
+// orDefault is v unless v is unset (nil), then def.
+func orDefault[T any](v, def *T) *T {
+	if v != nil {
+		return v
+	}
+	return def
+}
+
+// defaultSettings lists the keys of c as viper spells them ("server.tls.acme.ca"), each
+// with its value, for viper.SetDefault: the fields of a struct by their mapstructure tags
+// (a squashed one at its parent's level), a set pointer as what it points to, an unset
+// list as an empty one (still a key viper knows). Maps and lists of structs (upstreams,
+// routes, tencent.apps) and unset pointers have no default and are left out.
+func defaultSettings(c *Config) map[string]any {
+	out := map[string]any{}
+	addSettings(out, "", reflect.ValueOf(*c))
+	return out
+}
+
+func addSettings(out map[string]any, key string, v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			addSettings(out, key, v.Elem())
+		}
+		return
+	case reflect.Map:
+		return
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Struct {
+			return
+		}
+		if v.IsNil() {
+			v = reflect.MakeSlice(v.Type(), 0, 0)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			name, opts, _ := strings.Cut(v.Type().Field(i).Tag.Get("mapstructure"), ",")
+			switch {
+			case name == "-" || !v.Type().Field(i).IsExported():
+			case opts == "squash":
+				addSettings(out, key, v.Field(i))
+			default:
+				addSettings(out, strings.TrimPrefix(key+"."+name, "."), v.Field(i))
+			}
+		}
+		return
+	}
+	out[key] = v.Interface()
+}

@@ -41,10 +41,7 @@ func FuzzConfigDecode(f *testing.F) {
 			if r.TRTCOnly() {
 				window = cfg.Tencent.TRTCWindow // TRTC waits longer for its events
 			}
-			deadline := r.Deadline
-			if deadline == nil {
-				deadline = cfg.Defaults.Deadline // inherited
-			}
+			deadline := r.Policy.Inherit(cfg.Defaults).Deadline // its own or the defaults'
 			if *deadline >= window {
 				t.Fatalf("accepted routes[%d].deadline %s (own or inherited) not shorter than its window %s", i, *deadline, window)
 			}

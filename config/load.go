@@ -65,7 +65,7 @@ func Parse(r io.Reader) (*Config, error) {
 func newViper(withEnv bool) *viper.Viper {
 	v := viper.New()
 	v.SetConfigType("yaml")
-	for key, value := range defaultValues {
+	for key, value := range defaultSettings(Default()) {
 		v.SetDefault(key, value)
 	}
 	if withEnv {
@@ -212,13 +212,15 @@ func keysRelated(a, b string) bool {
 	return nested(a, b) || nested(b, a)
 }
 
+// applyUpstreamDefaults gives each key an upstream leaves at zero DefaultUpstream's value.
 func (c *Config) applyUpstreamDefaults() {
+	def := DefaultUpstream()
 	for name, u := range c.Upstreams {
 		if u.MaxConns == 0 {
-			u.MaxConns = DefaultMaxConns
+			u.MaxConns = def.MaxConns
 		}
 		if u.MaxResponseBytes == 0 {
-			u.MaxResponseBytes = DefaultMaxResponseBytes
+			u.MaxResponseBytes = def.MaxResponseBytes
 		}
 		c.Upstreams[name] = u
 	}
@@ -229,8 +231,8 @@ var durationType = reflect.TypeFor[time.Duration]()
 // durationHook decodes durations from Go duration strings only. A bare number would decode
 // as nanoseconds ("timeout: 5" is 5ns), which is never what an operator meant; 0 is allowed.
 func durationHook(from, to reflect.Type, data any) (any, error) {
-	if to != durationType {
-		return data, nil
+	if to != durationType || from == durationType {
+		return data, nil // not a duration, or already one (a default)
 	}
 	switch from.Kind() {
 	case reflect.String:

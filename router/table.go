@@ -118,7 +118,7 @@ func Compile(cfg *config.Config, opts Options) (*Table, error) {
 			}
 		}
 	}
-	t.NoRoute = t.policyRoute("no_route", cfg.Defaults, cfg.Defaults)
+	t.NoRoute = t.policyRoute("no_route", cfg.Defaults)
 	t.matcher = newMatcher(common, t.NoRoute)
 	t.compileApps(cfg, patterns)
 	return t, nil
@@ -129,7 +129,7 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	if name == "" {
 		name = rc.Commands[0]
 	}
-	r := t.policyRoute(name, cfg.Defaults, rc.Policy)
+	r := t.policyRoute(name, rc.Policy.Inherit(cfg.Defaults))
 	r.Commands = slices.Clone(rc.Commands)
 	r.Apps = slices.Clone(rc.Apps)
 	r.Async, r.Ordered, r.Journal = rc.Async, rc.Ordered, rc.Journal
@@ -157,48 +157,29 @@ func (t *Table) compileRoute(cfg *config.Config, i int, rc config.Route) (*Route
 	return r, nil
 }
 
-// policyRoute resolves a policy against the defaults: a key the route leaves unset inherits.
-func (t *Table) policyRoute(name string, def, p config.Policy) *Route {
+// policyRoute compiles a policy with every key set: a route's, inherited from the defaults
+// (config.Policy.Inherit), or the defaults themselves.
+func (t *Table) policyRoute(name string, p config.Policy) *Route {
 	return &Route{
 		Name:           name,
-		Deadline:       *pick(p.Deadline, def.Deadline),
+		Deadline:       *p.Deadline,
 		Window:         t.Window,
-		Retries:        *pick(p.Retries, def.Retries),
-		AttemptTimeout: *pick(p.AttemptTimeout, def.AttemptTimeout),
-		RetryOn:        slices.Clone(cmpOr(p.RetryOn, def.RetryOn)),
-		Fallback:       compileVerdict(*pick(p.Fallback, def.Fallback)),
-		MaxInFlight:    int64(*pick(p.MaxInFlight, def.MaxInFlight)),
+		Retries:        *p.Retries,
+		AttemptTimeout: *p.AttemptTimeout,
+		RetryOn:        slices.Clone(p.RetryOn),
+		Fallback:       compileVerdict(*p.Fallback),
+		MaxInFlight:    int64(*p.MaxInFlight),
 	}
 }
 
-func pick[T any](v, def *T) *T {
-	if v != nil {
-		return v
-	}
-	return def
-}
-
-func cmpOr[T any](v, def []T) []T {
-	if v != nil {
-		return v
-	}
-	return def
-}
-
-// breakerSettings fills the upstream's breaker keys it leaves at zero from the defaults.
+// breakerSettings is the breaker of an upstream's instances: its own keys, those it leaves
+// at zero from the defaults (config.Breaker.Inherit).
 func breakerSettings(def, own *config.Breaker) proxy.BreakerSettings {
-	b := *def
+	var b config.Breaker
 	if own != nil {
-		if own.ConsecutiveFailures != 0 {
-			b.ConsecutiveFailures = own.ConsecutiveFailures
-		}
-		if own.OpenFor != 0 {
-			b.OpenFor = own.OpenFor
-		}
-		if own.HalfOpenRequests != 0 {
-			b.HalfOpenRequests = own.HalfOpenRequests
-		}
+		b = *own
 	}
+	b = b.Inherit(*def)
 	return proxy.BreakerSettings{ConsecutiveFailures: b.ConsecutiveFailures, OpenFor: b.OpenFor, HalfOpenRequests: b.HalfOpenRequests}
 }
 
