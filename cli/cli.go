@@ -1,6 +1,8 @@
 // Package cli is callback-router's command line: serve (the default), validate, routes, send,
-// queue, healthcheck and version. Each command parses its own flags and returns an exit code; main only wires
-// the process's arguments, streams and signals to Main.
+// queue, healthcheck and version. Each command parses its own flags, opens the config the
+// same way (-config, else $CALLBACK_ROUTER_CONFIG, else ./config.yaml, every problem printed
+// by key) and returns an exit code; main only wires the process's arguments, streams and
+// signals to Main.
 package cli
 
 import (

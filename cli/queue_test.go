@@ -41,7 +41,14 @@ func seedDeadLetters(t *testing.T, dir string, commands ...string) {
 	}
 }
 
+// queueConfig routes every command to audit, async, through the bbolt store in dir, with the
+// admin listener at admin ("": none).
 func queueConfig(dir, admin string) string {
+	return queueConfigWith(admin, fmt.Sprintf("{dir: %q}", dir))
+}
+
+// queueConfigWith is queueConfig with the delivery section of the caller's.
+func queueConfigWith(admin, delivery string) string {
 	return fmt.Sprintf(`
 server: {admin_listen: %q}
 upstreams:
@@ -50,8 +57,8 @@ routes:
   - commands: ["*"]
     upstream: audit
     async: true
-delivery: {dir: %q}
-`, admin, dir)
+delivery: %s
+`, admin, delivery)
 }
 
 // TestQueueCommandOffline: with no router running, the command opens the store itself.

@@ -49,15 +49,7 @@ func seedSignedRecord(t *testing.T, cfg *config.Config) {
 func TestQueueListMasksTheSign(t *testing.T) {
 	isolate(t)
 	boltDir := t.TempDir()
-	jsConfig := fmt.Sprintf(`
-upstreams:
-  audit: {url: "http://127.0.0.1:9003/events"}
-routes:
-  - commands: ["*"]
-    upstream: audit
-    async: true
-delivery: {backend: jetstream, jetstream: {url: %q}}
-`, natstest.Start(t))
+	jsConfig := queueConfigWith("", fmt.Sprintf("{backend: jetstream, jetstream: {url: %q}}", natstest.Start(t)))
 	for _, tt := range []struct {
 		name   string
 		config func(t *testing.T) string

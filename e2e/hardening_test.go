@@ -1,16 +1,11 @@
 package e2e
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -133,57 +128,20 @@ func TestSIGTERMUnderLoadLosesNothing(t *testing.T) {
 		Upstream("gifts", upstream.URL).Route(`{commands: [Live.CallbackBeforeSendGift], upstream: gifts}`))
 
 	url := "http://" + r.addr + unsigned(giftCommand)
-	var answered, cut, refused, backlog atomic.Int64
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 10 * time.Second}
-			defer client.CloseIdleConnections()
-			for {
-				// No GetBody: net/http must not resend a cut callback and hide the cut.
-				var reused bool
-				trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
-				req, _ := http.NewRequest(http.MethodPost, url, io.NopCloser(strings.NewReader(giftBody)))
-				resp, err := client.Do(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
-				var op *net.OpError
-				switch {
-				case errors.Is(err, syscall.ECONNREFUSED):
-					refused.Add(1)
-					return
-				case err != nil && (errors.As(err, &op) && op.Op == "dial" || !reused):
-					backlog.Add(1) // a new connection caught in the listen queue as the port closed: never accepted
-					return
-				case err != nil:
-					cut.Add(1)
-					continue
-				}
-				b, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err != nil || resp.StatusCode != 200 || !json.Valid(b) { // the answer or, on a loaded machine, the fallback
-					cut.Add(1)
-					continue
-				}
-				answered.Add(1)
-				time.Sleep(time.Duration(rand.N(20)) * time.Millisecond)
-			}
-		}()
-	}
+	load := testutil.StartDrainLoad(8, url, giftBody)
 	time.Sleep(time.Second)
-	before := answered.Load()
+	before := load.Answered.Load()
 	if err := r.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	wg.Wait()
+	load.Wait()
 	exit := r.WaitExit(t, 30*time.Second)
-	t.Logf("answered %d (%d before SIGTERM), cut %d, refused at the dial after the drain %d, reset in the listen backlog as the port closed %d",
-		answered.Load(), before, cut.Load(), refused.Load(), backlog.Load())
+	t.Logf("%s; %d answered before SIGTERM", load, before)
 	if before == 0 {
 		t.Fatalf("no callback answered before SIGTERM")
 	}
-	if cut.Load() != 0 {
-		t.Errorf("%d callbacks sent and not answered whole, want 0", cut.Load())
+	if got := load.Cut.Load(); got != 0 {
+		t.Errorf("%d callbacks sent and not answered whole, want 0; the first: %s", got, load.FirstCut())
 	}
 	if exit != nil {
 		t.Errorf("exit: %v, want 0", exit)

@@ -34,7 +34,7 @@ func TestConnectionLimits(t *testing.T) {
 			t.Run(engine+"/"+tt.name, func(t *testing.T) {
 				up := upstreamtest.Start(t, upstreamtest.OK())
 				rec := &recorder{}
-				r := startObserved(t, configWith("server: {engine: "+engine+", "+tt.limits+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""), rec)
+				r := startRouter(t, configWith("server: {engine: "+engine+", "+tt.limits+"}\ntencent: {sdk_app_ids: [1400000001]}", giftCommand, up.URL, ""), server.WithObserver(rec))
 				addr := hostPort(r.URL)
 				var held []net.Conn
 				for range tt.hold {
@@ -70,7 +70,7 @@ func TestOutsiderCannotHoldConnection(t *testing.T) {
 	for _, engine := range []string{"fasthttp", "net/http"} {
 		t.Run(engine, func(t *testing.T) {
 			rec := &recorder{}
-			r := startObserved(t, configWith("server: {engine: "+engine+", max_conns: 2}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftCommand, "http://127.0.0.1:9/", ""), rec)
+			r := startRouter(t, configWith("server: {engine: "+engine+", max_conns: 2}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftCommand, "http://127.0.0.1:9/", ""), server.WithObserver(rec))
 			for range 5 { // more than max_conns: refused connections hold no slot
 				c, err := net.Dial("tcp", hostPort(r.URL))
 				if err != nil {

@@ -1,19 +1,13 @@
 package server_test
 
 import (
-	"context"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/callback-router/callback-router/internal/deliverytest"
-	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/upstreamtest"
 	"github.com/callback-router/callback-router/proxy"
-	"github.com/callback-router/callback-router/router"
 	"github.com/callback-router/callback-router/server"
 )
 
@@ -42,27 +36,10 @@ func (r *recorder) last() server.Event {
 	return r.events[len(r.events)-1]
 }
 
-// startObserved serves yaml like startRouter, reporting to obs.
-func startObserved(t *testing.T, yaml string, obs server.Observer) *testRouter {
-	t.Helper()
-	cfg := routertest.Parse(t, yaml)
-	cfg.Server.Listen = "127.0.0.1:0"
-	table := routertest.Compile(t, cfg, router.Options{})
-	srv := server.New(table, deliverytest.Open(t, cfg.Delivery, zerolog.Nop()), zerolog.Nop(), server.WithObserver(obs))
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return &testRouter{URL: "http://" + srv.Addr().String() + cfg.Server.Path, srv: srv}
-}
-
 func TestObserverSeesWhatTheLogSays(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.Answer(http.StatusServiceUnavailable, "busy"))
 	rec := &recorder{}
-	r := startObserved(t, configFor(giftCommand, up.URL, "    retries: 1\n"+giftDeny), server.Observers(nil, rec))
+	r := startRouter(t, configFor(giftCommand, up.URL, "    retries: 1\n"+giftDeny), server.WithObserver(server.Observers(nil, rec)))
 
 	a := r.post(t, giftCommand, giftBody)
 	ev := rec.last()
@@ -99,7 +76,7 @@ func TestObserverSeesWhatTheLogSays(t *testing.T) {
 func TestObserverIsToldOfAsyncDeliveries(t *testing.T) {
 	up := upstreamtest.Start(t, upstreamtest.OK())
 	rec := &recorder{}
-	r := startObserved(t, configFor("Live.CallbackAfterCreateRoom", up.URL, "    async: true\n"), rec)
+	r := startRouter(t, configFor("Live.CallbackAfterCreateRoom", up.URL, "    async: true\n"), server.WithObserver(rec))
 	if a := r.post(t, "Live.CallbackAfterCreateRoom", `{}`); a.Status != 200 {
 		t.Fatalf("status %d, want 200", a.Status)
 	}

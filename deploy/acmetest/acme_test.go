@@ -161,6 +161,33 @@ func sendGift(t *testing.T, client *http.Client, port int) string {
 	return string(answer)
 }
 
+// writeConfig writes a config for these tests in a directory of the test's own, which also
+// holds the store, and returns its path: callbacks on port, the admin listener on admin,
+// server.tls.acme and tencent from the YAML given, and one route of command to gifts at
+// giftsURL.
+func writeConfig(t *testing.T, port, admin int, acme, tencent, command, giftsURL string) string {
+	t.Helper()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(config, []byte(fmt.Sprintf(`
+server:
+  listen: "127.0.0.1:%d"
+  admin_listen: "127.0.0.1:%d"
+  shutdown_timeout: 5s
+  tls: {acme: %s}
+tencent: %s
+upstreams:
+  gifts: {url: %q}
+routes:
+  - commands: [%q]
+    upstream: gifts
+delivery: {dir: %q}
+`, port, admin, acme, tencent, giftsURL, command, filepath.Join(dir, "data"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config
+}
+
 // TestACMEObtainsServesAndRenews runs the router with server.tls.acme against Pebble: it
 // obtains a certificate for the test's domain through TLS-ALPN-01 on its callback port,
 // serves a signed callback over https with it, renews it as it nears expiry, and after a
@@ -179,29 +206,9 @@ func TestACMEObtainsServesAndRenews(t *testing.T) {
 	}))
 	t.Cleanup(upstream.Close)
 
-	dir := t.TempDir()
-	config := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(config, []byte(fmt.Sprintf(`
-server:
-  listen: "127.0.0.1:%d"
-  admin_listen: "127.0.0.1:%d"
-  shutdown_timeout: 5s
-  tls:
-    acme:
-      domains: [%s]
-      email: ops@example.com
-      ca: %q
-      renew_interval: 1s
-tencent: {sdk_app_ids: [%s]}
-upstreams:
-  gifts: {url: %q}
-routes:
-  - commands: ["Live.CallbackBeforeSendGift"]
-    upstream: gifts
-delivery: {dir: %q}
-`, port, admin, domain, ca.directory, sdkAppID, upstream.URL+"/gifts", filepath.Join(dir, "data"))), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	config := writeConfig(t, port, admin,
+		fmt.Sprintf("{domains: [%s], email: ops@example.com, ca: %q, renew_interval: 1s}", domain, ca.directory),
+		fmt.Sprintf("{sdk_app_ids: [%s]}", sdkAppID), "Live.CallbackBeforeSendGift", upstream.URL+"/gifts")
 
 	r := startRouter(t, bin, config, ca.serverCA)
 	conf, client := clientFor(port, ca.roots)
@@ -235,7 +242,7 @@ delivery: {dir: %q}
 			t.Errorf("the router's log contains %q", secret)
 		}
 	}
-	keys, _ := filepath.Glob(filepath.Join(dir, "data", "acme", "certificates", "*", domain, domain+".key"))
+	keys, _ := filepath.Glob(filepath.Join(filepath.Dir(config), "data", "acme", "certificates", "*", domain, domain+".key"))
 	if len(keys) != 1 {
 		t.Fatalf("cache: got %d key files for %s under delivery.dir/acme, want 1", len(keys), domain)
 	}
@@ -267,25 +274,9 @@ func TestACMEWithAllowedCIDRs(t *testing.T) {
 	bin := buildRouter(t)
 	port, admin := freePort(t), freePort(t)
 	ca := startPebble(t, startDNS(t, zone), port, time.Hour)
-	dir := t.TempDir()
-	config := filepath.Join(dir, "config.yaml")
 	// 192.0.2.0/24 (TEST-NET-1) is nobody's: loopback, where Pebble validates from, is refused.
-	if err := os.WriteFile(config, []byte(fmt.Sprintf(`
-server:
-  listen: "127.0.0.1:%d"
-  admin_listen: "127.0.0.1:%d"
-  shutdown_timeout: 5s
-  tls: {acme: {domains: [%s], ca: %q}}
-tencent: {sdk_app_ids: [%s], allowed_cidrs: ["192.0.2.0/24"]}
-upstreams:
-  gifts: {url: "http://127.0.0.1:9/gifts"}
-routes:
-  - commands: ["*"]
-    upstream: gifts
-delivery: {dir: %q}
-`, port, admin, domain, ca.directory, sdkAppID, filepath.Join(dir, "data"))), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	config := writeConfig(t, port, admin, fmt.Sprintf("{domains: [%s], ca: %q}", domain, ca.directory),
+		fmt.Sprintf(`{sdk_app_ids: [%s], allowed_cidrs: ["192.0.2.0/24"]}`, sdkAppID), "*", "http://127.0.0.1:9/gifts")
 	r := startRouter(t, bin, config, ca.serverCA)
 	conf, client := clientFor(port, ca.roots)
 	waitLeaf(t, "a certificate from Pebble with loopback outside allowed_cidrs", 60*time.Second, port, conf, r, func(*x509.Certificate) bool { return true })

@@ -1,7 +1,8 @@
 // Package upstreamtest runs real loopback upstreams that misbehave on demand — slow, hung,
 // failing N times, refusing or resetting connections, answering HTML or JSON without an
-// ErrorCode — and records exactly what the router sent them. Tests of every package use it
-// instead of mocks of net/http.
+// ErrorCode — and records exactly what the router sent them; and raw TCP upstreams (Raw,
+// EachRequest) for what net/http would not do: answers cut mid-body, pipelined requests,
+// connections held open. Tests of every package use it instead of mocks of net/http.
 package upstreamtest
 
 import (
