@@ -134,7 +134,8 @@ func (c *Config) validateServer(p *problems) {
 // hostName matches a DNS name as a Host header carries it, without the port.
 var hostName = regexp.MustCompile(`^(?i)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$`)
 
-// checkCIDRs accepts addresses and CIDR prefixes, as ParsePrefixes does.
+// checkCIDRs accepts addresses and CIDR prefixes, as ParsePrefix reads them (and the
+// router compiles them).
 func checkCIDRs(p *problems, key string, list []string) {
 	for i, s := range list {
 		if _, err := ParsePrefix(s); err != nil {
