@@ -439,9 +439,9 @@ func (c *Config) validateRoutes(p *problems) {
 			c.validateShadow(p, key, r)
 		}
 		c.validatePolicy(p, key, r.Policy, r.Commands)
-		if r.Fallback == nil && c.Defaults.Fallback != nil && c.Defaults.Fallback.Action == "deny" {
+		if f := r.Policy.Inherit(c.Defaults).Fallback; r.Fallback == nil && f != nil && f.Action == "deny" {
 			// The default deny code must also suit this route's commands.
-			validateFallback(p, key+".fallback (inherited from defaults)", *c.Defaults.Fallback, r.Commands)
+			validateFallback(p, key+".fallback (inherited from defaults)", *f, r.Commands)
 		}
 	}
 }
