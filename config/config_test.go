@@ -168,6 +168,31 @@ routes:
 	}
 }
 
+// TestParseWholeNumbers checks that a whole number is taken however YAML writes it.
+func TestParseWholeNumbers(t *testing.T) {
+	cfg, err := config.Parse(strings.NewReader(`
+server: {max_conns: 1e4, max_body_bytes: 2097152.0}
+delivery: {workers: "8"}
+defaults: {retries: -0.0, fallback: {action: deny, error_code: 1.0}}` + minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key       string
+		got, want int64
+	}{
+		{"server.max_conns", int64(cfg.Server.MaxConns), 10000},
+		{"server.max_body_bytes", cfg.Server.MaxBodyBytes, 2 << 20},
+		{"delivery.workers", int64(cfg.Delivery.Workers), 8},
+		{"defaults.retries", int64(*cfg.Defaults.Retries), 0},
+		{"defaults.fallback.error_code", *cfg.Defaults.Fallback.ErrorCode, 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.key, c.got, c.want)
+		}
+	}
+}
+
 func TestParseValidVariants(t *testing.T) {
 	tests := []struct {
 		name string
@@ -265,6 +290,16 @@ upstreams:
 defaults: {breaker: {consecutive_failures: -1}}` + minimal},
 		{name: "breaker count beyond 32 bits", key: "defaults.breaker.half_open_requests", text: "whole number", yaml: `
 defaults: {breaker: {half_open_requests: 4294967297}}` + minimal},
+		{name: "fractional retries", key: "defaults.retries", text: "whole number", yaml: `
+defaults: {retries: 1.5}` + minimal},
+		{name: "max_conns beyond int", key: "server.max_conns", text: "whole number", yaml: `
+server: {max_conns: 1e20}` + minimal},
+		{name: "boolean json depth", key: "server.max_json_depth", text: "whole number", yaml: `
+server: {max_json_depth: true}` + minimal},
+		{name: "fractional retried status", key: "defaults.retry_on[0]", text: "whole number", yaml: `
+defaults: {retry_on: [502.5]}` + minimal},
+		{name: "hex workers in quotes", key: "delivery.workers", text: "whole number", yaml: `
+delivery: {workers: "0x10"}` + minimal},
 		{name: "queue_size of older configs", key: "delivery.queue_size", text: "max_items", yaml: `
 delivery: {queue_size: 10}` + minimal},
 		{name: "unknown delivery backend", key: "delivery.backend", text: "jetstream", yaml: `

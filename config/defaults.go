@@ -1,14 +1,10 @@
 package config
 
-import (
-	"reflect"
-	"strings"
-	"time"
-)
+import "time"
 
 // Default returns the config every file starts from: each key's default, in one place.
 // (What a default means is documented on its field.) newViper registers every key of it
-// with viper (defaultSettings), so that a minimal file (one upstream, one route) is a
+// with viper, so that a minimal file (one upstream, one route) is a
 // complete config and an environment variable reaches a key the file leaves out: viper's
 // AutomaticEnv only sees the keys it knows.
 //
@@ -134,45 +130,11 @@ func orDefault[T any](v, def *T) *T {
 	return def
 }
 
-// defaultSettings lists the keys of c as viper spells them ("server.tls.acme.ca"), each
-// with its value, for viper.SetDefault: the fields of a struct by their mapstructure tags
-// (a squashed one at its parent's level), a set pointer as what it points to, an unset
-// list as an empty one (still a key viper knows). Maps and lists of structs (upstreams,
-// routes, tencent.apps) and unset pointers have no default and are left out.
-func defaultSettings(c *Config) map[string]any {
+// defaultSettings lists Default's keys and values for viper.SetDefault.
+func defaultSettings() map[string]any {
 	out := map[string]any{}
-	addSettings(out, "", reflect.ValueOf(*c))
-	return out
-}
-
-func addSettings(out map[string]any, key string, v reflect.Value) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if !v.IsNil() {
-			addSettings(out, key, v.Elem())
-		}
-		return
-	case reflect.Map:
-		return
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Struct {
-			return
-		}
-		if v.IsNil() {
-			v = reflect.MakeSlice(v.Type(), 0, 0)
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			name, opts, _ := strings.Cut(v.Type().Field(i).Tag.Get("mapstructure"), ",")
-			switch {
-			case name == "-" || !v.Type().Field(i).IsExported():
-			case opts == "squash":
-				addSettings(out, key, v.Field(i))
-			default:
-				addSettings(out, strings.TrimPrefix(key+"."+name, "."), v.Field(i))
-			}
-		}
-		return
+	for _, s := range Settings(Default()) {
+		out[s.Key] = s.Value
 	}
-	out[key] = v.Interface()
+	return out
 }

@@ -17,7 +17,7 @@ func TestDefaultFeedsViper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, want := defaultSettings(cfg), defaultSettings(Default())
+	got, want := settingsMap(cfg), defaultSettings()
 	for key, w := range want {
 		if g := got[key]; !reflect.DeepEqual(g, w) {
 			t.Errorf("%s decoded to %#v, want Default's %#v", key, g, w)
@@ -51,4 +51,12 @@ func TestDefaultFeedsViper(t *testing.T) {
 	if g, w := cfg.Defaults.Breaker.OpenFor, 3*time.Second; g != w {
 		t.Errorf("defaults.breaker.open_for from the environment = %s, want %s", g, w)
 	}
+}
+
+func settingsMap(c *Config) map[string]any {
+	out := map[string]any{}
+	for _, s := range Settings(c) {
+		out[s.Key] = s.Value
+	}
+	return out
 }

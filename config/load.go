@@ -65,7 +65,7 @@ func Parse(r io.Reader) (*Config, error) {
 func newViper(withEnv bool) *viper.Viper {
 	v := viper.New()
 	v.SetConfigType("yaml")
-	for key, value := range defaultSettings(Default()) {
+	for key, value := range defaultSettings() {
 		v.SetDefault(key, value)
 	}
 	if withEnv {
@@ -135,7 +135,7 @@ func decodeHooks() viper.DecoderConfigOption {
 	return viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		durationHook,
 		mapstructure.StringToSliceHookFunc(","),
-		unsignedHook,
+		wholeNumberHook,
 	))
 }
 
@@ -253,41 +253,59 @@ func durationHook(from, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
-// unsignedHook decodes the unsigned keys (an SdkAppid, a breaker's counts) from whole
-// numbers only. viper's weakly typed decode would otherwise wrap a negative number around,
-// saturate or truncate a float, take true for 1 and read a quoted "0x…" or "0…" as hex or
-// octal: each a config that loads and means another number than the one written (an
-// SdkAppid nobody sends, a breaker that never opens). Other kinds (a list, a map) are left
-// to mapstructure's own message; no message quotes the value.
-func unsignedHook(from, to reflect.Type, data any) (any, error) {
+// wholeNumberHook decodes the integer keys (an SdkAppid, a breaker's counts, retries, a
+// limit) from whole numbers only. viper's weakly typed decode would otherwise wrap a
+// negative number around or overflow a large one, truncate a float (retries: 1.5 is 1),
+// take true for 1 and read a quoted "0x…" or "0…" as hex or octal: each a config that
+// loads and means another number than the one written (an SdkAppid nobody sends, a
+// breaker that never opens, a limit that went negative). A whole number is taken however
+// YAML writes it (1e4, 2.0). Durations, which are integers too, are durationHook's; other
+// kinds (a list, a map) are left to mapstructure's own message; no message quotes the
+// value.
+func wholeNumberHook(from, to reflect.Type, data any) (any, error) {
+	var lo int64 // the range of to: [lo, hi]
+	var hi uint64
 	switch to.Kind() {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		lo, hi = 0, uint64(math.MaxUint64)>>(64-to.Bits())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if to == durationType {
+			return data, nil
+		}
+		lo, hi = int64(-1)<<(to.Bits()-1), uint64(1)<<(to.Bits()-1)-1
 	default:
 		return data, nil
 	}
-	limit := uint64(math.MaxUint64) >> (64 - to.Bits())
+	fits := func(i int64) bool { return i >= lo && (i < 0 || uint64(i) <= hi) }
 	v := reflect.ValueOf(data)
 	ok := true
 	switch from.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		ok = v.Int() >= 0 && uint64(v.Int()) <= limit
+		ok = fits(v.Int())
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		ok = v.Uint() <= limit
+		ok = v.Uint() <= hi
 	case reflect.Float32, reflect.Float64:
 		// Above 2^53 a float64 no longer holds every whole number: 1e30 is no SdkAppid.
 		f := v.Float()
-		ok = f >= 0 && f == math.Trunc(f) && f <= 1<<53 && uint64(f) <= limit
+		ok = f == math.Trunc(f) && math.Abs(f) <= 1<<53 && fits(int64(f))
 	case reflect.Bool:
 		ok = false
 	case reflect.String:
-		n, err := strconv.ParseUint(strings.TrimSpace(v.String()), 10, to.Bits())
-		if err == nil {
-			return n, nil
+		// Parsed here, in decimal: mapstructure would read "010" as octal.
+		text := strings.TrimSpace(v.String())
+		if i, err := strconv.ParseInt(text, 10, 64); err == nil {
+			data, ok = i, fits(i)
+		} else if u, err := strconv.ParseUint(text, 10, 64); err == nil {
+			data, ok = u, u <= hi
+		} else {
+			ok = false
 		}
-		ok = false
 	}
 	if !ok {
-		return nil, fmt.Errorf("is not a whole number from 0 to %d, written in decimal", limit)
+		if lo == 0 {
+			return nil, fmt.Errorf("is not a whole number from 0 to %d, written in decimal", hi)
+		}
+		return nil, fmt.Errorf("is not a whole number from %d to %d, written in decimal", lo, hi)
 	}
 	return data, nil
 }

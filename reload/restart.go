@@ -2,6 +2,7 @@ package reload
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/callback-router/callback-router/config"
@@ -16,34 +17,32 @@ var liveKeys = map[string]bool{
 	"server.max_json_depth":  true,
 }
 
-// restartKeys lists the keys whose change a reload cannot apply: the listeners and their
-// limits (server.*), the delivery queue (delivery.*), the trace exporter (tracing.*) and the
-// logger (log.*) are built once at start. Every other section lives in the route table and changes at once.
-func restartKeys(old, next *config.Config) []string {
-	var keys []string
-	diffKeys("server", reflect.ValueOf(old.Server), reflect.ValueOf(next.Server), &keys)
-	diffKeys("delivery", reflect.ValueOf(old.Delivery), reflect.ValueOf(next.Delivery), &keys)
-	diffKeys("tracing", reflect.ValueOf(old.Tracing), reflect.ValueOf(next.Tracing), &keys)
-	diffKeys("log", reflect.ValueOf(old.Log), reflect.ValueOf(next.Log), &keys)
-	return keys
-}
+// restartSections are the sections whose keys a reload cannot apply: the listeners and
+// their limits (server.*), the delivery queue (delivery.*), the trace exporter (tracing.*)
+// and the logger (log.*) are built once at start. Every other section lives in the route
+// table and changes at once.
+var restartSections = []string{"server", "delivery", "tracing", "log"}
 
-// diffKeys appends the dotted key of every field that differs between two values of the
-// same struct type, descending into nested structs; keys are spelled as in the file.
-func diffKeys(prefix string, a, b reflect.Value, out *[]string) {
-	for i := range a.NumField() {
-		f := a.Type().Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
-		if name == "" {
-			name = strings.ToLower(f.Name)
+// restartKeys lists, spelled as in the file and in the order of the config's fields, the
+// keys whose change a reload cannot apply.
+func restartKeys(old, next *config.Config) []string {
+	was, is := config.Settings(old), config.Settings(next)
+	values := func(settings []config.Setting) map[string]any {
+		m := make(map[string]any, len(settings))
+		for _, s := range settings {
+			m[s.Key] = s.Value
 		}
-		key := prefix + "." + name
-		if f.Type.Kind() == reflect.Struct {
-			diffKeys(key, a.Field(i), b.Field(i), out)
-			continue
-		}
-		if !liveKeys[key] && !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
-			*out = append(*out, key)
+		return m
+	}
+	before, after := values(was), values(is)
+	var keys []string
+	// A key only one of them has (a pointer set in one) is a change too.
+	for _, s := range append(was, is...) {
+		section, _, _ := strings.Cut(s.Key, ".")
+		if slices.Contains(restartSections, section) && !liveKeys[s.Key] && !slices.Contains(keys, s.Key) &&
+			!reflect.DeepEqual(before[s.Key], after[s.Key]) {
+			keys = append(keys, s.Key)
 		}
 	}
+	return keys
 }
