@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -829,6 +830,31 @@ func TestCommittedConfigsValidate(t *testing.T) {
 				t.Errorf("LoadFile(%s) = %v", path, err)
 			}
 		})
+	}
+}
+
+// TestCommittedConfigShowsTheDefaults keeps config.yaml, which says "the values shown are
+// the defaults unless a comment says otherwise", in step with config.Default.
+func TestCommittedConfigShowsTheDefaults(t *testing.T) {
+	f, err := os.Open("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := config.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := map[string]any{}
+	for _, s := range config.Settings(config.Default()) {
+		def[s.Key] = s.Value
+	}
+	// Set on purpose, with a comment saying so.
+	example := map[string]bool{"tencent.sdk_app_ids": true}
+	for _, s := range config.Settings(cfg) {
+		if !example[s.Key] && !reflect.DeepEqual(s.Value, def[s.Key]) {
+			t.Errorf("config.yaml sets %s to %v, want the default %v", s.Key, s.Value, def[s.Key])
+		}
 	}
 }
 
