@@ -85,48 +85,25 @@ func hungCallbackMemory(b *testing.B, warm bool) {
 	b.ReportMetric(float64(int64(during.HeapInuse)-int64(before.HeapInuse))/n, "live-heap-B/hung")
 }
 
-// switchUpstream answers the allow envelope on every request until hang is set, then reads
-// requests and answers none. One goroutine per connection, of the same size either way, so
-// that it does not count in the router's figures.
+// switchUpstream answers the allow envelope on every request until hang is set. Then the
+// connections it has keep being read and get no answer, and new ones are held unread with
+// no goroutine: the test adds nothing of its own per hung callback to the figures.
 type switchUpstream struct {
 	addr string
 	hang atomic.Bool
 }
 
 func startSwitchUpstream(b *testing.B) *switchUpstream {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	u := &switchUpstream{addr: ln.Addr().String()}
-	var mu sync.Mutex
-	var conns []net.Conn
-	b.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
+	u := &switchUpstream{}
+	u.addr = upstreamtest.Accept(b, func(c net.Conn) {
+		if u.hang.Load() {
+			return // held, never read: no goroutine of the test's in the figures
 		}
+		go upstreamtest.EachRequest(c, func(*http.Request) {
+			if !u.hang.Load() {
+				io.WriteString(c, upstreamtest.AllowResponse)
+			}
+		})
 	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			if u.hang.Load() {
-				continue // held, never read: no goroutine of the test's in the figures
-			}
-			go upstreamtest.EachRequest(c, func(*http.Request) {
-				if !u.hang.Load() {
-					io.WriteString(c, upstreamtest.AllowResponse)
-				}
-			})
-		}
-	}()
 	return u
 }

@@ -180,16 +180,29 @@ var Unreachable = []struct {
 // are closed and Raw waits for serve to return.
 func Raw(t testing.TB, serve func(net.Conn)) string {
 	t.Helper()
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait) // after Accept's cleanup has closed the connections
+	return Accept(t, func(c net.Conn) {
+		wg.Add(1)
+		go func() { defer wg.Done(); serve(c); c.Close() }()
+	})
+}
+
+// Accept accepts TCP connections on a loopback address and hands each to handle on the
+// accepting goroutine, which must not block: a test that measures goroutines or memory
+// decides itself whether a connection gets one. It returns the address. When the test ends
+// the listener and every connection are closed.
+func Accept(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
-	wg.Add(1)
+	accepting := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(accepting)
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -198,18 +211,17 @@ func Raw(t testing.TB, serve func(net.Conn)) string {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); serve(c); c.Close() }()
+			handle(c)
 		}
 	}()
 	t.Cleanup(func() {
 		ln.Close()
+		<-accepting
 		mu.Lock()
+		defer mu.Unlock()
 		for _, c := range conns {
 			c.Close()
 		}
-		mu.Unlock()
-		wg.Wait()
 	})
 	return ln.Addr().String()
 }
