@@ -780,6 +780,38 @@ tencent:
 	}
 }
 
+// TestLoadFileEnvironmentListOverrides: an environment variable sets a list key as a
+// comma-separated value, whatever its elements are: strings, integers or SdkAppids.
+func TestLoadFileEnvironmentListOverrides(t *testing.T) {
+	path := testutil.WriteFile(t, "config.yaml", minimal)
+	tests := []struct {
+		env, value string
+		got        func(*config.Config) any
+		want       any
+	}{
+		{env: "CALLBACK_ROUTER_SERVER_TRUSTED_PROXIES", value: "10.0.0.0/8,192.168.0.0/16",
+			got: func(c *config.Config) any { return c.Server.TrustedProxies }, want: []string{"10.0.0.0/8", "192.168.0.0/16"}},
+		{env: "CALLBACK_ROUTER_TENCENT_SDK_APP_IDS", value: "1400000001,1400000002",
+			got: func(c *config.Config) any { return c.Tencent.SdkAppIDs }, want: []uint64{1400000001, 1400000002}},
+		{env: "CALLBACK_ROUTER_TENCENT_SDK_APP_IDS", value: "1400000001",
+			got: func(c *config.Config) any { return c.Tencent.SdkAppIDs }, want: []uint64{1400000001}},
+		{env: "CALLBACK_ROUTER_DEFAULTS_RETRY_ON", value: "502, 503",
+			got: func(c *config.Config) any { return c.Defaults.RetryOn }, want: []int{502, 503}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
+			t.Setenv(tt.env, tt.value)
+			cfg, err := config.LoadFile(path)
+			if err != nil {
+				t.Fatalf("LoadFile() = %v", err)
+			}
+			if got := tt.got(cfg); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestLoadFileEnvironmentOverrideIsValidated(t *testing.T) {
 	path := testutil.WriteFile(t, "config.yaml", minimal)
 	t.Setenv("CALLBACK_ROUTER_TENCENT_WINDOW", "2") // no unit

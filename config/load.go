@@ -134,9 +134,24 @@ func parse(r io.Reader, withEnv bool) (*Config, error) {
 func decodeHooks() viper.DecoderConfigOption {
 	return viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		durationHook,
-		mapstructure.StringToSliceHookFunc(","),
+		listHook,
 		wholeNumberHook,
 	))
+}
+
+// listHook reads a string given for a list key as its comma-separated elements: how an
+// environment variable sets a list (CALLBACK_ROUTER_TENCENT_SDK_APP_IDS=1400000001,1400000002).
+// mapstructure's StringToSliceHookFunc splits only for a list of strings; a list of numbers
+// took the whole string as its one element and refused it. Each element is then decoded
+// as the list's type (wholeNumberHook for numbers).
+func listHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to.Kind() != reflect.Slice || to.Elem().Kind() == reflect.Uint8 {
+		return data, nil
+	}
+	if s := reflect.ValueOf(data).String(); s != "" {
+		return strings.Split(s, ","), nil
+	}
+	return []string{}, nil
 }
 
 // keepUndecodedUpstreams puts back, empty, an upstream whose entry did not decode, so that
