@@ -432,6 +432,11 @@ routes:
   - commands: ["C2C.CallbackBeforeSendMsg"]
     upstream: moderation
     fallback: {action: deny, error_code: 3}`},
+		{name: "deny code past 32 bits on a command of no known range", key: "routes[0].fallback.error_code", text: "32-bit", yaml: ups + `
+routes:
+  - commands: ["Custom.CallbackBeforeThing"]
+    upstream: moderation
+    fallback: {action: deny, error_code: 4294967297}`},
 		{name: "deny code a pattern reaches", key: "routes[0].fallback.error_code", text: "Group.CallbackBeforeCreateGroup", yaml: ups + `
 routes:
   - commands: ["Group.*"]

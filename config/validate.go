@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -246,6 +247,12 @@ func validateFallback(p *problems, key string, f Fallback, commands []string) {
 		}
 		if code == 0 {
 			p.add(key+".error_code", "0 means allow; a deny needs a non-zero code (default 1)")
+			return
+		}
+		if code < math.MinInt32 || code > math.MaxInt32 {
+			// Tencent reads ErrorCode as a signed 32-bit integer (tencent.IsEnvelope refuses
+			// an upstream's answer past it): the router's own deny would be a failed callback.
+			p.add(key+".error_code", "%d is outside the signed 32-bit range Tencent reads ErrorCode in", code)
 			return
 		}
 		for _, cmd := range tencent.Catalogue {
