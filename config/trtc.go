@@ -58,7 +58,7 @@ func (c *Config) validateTRTC(p *problems) {
 		}
 		// defaults.deadline is checked against tencent.window; a TRTC-only route inheriting it
 		// must also answer within trtc_window, which may be the shorter.
-		if d, w := c.Defaults.Deadline, c.Tencent.TRTCWindow; r.Deadline == nil && d != nil && w > 0 && *d >= w {
+		if d, w := r.Policy.Inherit(c.Defaults).Deadline, c.Tencent.TRTCWindow; r.Deadline == nil && d != nil && w > 0 && *d >= w {
 			p.add(fmt.Sprintf("routes[%d].deadline", i), "inherits defaults.deadline %s, not shorter than tencent.trtc_window (%s), which bounds this route serving only TRTC events: set a shorter deadline here", *d, w)
 		}
 		if r.Fallback == nil || r.Fallback.Action != "deny" {

@@ -134,7 +134,8 @@ func (c *Config) validateServer(p *problems) {
 // hostName matches a DNS name as a Host header carries it, without the port.
 var hostName = regexp.MustCompile(`^(?i)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$`)
 
-// checkCIDRs accepts addresses and CIDR prefixes, as ParsePrefixes does.
+// checkCIDRs accepts addresses and CIDR prefixes, as ParsePrefix reads them (and the
+// router compiles them).
 func checkCIDRs(p *problems, key string, list []string) {
 	for i, s := range list {
 		if _, err := ParsePrefix(s); err != nil {
@@ -438,9 +439,9 @@ func (c *Config) validateRoutes(p *problems) {
 			c.validateShadow(p, key, r)
 		}
 		c.validatePolicy(p, key, r.Policy, r.Commands)
-		if r.Fallback == nil && c.Defaults.Fallback != nil && c.Defaults.Fallback.Action == "deny" {
+		if f := r.Policy.Inherit(c.Defaults).Fallback; r.Fallback == nil && f != nil && f.Action == "deny" {
 			// The default deny code must also suit this route's commands.
-			validateFallback(p, key+".fallback (inherited from defaults)", *c.Defaults.Fallback, r.Commands)
+			validateFallback(p, key+".fallback (inherited from defaults)", *f, r.Commands)
 		}
 	}
 }

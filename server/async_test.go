@@ -66,7 +66,7 @@ server: {shutdown_timeout: 1s}
 `, up.URL))
 	var overloaded int
 	for i := range 5 {
-		// Distinct bodies: the same callback twice is one pending delivery (TestBoltAppendDedupAndFull).
+		// Distinct bodies: the same callback twice is one pending delivery (TestBoltStoreAppendDedupAndFull).
 		if a := r.post(t, endBattle, fmt.Sprintf(`{"BattleId":"b%d"}`, i)); a.Fallback == "overloaded" {
 			overloaded++
 			if want := `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"queued elsewhere"}`; a.Body != want {
