@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,12 +39,7 @@ func TestOversizedBodyIs413(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					before := len(r.logs.String())
-					c, err := net.Dial("tcp", hostPort(r.URL))
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer c.Close()
-					c.SetDeadline(time.Now().Add(10 * time.Second))
+					c := dial(t, hostPort(r.URL), 10*time.Second)
 					if _, err := io.WriteString(c, tt.request); err != nil {
 						t.Fatal(err)
 					}

@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -70,20 +68,9 @@ func TestUnparseableRequestsLogNoSecrets(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					before := len(r.logs.String())
-					c, err := net.Dial("tcp", addr)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer c.Close()
-					c.SetDeadline(time.Now().Add(10 * time.Second))
+					c := dial(t, addr, 10*time.Second)
 					go tt.send(c)
-					status := 0
-					if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
-						status = resp.StatusCode
-						io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-					}
-					if status == http.StatusOK {
+					if status, _ := readStatus(c); status == http.StatusOK {
 						t.Errorf("got 200: the request was taken as a callback")
 					}
 					c.Close()

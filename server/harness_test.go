@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,6 +65,31 @@ func startRouter(t testing.TB, yaml string, opts ...server.Option) *testRouter {
 		}
 	})
 	return &testRouter{URL: "http://" + srv.Addr().String() + cfg.Server.Path, srv: srv, logs: logs}
+}
+
+// dial opens a raw connection to addr (a router's host:port) on which every read and write
+// gives up after limit; it is closed when the test ends.
+func dial(t testing.TB, addr string, limit time.Duration) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(limit))
+	return c
+}
+
+// readStatus reads one answer from c, body and all, and returns its status: 0, with the
+// error, when no answer came.
+func readStatus(c net.Conn) (int, error) {
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // answer is what Tencent got back.

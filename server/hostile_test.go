@@ -79,12 +79,7 @@ func TestHostileRequests(t *testing.T) {
 			addr := hostPort(r.URL)
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					c, err := net.Dial("tcp", addr)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer c.Close()
-					c.SetDeadline(time.Now().Add(15 * time.Second))
+					c := dial(t, addr, 15*time.Second)
 					go tt.send(c)
 					start := time.Now()
 					br := bufio.NewReader(c)

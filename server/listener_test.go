@@ -72,15 +72,11 @@ func TestOutsiderCannotHoldConnection(t *testing.T) {
 			rec := &recorder{}
 			r := startRouter(t, configWith("server: {engine: "+engine+", max_conns: 2}\ntencent: {sdk_app_ids: [1400000001], allowed_cidrs: [203.0.113.0/24]}", giftCommand, "http://127.0.0.1:9/", ""), server.WithObserver(rec))
 			for range 5 { // more than max_conns: refused connections hold no slot
-				c, err := net.Dial("tcp", hostPort(r.URL))
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				c := dial(t, hostPort(r.URL), 5*time.Second)
+				status, err := readStatus(c)
 				c.Close()
-				if err != nil || resp.StatusCode != http.StatusForbidden {
-					t.Fatalf("outsider's idle connection got %v %v, want 403 at once", resp, err)
+				if status != http.StatusForbidden {
+					t.Fatalf("outsider's idle connection got %d (%v), want 403 at once", status, err)
 				}
 			}
 			if ev := rec.last(); ev.RejectCode != "source_not_allowed" {
@@ -110,12 +106,7 @@ func dialOK(t *testing.T, addr string) net.Conn {
 // rawPost sends one gift callback on a new connection and returns the status and body.
 func rawPost(t *testing.T, addr string) (int, string) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dial(t, addr, 10*time.Second)
 	req := "POST /?SdkAppid=1400000001&CallbackCommand=" + giftCommand + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: " +
 		strconv.Itoa(len(giftBody)) + "\r\n\r\n" + giftBody
 	if _, err := c.Write([]byte(req)); err != nil {
