@@ -817,6 +817,25 @@ func TestLoadFileEnvironmentListOverrides(t *testing.T) {
 	}
 }
 
+// TestLoadFileEnvironmentSetsKeysWithoutDefault: a key with no default, which the file
+// leaves out, is still set from the environment, and what it is set to is validated.
+func TestLoadFileEnvironmentSetsKeysWithoutDefault(t *testing.T) {
+	path := testutil.WriteFile(t, "config.yaml", minimal)
+	t.Setenv("CALLBACK_ROUTER_DEFAULTS_FALLBACK_ACTION", "deny")
+	t.Setenv("CALLBACK_ROUTER_DEFAULTS_FALLBACK_ERROR_CODE", "1")
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		t.Fatalf("LoadFile() = %v", err)
+	}
+	if got := cfg.Defaults.Fallback.ErrorCode; got == nil || *got != 1 {
+		t.Errorf("defaults.fallback.error_code: got %v, want 1 from the environment", got)
+	}
+	t.Setenv("CALLBACK_ROUTER_DEFAULTS_FALLBACK_ERROR_CODE", "102101")
+	if _, err := config.LoadFile(path); err == nil || !hasKey(err, "defaults.fallback.error_code") {
+		t.Errorf("LoadFile() = %v, want an error naming defaults.fallback.error_code", err)
+	}
+}
+
 func TestLoadFileEnvironmentOverrideIsValidated(t *testing.T) {
 	path := testutil.WriteFile(t, "config.yaml", minimal)
 	t.Setenv("CALLBACK_ROUTER_TENCENT_WINDOW", "2") // no unit

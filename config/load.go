@@ -72,6 +72,12 @@ func newViper(withEnv bool) *viper.Viper {
 		v.SetEnvPrefix(EnvPrefix)
 		v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 		v.AutomaticEnv()
+		// AutomaticEnv answers only for keys viper knows of, and a key with no default
+		// (defaults.fallback.error_code) is known only when the file sets it: bind every key,
+		// so that the environment can set it too.
+		for _, key := range Keys() {
+			_ = v.BindEnv(key) // fails only when given no key
+		}
 	}
 	return v
 }

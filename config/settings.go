@@ -58,3 +58,36 @@ func addSettings(out *[]Setting, key string, v reflect.Value) {
 	}
 	*out = append(*out, Setting{Key: key, Value: v.Interface()})
 }
+
+// Keys lists every single key a config can have, those under pointers c leaves unset
+// included (defaults.fallback.error_code has no default): Settings over a Config whose every
+// pointer is set. Maps and lists of structs are still left out.
+func Keys() []string {
+	full := reflect.New(reflect.TypeFor[Config]()).Elem()
+	setEveryPointer(full)
+	var keys []string
+	for _, s := range Settings(full.Addr().Interface().(*Config)) {
+		keys = append(keys, s.Key)
+	}
+	return keys
+}
+
+// setEveryPointer points every nil pointer field of the struct v, at any depth, at a zero
+// value of its type.
+func setEveryPointer(v reflect.Value) {
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		if f.Kind() == reflect.Pointer && f.IsNil() {
+			f.Set(reflect.New(f.Type().Elem()))
+		}
+		if f.Kind() == reflect.Pointer {
+			f = f.Elem()
+		}
+		if f.Kind() == reflect.Struct {
+			setEveryPointer(f)
+		}
+	}
+}
