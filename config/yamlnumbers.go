@@ -11,7 +11,8 @@ import (
 // YAML reads an unquoted 01234567 as octal, 0x1F as hex, 1e5 or a 23-digit number as a
 // float and drops the _ of 1_000. Decoded into a string, such a token or key is no longer
 // what was written, and every callback it should verify gets 401 with nothing to say why;
-// decoded into an SdkAppid, 01400000001 is another app. The decoded config cannot tell, so
+// decoded into an SdkAppid, 01400000001 is another app. An unquoted true or false becomes
+// the token 1 or 0. The decoded config cannot tell, so
 // the YAML itself is read once more for the scalars of those keys.
 
 // plainDecimal is a number YAML reads as an integer whose decimal digits survive decoding.
@@ -37,6 +38,9 @@ func rewrittenNumbers(p *problems, data []byte) {
 		switch tag := n.ShortTag(); {
 		case tag == "!!float", tag == "!!int" && !plainDecimal.MatchString(n.Value):
 			p.add(key, "%s", advice)
+		case tag == "!!bool" && advice == secretAdvice:
+			// Decoded into a string, true is "1" and false "0".
+			p.add(key, "YAML reads this unquoted value as true or false, and the token becomes 1 or 0: write it in quotes")
 		}
 	}
 	checkList := func(key string, n *yaml.Node) {
