@@ -20,12 +20,14 @@ type QueryDropFunc func(upstream, param, requestID string)
 // are dropped. Names are compared as an upstream's parser reads them: percent-decoded ("+"
 // as a space), split on ";" as well as "&" (some parsers still do), and without regard to
 // ASCII case, because some frameworks (ASP.NET's query collections, for one) read names
-// case-insensitively. Dropping a parameter that differs from the upstream's own only in case
-// costs at most a Tencent parameter the operator chose to shadow; keeping it could let a
-// caller override a credential.
+// case-insensitively, and as PHP reads them (see readAs). Dropping a parameter that differs
+// from the upstream's own only in case or spelling costs at most a Tencent parameter the
+// operator chose to shadow (no Tencent parameter name has a dot, a space or a bracket);
+// keeping it could let a caller override a credential.
 type ownQuery struct {
 	raw   string   // the instance URL's query, "" when none
 	names []string // the names it sets, decoded, each once
+	read  []string // readAs of each name, for the names an incoming pair is read as
 }
 
 func newOwnQuery(raw string) ownQuery {
@@ -33,11 +35,30 @@ func newOwnQuery(raw string) ownQuery {
 	for pair := range strings.SplitSeq(raw, "&") {
 		for part := range strings.SplitSeq(pair, ";") {
 			if name := paramName(part); name != "" && q.match(name) == "" {
+				whole, _ := readAs(name)
 				q.names = append(q.names, name)
+				q.read = append(q.read, whole)
 			}
 		}
 	}
 	return q
+}
+
+// phpSpelling is how PHP rewrites a parameter name into a variable name: a dot, a space or an
+// opening bracket left unclosed becomes an underscore.
+var phpSpelling = strings.NewReplacer(".", "_", " ", "_", "[", "_")
+
+// readAs returns the names a parser may read a decoded parameter name as. PHP, the most
+// rewriting of them, trims leading spaces, reads ".", " " and an unclosed "[" as "_", and
+// "a[…]" as the array a: "api.key", "api key", " api_key", "api[key" and "api_key[]" all set
+// $_GET['api_key']. whole is the name so rewritten; base is the name before a "[", rewritten
+// the same way ("" when there is no "[").
+func readAs(name string) (whole, base string) {
+	name = strings.TrimLeft(name, " ")
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		base = phpSpelling.Replace(name[:i])
+	}
+	return phpSpelling.Replace(name), base
 }
 
 // paramName is the decoded name of one key=value part; a name that does not decode is
@@ -52,11 +73,18 @@ func paramName(part string) string {
 	return name
 }
 
-// match returns the instance's own spelling of name, "" when it does not set it.
+// match returns the instance's own spelling of name, "" when it does not set it under any
+// name a parser may read name as.
 func (q *ownQuery) match(name string) string {
 	for _, own := range q.names {
 		if strings.EqualFold(own, name) {
 			return own
+		}
+	}
+	whole, base := readAs(name)
+	for i, read := range q.read {
+		if strings.EqualFold(read, whole) || base != "" && strings.EqualFold(read, base) {
+			return q.names[i]
 		}
 	}
 	return ""

@@ -33,6 +33,16 @@ func TestUpstreamOwnQueryParamsAreNeverOverridden(t *testing.T) {
 		{"name without a value", own, "api_key&x=1", own + "&x=1", []string{"api_key"}},
 		{"two names", own, "mode=lax&CallbackCommand=C&api_key=ATTACKER", own + "&CallbackCommand=C", []string{"mode", "api_key"}},
 		{"every name", own, "api_key=ATTACKER", own, []string{"api_key"}},
+		// PHP reads all of these as api_key ($_GET['api_key'], or an array of that name).
+		{"name with a dot for the underscore", own, "SdkAppid=1&api.key=ATTACKER", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name with a space for the underscore", own, "api+key=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name with an encoded space", own, "api%20key=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name with an unclosed bracket", own, "api[key=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name after a leading space", own, "+api_key=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name as an array", own, "api_key[]=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name as an array with a key", own, "API_KEY%5Bx%5D=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"other names with dots and brackets kept", own, "a.b=1&c[]=2&SdkAppid=1", own + "&a.b=1&c[]=2&SdkAppid=1", nil},
+		{"own name with a dot, incoming with the underscore", "api.key=S", "api_key=ATTACKER&SdkAppid=1", "api.key=S&SdkAppid=1", []string{"api.key"}},
 		{"no incoming query", own, "", own, nil},
 		{"upstream without a query", "", "SdkAppid=1&api_key=X", "SdkAppid=1&api_key=X", nil},
 	}
