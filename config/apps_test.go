@@ -116,6 +116,7 @@ func TestParseAppsInvalid(t *testing.T) {
 	repeatsInline := writeSecret(t, dir, "repeats", "inline\n")
 	emptyKey := writeSecret(t, dir, "empty-key", " \n")
 	bigFile := writeSecret(t, dir, "big", strings.Repeat("a\n", 40<<10))
+	manyFile := writeSecret(t, dir, "many", "f1\nf2\nf3\nf4\nf5\nf6\nf7\nf8\n")
 	const two = `
     - {sdk_app_id: 1400000002, name: staging}`
 	tests := []struct {
@@ -180,6 +181,10 @@ func TestParseAppsInvalid(t *testing.T) {
 			apps: "auth_token: 0x1F"},
 		{name: "single-app tokens YAML reads as numbers", key: "tencent.auth_tokens[0]", text: "quotes",
 			apps: "auth_tokens: [1e5]"},
+		{name: "too many tokens", key: "tencent.apps[0].tokens", text: "17 tokens",
+			apps: "apps:\n    - {sdk_app_id: 1400000001, tokens: [t1, t2, t3, t4, t5, t6, t7, t8, t9], tokens_file: " + manyFile + "}"},
+		{name: "too many single-app tokens", key: "tencent.auth_tokens", text: "17 tokens",
+			apps: "auth_token: t0\n  auth_tokens: [t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15, t16]"},
 		{name: "single-app token YAML reads as true", key: "tencent.auth_token", text: "true or false",
 			apps: "auth_token: true"},
 		{name: "app token YAML reads as false", key: "tencent.apps[0].tokens[0]", text: "true or false",
