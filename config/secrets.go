@@ -97,6 +97,11 @@ var byteOrderMark = []byte("\ufeff")
 // readSecretFile reads a small regular file whole, without a leading byte order mark. Its
 // errors name the path, never the content.
 func readSecretFile(path string) ([]byte, error) {
+	// Looked at before it is opened: opening a named pipe waits for a writer, and a start or a
+	// reload would hang on it. (It is looked at again once open, in case it was swapped.)
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read it: %w", err)
