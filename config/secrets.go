@@ -94,6 +94,12 @@ func readKeyFile(p *problems, key, path string) string {
 // token or a key.
 var byteOrderMark = []byte("\ufeff")
 
+// ReadSecretFile reads a secret file as the config does: a small regular file, never a named
+// pipe or a device (opening a pipe waits for a writer). Whatever else reads the secret files
+// (reload hashes them to tell a rotation) goes through it so as not to hang where the config
+// would refuse.
+func ReadSecretFile(path string) ([]byte, error) { return readSecretFile(path) }
+
 // readSecretFile reads a small regular file whole, without a leading byte order mark. Its
 // errors name the path, never the content.
 func readSecretFile(path string) ([]byte, error) {
