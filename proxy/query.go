@@ -20,14 +20,14 @@ type QueryDropFunc func(upstream, param, requestID string)
 // are dropped. Names are compared as an upstream's parser reads them: percent-decoded ("+"
 // as a space), split on ";" as well as "&" (some parsers still do), and without regard to
 // ASCII case, because some frameworks (ASP.NET's query collections, for one) read names
-// case-insensitively, and as PHP reads them (see readAs). Dropping a parameter that differs
-// from the upstream's own only in case or spelling costs at most a Tencent parameter the
-// operator chose to shadow (no Tencent parameter name has a dot, a space or a bracket);
-// keeping it could let a caller override a credential.
+// case-insensitively, and as PHP and Rack read them (see readAs). Dropping a parameter that
+// differs from the upstream's own only in case or spelling costs at most a Tencent parameter
+// the operator chose to shadow (no Tencent parameter name has a dot, a space, a bracket or a
+// NUL); keeping it could let a caller override a credential.
 type ownQuery struct {
-	raw   string   // the instance URL's query, "" when none
-	names []string // the names it sets, decoded, each once
-	read  []string // readAs of each name, for the names an incoming pair is read as
+	raw   string      // the instance URL's query, "" when none
+	names []string    // the names it sets, decoded, each once
+	read  []readNames // readAs of each name, for the names an incoming pair is read as
 }
 
 func newOwnQuery(raw string) ownQuery {
@@ -35,9 +35,8 @@ func newOwnQuery(raw string) ownQuery {
 	for pair := range strings.SplitSeq(raw, "&") {
 		for part := range strings.SplitSeq(pair, ";") {
 			if name := paramName(part); name != "" && q.match(name) == "" {
-				whole, _ := readAs(name)
 				q.names = append(q.names, name)
-				q.read = append(q.read, whole)
+				q.read = append(q.read, readAs(name))
 			}
 		}
 	}
@@ -48,17 +47,44 @@ func newOwnQuery(raw string) ownQuery {
 // opening bracket left unclosed becomes an underscore.
 var phpSpelling = strings.NewReplacer(".", "_", " ", "_", "[", "_")
 
+// readNames are the names a parser may read a parameter name as; "" where none.
+type readNames [3]string
+
 // readAs returns the names a parser may read a decoded parameter name as. PHP, the most
-// rewriting of them, trims leading spaces, reads ".", " " and an unclosed "[" as "_", and
-// "a[…]" as the array a: "api.key", "api key", " api_key", "api[key" and "api_key[]" all set
-// $_GET['api_key']. whole is the name so rewritten; base is the name before a "[", rewritten
-// the same way ("" when there is no "[").
-func readAs(name string) (whole, base string) {
-	name = strings.TrimLeft(name, " ")
-	if i := strings.IndexByte(name, '['); i >= 0 {
-		base = phpSpelling.Replace(name[:i])
+// rewriting of them, reads a name as a C string (up to its first NUL), trims leading spaces,
+// reads ".", " " and an unclosed "[" as "_", and "a[…]" as the array a: "api.key",
+// "api key", " api_key", "api[key", "api_key%00x" and "api_key[]" all set $_GET['api_key'].
+// Rack 2 (Rails) skips brackets before a name and after it: "[api_key]" and "api_key]" set
+// params["api_key"], and qs (Express) reads "[api_key]" so too. The names are: the name so
+// rewritten by PHP; the name before a "[", rewritten the same way (the array it sets; ""
+// when there is no "["); the name Rack reads (the array it sets, when more follows).
+// Slices and a rewrite only where PHP changes a byte: a plain name costs no allocation.
+func readAs(name string) readNames {
+	var r readNames
+	php, _, _ := strings.Cut(name, "\x00")
+	php = strings.TrimLeft(php, " ")
+	if i := strings.IndexByte(php, '['); i >= 0 {
+		r[1] = phpSpelling.Replace(php[:i])
 	}
-	return phpSpelling.Replace(name), base
+	r[0] = phpSpelling.Replace(php)
+	rack := strings.TrimLeft(name, "[]")
+	if i := strings.IndexAny(rack, "[]"); i >= 0 {
+		rack = rack[:i]
+	}
+	r[2] = rack
+	return r
+}
+
+// overlaps reports whether r and o share a name, ignoring ASCII case.
+func (r *readNames) overlaps(o *readNames) bool {
+	for _, a := range r {
+		for _, b := range o {
+			if a != "" && strings.EqualFold(a, b) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // paramName is the decoded name of one key=value part; a name that does not decode is
@@ -81,9 +107,9 @@ func (q *ownQuery) match(name string) string {
 			return own
 		}
 	}
-	whole, base := readAs(name)
-	for i, read := range q.read {
-		if strings.EqualFold(read, whole) || base != "" && strings.EqualFold(read, base) {
+	read := readAs(name)
+	for i := range q.read {
+		if read.overlaps(&q.read[i]) {
 			return q.names[i]
 		}
 	}

@@ -43,6 +43,18 @@ func TestUpstreamOwnQueryParamsAreNeverOverridden(t *testing.T) {
 		{"name as an array with a key", own, "API_KEY%5Bx%5D=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
 		{"other names with dots and brackets kept", own, "a.b=1&c[]=2&SdkAppid=1", own + "&a.b=1&c[]=2&SdkAppid=1", nil},
 		{"own name with a dot, incoming with the underscore", "api.key=S", "api_key=ATTACKER&SdkAppid=1", "api.key=S&SdkAppid=1", []string{"api.key"}},
+		// PHP reads a name as a C string, up to its first NUL: api_key%00… sets api_key.
+		{"name cut short by a NUL", own, "api_key%00=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name cut short by a NUL before more", own, "SdkAppid=1&api_key%00x.y=ATTACKER", own + "&SdkAppid=1", []string{"api_key"}},
+		// Rack 2 (Rails) reads all of these as api_key; qs (Express) reads [api_key] so.
+		{"name in brackets", own, "%5Bapi_key%5D=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name with a closing bracket after it", own, "api_key]=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		// An own name that PHP or Rack read as an array is replaced by the plain name, or
+		// by a deeper array: $_GET['auth'] becomes the incoming value.
+		{"own array, incoming plain", "auth[token]=S", "auth=ATTACKER&SdkAppid=1", "auth[token]=S&SdkAppid=1", []string{"auth[token]"}},
+		{"own array, incoming deeper", "auth[token]=S", "auth[token][x]=ATTACKER&SdkAppid=1", "auth[token]=S&SdkAppid=1", []string{"auth[token]"}},
+		{"own array, Tencent's names kept", "auth[token]=S", "SdkAppid=1&CallbackCommand=C&contenttype=json&ClientIP=1.2.3.4&OptPlatform=iOS&Sign=s&RequestTime=1",
+			"auth[token]=S&SdkAppid=1&CallbackCommand=C&contenttype=json&ClientIP=1.2.3.4&OptPlatform=iOS&Sign=s&RequestTime=1", nil},
 		{"no incoming query", own, "", own, nil},
 		{"upstream without a query", "", "SdkAppid=1&api_key=X", "SdkAppid=1&api_key=X", nil},
 	}
