@@ -87,16 +87,49 @@ func (r *readNames) overlaps(o *readNames) bool {
 	return false
 }
 
-// paramName is the decoded name of one key=value part; a name that does not decode is
-// compared as written, as a lenient parser would keep it.
+// paramName is the decoded name of one key=value part. In a name with a bad escape the
+// others are still decoded and the bad one kept as written, as a lenient parser (PHP's)
+// does: api_key%00%ZZ is api_key to PHP, and must not pass as written.
 func paramName(part string) string {
 	name, _, _ := strings.Cut(part, "=")
 	if strings.ContainsAny(name, "%+") {
 		if dec, err := url.QueryUnescape(name); err == nil {
 			return dec
 		}
+		return unescapeLeniently(name)
 	}
 	return name
+}
+
+// unescapeLeniently decodes "+" as a space and each valid %XX, keeping any other "%".
+func unescapeLeniently(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '+':
+			b = append(b, ' ')
+		case s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // match returns the instance's own spelling of name, "" when it does not set it under any

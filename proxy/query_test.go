@@ -46,6 +46,10 @@ func TestUpstreamOwnQueryParamsAreNeverOverridden(t *testing.T) {
 		// PHP reads a name as a C string, up to its first NUL: api_key%00… sets api_key.
 		{"name cut short by a NUL", own, "api_key%00=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
 		{"name cut short by a NUL before more", own, "SdkAppid=1&api_key%00x.y=ATTACKER", own + "&SdkAppid=1", []string{"api_key"}},
+		// PHP decodes the escapes of a name that has a bad one too, and keeps the bad one.
+		{"name cut short by a NUL, a bad escape after", own, "api_key%00%ZZ=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name as an encoded array, a bad escape after", own, "api_key%5Bx%5D%=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
+		{"name with a bad escape kept", own, "api_key%ZZ=1&SdkAppid=1", own + "&api_key%ZZ=1&SdkAppid=1", nil},
 		// Rack 2 (Rails) reads all of these as api_key; qs (Express) reads [api_key] so.
 		{"name in brackets", own, "%5Bapi_key%5D=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
 		{"name with a closing bracket after it", own, "api_key]=ATTACKER&SdkAppid=1", own + "&SdkAppid=1", []string{"api_key"}},
