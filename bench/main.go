@@ -241,8 +241,8 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	b.machine = describeMachine(ctx, b.root)
 
-	if !slices.Contains(b.opts.targets, targetRouter) {
-		// not measured
+	if !slices.Contains(b.opts.targets, targetRouter) && !slices.Contains(b.opts.targets, targetTraced) {
+		// not measured (traced is this router too)
 	} else if b.opts.routerBin != "" {
 		if b.routerBin, err = filepath.Abs(b.opts.routerBin); err != nil {
 			return err
