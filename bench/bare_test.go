@@ -107,3 +107,24 @@ func TestBeforeNeedsItsBinary(t *testing.T) {
 		t.Errorf("targets %v, want before-traced and traced", got)
 	}
 }
+
+func TestTracedAloneMeasuresThisRouter(t *testing.T) {
+	for _, tc := range []struct {
+		targets string
+		want    bool
+	}{
+		{"router", true},
+		{"traced", true},
+		{"before-traced,traced", true},
+		{"direct,nginx,bare", false},
+		{"before,before-traced", false},
+	} {
+		o, err := parseOptions([]string{"-before", "old-router", "-targets", tc.targets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := measuresThisRouter(o.targets); got != tc.want {
+			t.Errorf("-targets %s: measuresThisRouter = %v, want %v", tc.targets, got, tc.want)
+		}
+	}
+}

@@ -161,6 +161,12 @@ func parseOptions(args []string) (options, error) {
 	return o, nil
 }
 
+// measuresThisRouter reports whether targets include a run of the repository's router (or
+// -router-bin): router itself, or traced, which is the same router with tracing on.
+func measuresThisRouter(targets []string) bool {
+	return slices.Contains(targets, targetRouter) || slices.Contains(targets, targetTraced)
+}
+
 // bench is one invocation: its tools, its temporary directory and its results.
 type bench struct {
 	opts      options
@@ -241,8 +247,8 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	b.machine = describeMachine(ctx, b.root)
 
-	if !slices.Contains(b.opts.targets, targetRouter) && !slices.Contains(b.opts.targets, targetTraced) {
-		// not measured (traced is this router too)
+	if !measuresThisRouter(b.opts.targets) {
+		// not measured
 	} else if b.opts.routerBin != "" {
 		if b.routerBin, err = filepath.Abs(b.opts.routerBin); err != nil {
 			return err
