@@ -180,6 +180,20 @@ func warnOpenDoors(log zerolog.Logger, t *router.Table) {
 			log.Warn().Str("app", a.Name).Msg("this app has no token in tencent.apps: its callbacks are not authenticated (set tokens or tokens_file, and the same token in Tencent's console)")
 		}
 	}
+	warnSharedTokens(log, t)
+}
+
+// warnSharedTokens says at start which apps share a token. Tencent's Sign covers the token
+// and the time, not the SdkAppid, so a callback signed for one of them verifies as the
+// other's: apps that share a token are not kept apart.
+func warnSharedTokens(log zerolog.Logger, t *router.Table) {
+	for i, a := range t.Apps {
+		for _, b := range t.Apps[i+1:] {
+			if slices.ContainsFunc(a.Tokens, func(tok string) bool { return slices.Contains(b.Tokens, tok) }) {
+				log.Warn().Str("app", a.Name).Str("other_app", b.Name).Msg("these apps share a token: a callback signed for one verifies as the other's (give each app its own token in Tencent's console)")
+			}
+		}
+	}
 }
 
 // warnTRTCKeys says at start which apps refuse the TRTC events the config routes: an app

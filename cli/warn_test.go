@@ -30,11 +30,18 @@ tencent:
     - {sdk_app_id: 1400000001, name: prod, tokens: [t]}
     - {sdk_app_id: 1400000002, name: staging}`,
 			want: []string{`"app":"staging"`, "not authenticated"}, dontWant: []string{`"app":"prod"`}},
+		{name: "apps sharing a token", tencent: `
+tencent:
+  apps:
+    - {sdk_app_id: 1400000001, name: prod, tokens: [p, shared]}
+    - {sdk_app_id: 1400000002, name: staging, tokens: [s]}
+    - {sdk_app_id: 1400000003, name: test, tokens: [shared]}`,
+			want: []string{`"app":"prod","other_app":"test"`, "share a token"}, dontWant: []string{`"app":"staging"`, "shared\""}},
 		{name: "apps, all signed", tencent: `
 tencent:
   apps:
     - {sdk_app_id: 1400000001, name: prod, tokens: [t]}`,
-			dontWant: []string{"not authenticated"}},
+			dontWant: []string{"not authenticated", "share a token"}},
 		{name: "single-app form without a token", tencent: `
 tencent: {sdk_app_ids: [1400000001]}`,
 			want: []string{"tencent.auth_token is not set"}},

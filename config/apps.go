@@ -57,6 +57,11 @@ const NoAppName = "none"
 // MaxTokenLen is the longest callback token Tencent's consoles accept.
 const MaxTokenLen = 128
 
+// MaxTokensPerApp bounds an app's tokens: a callback's Sign is computed with each of them
+// (in constant time, so every one every time), and a rotation needs two or three. A tokens
+// file of thousands of short lines would make every unsigned request cost milliseconds.
+const MaxTokensPerApp = 16
+
 // ServedApps returns the apps the router serves. The single-app form (tencent.sdk_app_ids with
 // auth_token, auth_tokens and trtc_key) is compiled into the same shape: one app per listed
 // SdkAppid, named by its decimal value, all sharing the tokens and the TRTC key; with no
@@ -141,6 +146,9 @@ func (c *Config) validateApps(p *problems) {
 			if k := slices.Index(a.Tokens[:j], tok); k >= 0 {
 				p.add(fmt.Sprintf("%s.tokens[%d]", key, j), "repeats %s.tokens[%d]; list each token once", key, k)
 			}
+		}
+		if n := len(a.AllTokens()); n > MaxTokensPerApp {
+			p.add(key+".tokens", "the app has %d tokens (tokens and tokens_file together); at most %d: every callback's Sign is computed with each", n, MaxTokensPerApp)
 		}
 		for j, tok := range a.FileTokens {
 			if k := slices.Index(a.Tokens, tok); k >= 0 {

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/callback-router/callback-router/config"
 	"github.com/callback-router/callback-router/internal/testutil"
@@ -116,6 +118,7 @@ func TestParseAppsInvalid(t *testing.T) {
 	repeatsInline := writeSecret(t, dir, "repeats", "inline\n")
 	emptyKey := writeSecret(t, dir, "empty-key", " \n")
 	bigFile := writeSecret(t, dir, "big", strings.Repeat("a\n", 40<<10))
+	manyFile := writeSecret(t, dir, "many", "f1\nf2\nf3\nf4\nf5\nf6\nf7\nf8\n")
 	const two = `
     - {sdk_app_id: 1400000002, name: staging}`
 	tests := []struct {
@@ -180,6 +183,10 @@ func TestParseAppsInvalid(t *testing.T) {
 			apps: "auth_token: 0x1F"},
 		{name: "single-app tokens YAML reads as numbers", key: "tencent.auth_tokens[0]", text: "quotes",
 			apps: "auth_tokens: [1e5]"},
+		{name: "too many tokens", key: "tencent.apps[0].tokens", text: "17 tokens",
+			apps: "apps:\n    - {sdk_app_id: 1400000001, tokens: [t1, t2, t3, t4, t5, t6, t7, t8, t9], tokens_file: " + manyFile + "}"},
+		{name: "too many single-app tokens", key: "tencent.auth_tokens", text: "17 tokens",
+			apps: "auth_token: t0\n  auth_tokens: [t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15, t16]"},
 		{name: "single-app token YAML reads as true", key: "tencent.auth_token", text: "true or false",
 			apps: "auth_token: true"},
 		{name: "app token YAML reads as false", key: "tencent.apps[0].tokens[0]", text: "true or false",
@@ -405,5 +412,35 @@ func TestEnvTokenWithAppsIsAnError(t *testing.T) {
 	}
 	if err != nil && strings.Contains(err.Error(), "from-env") {
 		t.Errorf("LoadFile() error quotes the token:\n%v", err)
+	}
+}
+
+// TestSecretFileThatIsAFIFOIsRefusedAtOnce: opening a named pipe for reading waits for a
+// writer, so a tokens_file or trtc_key_file that is one would hang the start or a reload.
+// It is refused, by key, without being opened.
+func TestSecretFileThatIsAFIFOIsRefusedAtOnce(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "tokens")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	for _, key := range []string{"tokens_file", "trtc_key_file"} {
+		t.Run(key, func(t *testing.T) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				checkRefused(t, "tencent:\n  apps:\n    - {sdk_app_id: 1400000001, "+key+": "+fifo+"}"+routeAll,
+					"tencent.apps[0]."+key, "not a regular file")
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				// Unblock the reader so that the test ends, then fail.
+				if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+					w.Close()
+				}
+				<-done
+				t.Fatalf("Parse still waited on the named pipe after 5s, want it refused at once")
+			}
+		})
 	}
 }

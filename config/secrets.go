@@ -94,9 +94,20 @@ func readKeyFile(p *problems, key, path string) string {
 // token or a key.
 var byteOrderMark = []byte("\ufeff")
 
+// ReadSecretFile reads a secret file as the config does: a small regular file, never a named
+// pipe or a device (opening a pipe waits for a writer). Whatever else reads the secret files
+// (reload hashes them to tell a rotation) goes through it so as not to hang where the config
+// would refuse.
+func ReadSecretFile(path string) ([]byte, error) { return readSecretFile(path) }
+
 // readSecretFile reads a small regular file whole, without a leading byte order mark. Its
 // errors name the path, never the content.
 func readSecretFile(path string) ([]byte, error) {
+	// Looked at before it is opened: opening a named pipe waits for a writer, and a start or a
+	// reload would hang on it. (It is looked at again once open, in case it was swapped.)
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read it: %w", err)

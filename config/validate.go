@@ -196,6 +196,9 @@ func (c *Config) validateTencent(p *problems) {
 			p.add(key, "is %d characters; Tencent's tokens are 1 to 128", len(tok))
 		}
 	}
+	if n := len(t.Tokens()); n > MaxTokensPerApp {
+		p.add("tencent.auth_tokens", "there are %d tokens (auth_token and auth_tokens together); at most %d: every callback's Sign is computed with each", n, MaxTokensPerApp)
+	}
 	checkCIDRs(p, "tencent.allowed_cidrs", t.AllowedCIDRs)
 	c.validateApps(p)
 }

@@ -89,16 +89,18 @@ func New(opts Options) *Reloader {
 
 // fingerprint sums the config file's content and that of the secret files it names
 // (tencent.apps' tokens_file and trtc_key_file), so that a Secret rotated under an unchanged
-// config is a change too. A file that cannot be read counts as its error: when it comes
+// config is a change too. They are read as the config reads them (config.ReadSecretFile):
+// a named pipe put in a secret file's place would otherwise hang the reload here, before
+// the config refuses it. A file that cannot be read counts as its error: when it comes
 // back, that is a change.
-func fingerprint(config []byte, secrets []string) [sha256.Size]byte {
+func fingerprint(file []byte, secrets []string) [sha256.Size]byte {
 	h := sha256.New()
-	h.Write(config)
+	h.Write(file)
 	for _, f := range secrets {
 		h.Write([]byte{0})
 		h.Write([]byte(f))
 		h.Write([]byte{0})
-		if data, err := os.ReadFile(f); err == nil {
+		if data, err := config.ReadSecretFile(f); err == nil {
 			h.Write(data)
 		} else {
 			h.Write([]byte(err.Error()))

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,5 +106,50 @@ func TestUnchangedSecretIsNotReloaded(t *testing.T) {
 	time.Sleep(600 * time.Millisecond) // several debounce periods
 	if got, want := r.Status().Reloads, 0; got != want {
 		t.Errorf("reloads: got %d, want %d; log:\n%s", got, want, logs)
+	}
+}
+
+// TestSecretFileReplacedByFIFOIsRefused replaces a running config's tokens_file with a named
+// pipe. Opening one for reading waits for a writer: the reload must refuse it, by key, rather
+// than hang (holding every later reload back) while it hashes the secret files.
+func TestSecretFileReplacedByFIFOIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens")
+	testutil.Rewrite(t, tokens, "kept-token\n")
+	file := filepath.Join(dir, "config.yaml")
+	testutil.Rewrite(t, file, appsConfig(tokens))
+	tg, r, logs := startReloader(t, file, reload.Options{})
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	t.Cleanup(func() {
+		// Should a reader still wait on the pipe, give it writers until it is let go, so that
+		// the reloader stops.
+		for range 100 {
+			if w, err := os.OpenFile(tokens, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w.Close()
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	if err := os.Rename(fifo, tokens); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Reload(reload.TriggerSignal, true) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "tencent.apps[0].tokens_file") {
+			t.Errorf("Reload() = %v, want an error naming tencent.apps[0].tokens_file", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Reload still waited on the named pipe after 5s, want it refused at once")
+	}
+	if got, want := prodTokens(tg), "kept-token"; got != want {
+		t.Errorf("tokens after a refused reload: got %q, want %q", got, want)
+	}
+	if strings.Contains(logs.String(), "kept-token") {
+		t.Errorf("the log reveals a token:\n%s", logs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode"
 )
 
 // members walks the members of the JSON object at the top of body, calling fn with each
@@ -134,6 +135,21 @@ func unescapeKey(key []byte) string {
 	return s
 }
 
+// foldedName spells a key as written so that two keys have one spelling exactly when
+// sameName holds: escapes undone, each rune the smallest of the runes its case folds with
+// (as encoding/json folds names; strings.ToLower would keep ſ apart from s, and K from K).
+func foldedName(key []byte) string {
+	return strings.Map(func(r rune) rune {
+		for {
+			next := unicode.SimpleFold(r)
+			if next <= r {
+				return next
+			}
+			r = next
+		}
+	}, unescapeKey(key))
+}
+
 // repeatedMember reports whether the object at the top of body names a member twice (see
 // sameName). Parsers disagree on which occurrence counts — the first, the last, an error —
 // so the router and an upstream, or an upstream and Tencent, could read different values.
@@ -148,7 +164,7 @@ func repeatedMember(body []byte, visit func(key, value []byte)) bool {
 			visit(key, value)
 		}
 		if seen != nil {
-			name := strings.ToLower(unescapeKey(key))
+			name := foldedName(key)
 			repeated = seen[name]
 			seen[name] = true
 			return !repeated
@@ -165,7 +181,7 @@ func repeatedMember(body []byte, visit func(key, value []byte)) bool {
 		}
 		seen = make(map[string]bool, 2*len(keys))
 		for _, k := range append(keys, key) {
-			seen[strings.ToLower(unescapeKey(k))] = true
+			seen[foldedName(k)] = true
 		}
 		return true
 	})
