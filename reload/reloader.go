@@ -81,10 +81,24 @@ func New(opts Options) *Reloader {
 	r := &Reloader{opts: opts, log: opts.Logger.With().Str("component", "reload").Str("config", opts.File).Logger()}
 	t := opts.Target.Table()
 	r.status = Status{File: opts.File, LoadedAt: t.LoadedAt}
-	if data, err := os.ReadFile(opts.File); err == nil {
+	if data, err := readConfigFile(opts.File); err == nil {
 		r.lastSeen = fingerprint(data, t.CompiledFrom().SecretFiles())
 	}
 	return r
+}
+
+// errNotRegularFile refuses a config file that is not a regular file.
+var errNotRegularFile = errors.New("is not a regular file: it was read once, at start; restart to apply a change")
+
+// readConfigFile reads the config file, unless it is not a regular file. A named pipe (some
+// secret tools hand a config over as one) is read once, at start; opening it again waits for
+// a writer that does not come, and would hang the start (New), a reload, and the shutdown
+// that waits for the reloader.
+func readConfigFile(path string) ([]byte, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("config: %s %w", path, errNotRegularFile)
+	}
+	return os.ReadFile(path)
 }
 
 // fingerprint sums the config file's content and that of the secret files it names
@@ -139,7 +153,17 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 	// the watcher reports that change too, and its content differs from what was hashed here.
 	old := r.opts.Target.Table()
 	secrets := old.CompiledFrom().SecretFiles()
-	data, err := os.ReadFile(r.opts.File)
+	data, err := readConfigFile(r.opts.File)
+	if errors.Is(err, errNotRegularFile) {
+		if !force {
+			// Events in its directory (a log written next to it, say) tell nothing of it: it
+			// cannot be read again to compare. A SIGHUP is refused out loud.
+			log.Debug().Msg("config file is not a regular file; only a restart applies a change")
+			return err
+		}
+		r.refuse(log, err)
+		return err
+	}
 	if errors.Is(err, fs.ErrNotExist) && !force {
 		// Between a delete and a re-create; the re-create is another event.
 		log.Debug().Msg("config file is gone for now; waiting for it to come back")
@@ -189,7 +213,7 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 // hold what was just refused.
 func (r *Reloader) stillChanging(refused [sha256.Size]byte, secrets []string) bool {
 	time.Sleep(r.opts.Debounce)
-	now, err := os.ReadFile(r.opts.File)
+	now, err := readConfigFile(r.opts.File)
 	return err == nil && fingerprint(now, secrets) != refused
 }
 

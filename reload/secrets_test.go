@@ -9,8 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/callback-router/callback-router/config"
+	"github.com/callback-router/callback-router/internal/routertest"
 	"github.com/callback-router/callback-router/internal/testutil"
 	"github.com/callback-router/callback-router/reload"
+	"github.com/callback-router/callback-router/router"
 )
 
 // appsConfig is a config whose app reads its tokens from tokensFile.
@@ -151,5 +156,58 @@ func TestSecretFileReplacedByFIFOIsRefused(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "kept-token") {
 		t.Errorf("the log reveals a token:\n%s", logs)
+	}
+}
+
+// TestConfigFileThatIsAFIFO: a config file handed over as a named pipe (as some secret tools
+// do) is read once at start. Reading it again waits for a writer that never comes: the
+// reloader must neither hang its creation (the start) nor a reload, which is refused instead.
+func TestConfigFileThatIsAFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "config.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	content := deadlineConfig("1s")
+	go os.WriteFile(fifo, []byte(content), 0o600) // the one writer, as the tool is
+	cfg, err := config.LoadFile(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Should a reader still wait on the pipe, give it writers until it is let go.
+		for range 100 {
+			if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w.Write([]byte(content))
+				w.Close()
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	tg := &target{}
+	tg.Swap(routertest.Compile(t, cfg, router.Options{}))
+	created := make(chan *reload.Reloader, 1)
+	go func() { created <- reload.New(reload.Options{File: fifo, Target: tg, Logger: zerolog.Nop()}) }()
+	var r *reload.Reloader
+	select {
+	case r = <-created:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("reload.New still waited on the named pipe after 5s, want it to return at once")
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.Reload(reload.TriggerSignal, true) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Reload() = %v, want it refused as not a regular file", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Reload still waited on the named pipe after 5s, want it refused at once")
+	}
+	// A file event cannot be compared with what was read: it is no reload, and no failure.
+	if err := r.Reload(reload.TriggerFile, false); err == nil {
+		t.Errorf("Reload(file) = nil, want the named pipe refused")
+	}
+	if got, want := r.Status().Failures, 1; got != want {
+		t.Errorf("refused reloads: got %d, want %d (the SIGHUP's only)", got, want)
 	}
 }
