@@ -95,4 +95,36 @@ func TestBeforeNeedsItsBinary(t *testing.T) {
 	if got := o.targets; len(got) != 5 || got[4] != targetBefore {
 		t.Errorf("targets %v, want the defaults and before", got)
 	}
+	if _, err := parseOptions([]string{"-targets", "traced,before-traced"}); err == nil {
+		t.Error("-targets before-traced without -before: no error")
+	}
+	// Asking for the -before build traced only measures it traced, not also untraced.
+	o, err = parseOptions([]string{"-before", "old-router", "-targets", "before-traced,traced"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := o.targets; len(got) != 2 || got[0] != targetBeforeTraced || got[1] != targetTraced {
+		t.Errorf("targets %v, want before-traced and traced", got)
+	}
+}
+
+func TestTracedAloneMeasuresThisRouter(t *testing.T) {
+	for _, tc := range []struct {
+		targets string
+		want    bool
+	}{
+		{"router", true},
+		{"traced", true},
+		{"before-traced,traced", true},
+		{"direct,nginx,bare", false},
+		{"before,before-traced", false},
+	} {
+		o, err := parseOptions([]string{"-before", "old-router", "-targets", tc.targets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := measuresThisRouter(o.targets); got != tc.want {
+			t.Errorf("-targets %s: measuresThisRouter = %v, want %v", tc.targets, got, tc.want)
+		}
+	}
 }

@@ -35,10 +35,13 @@ const (
 	targetRouter = "router"
 	targetBefore = "before" // another router binary (-before), measured in the same rounds
 	targetTraced = "traced" // the router with tracing on at the default sample ratio, exporting to the stub
+	// targetBeforeTraced is the -before binary with tracing on, as traced: what a change to
+	// tracing costs or saves, measured in the same rounds.
+	targetBeforeTraced = "before-traced"
 )
 
 // allTargets in the order every round runs them.
-var allTargets = []string{targetDirect, targetNginx, targetBare, targetBefore, targetRouter, targetTraced}
+var allTargets = []string{targetDirect, targetNginx, targetBare, targetBefore, targetBeforeTraced, targetRouter, targetTraced}
 
 type options struct {
 	duration, warmup time.Duration
@@ -84,7 +87,7 @@ func parseOptions(args []string) (options, error) {
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "load before each measured run (0 = none)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds per scenario; each round runs every target once (direct, nginx, router) and the tables show medians")
 	scen := fs.String("scenarios", "1,2,3,4", "scenarios to run: 1 saturation, 2 fixed rate, 3 hung upstream, 4 breaker open")
-	targets := fs.String("targets", "direct,nginx,bare,router", "targets to run, of direct, nginx, bare, before, router, traced (each scenario runs those that apply; before needs -before; traced is the router with tracing on)")
+	targets := fs.String("targets", "direct,nginx,bare,router", "targets to run, of direct, nginx, bare, before, before-traced, router, traced (each scenario runs those that apply; before and before-traced need -before; traced is the router with tracing on)")
 	fs.IntVar(&o.conns, "conns", 64, "connections for scenarios 1 and 4 (wrk -c)")
 	fs.Float64Var(&o.rate, "rate", 2000, "callbacks per second in scenario 2")
 	fs.IntVar(&o.rateConns, "rate-conns", 32, "connections for scenario 2")
@@ -121,17 +124,17 @@ func parseOptions(args []string) (options, error) {
 	for t := range strings.SplitSeq(*targets, ",") {
 		t = strings.TrimSpace(t)
 		if !slices.Contains(allTargets, t) {
-			return o, fmt.Errorf("-targets: %q is not direct, nginx, bare, before, router or traced", t)
+			return o, fmt.Errorf("-targets: %q is not direct, nginx, bare, before, before-traced, router or traced", t)
 		}
 		if !slices.Contains(o.targets, t) {
 			o.targets = append(o.targets, t)
 		}
 	}
-	if o.beforeBin != "" && !slices.Contains(o.targets, targetBefore) {
+	if o.beforeBin != "" && !slices.Contains(o.targets, targetBefore) && !slices.Contains(o.targets, targetBeforeTraced) {
 		o.targets = append(o.targets, targetBefore)
 	}
-	if o.beforeBin == "" && slices.Contains(o.targets, targetBefore) {
-		return o, errors.New("-targets before needs -before FILE")
+	if o.beforeBin == "" && (slices.Contains(o.targets, targetBefore) || slices.Contains(o.targets, targetBeforeTraced)) {
+		return o, errors.New("-targets before and before-traced need -before FILE")
 	}
 	switch {
 	case o.duration < time.Second || o.duration > time.Hour:
@@ -156,6 +159,12 @@ func parseOptions(args []string) (options, error) {
 		return o, errors.New("-samples must be between 1 and 10000")
 	}
 	return o, nil
+}
+
+// measuresThisRouter reports whether targets include a run of the repository's router (or
+// -router-bin): router itself, or traced, which is the same router with tracing on.
+func measuresThisRouter(targets []string) bool {
+	return slices.Contains(targets, targetRouter) || slices.Contains(targets, targetTraced)
 }
 
 // bench is one invocation: its tools, its temporary directory and its results.
@@ -238,7 +247,7 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	b.machine = describeMachine(ctx, b.root)
 
-	if !slices.Contains(b.opts.targets, targetRouter) {
+	if !measuresThisRouter(b.opts.targets) {
 		// not measured
 	} else if b.opts.routerBin != "" {
 		if b.routerBin, err = filepath.Abs(b.opts.routerBin); err != nil {
@@ -361,11 +370,13 @@ func (b *bench) scenario(id int) scenario {
 		// Nothing answers directly, and the bare proxy has no breaker: it would measure
 		// connection refusals, not what an open breaker costs.
 		// Nor is there a stub for the traced router to export to.
-		all = slices.DeleteFunc(all, func(t string) bool { return t == targetDirect || t == targetBare || t == targetTraced })
+		all = slices.DeleteFunc(all, func(t string) bool {
+			return t == targetDirect || t == targetBare || t == targetTraced || t == targetBeforeTraced
+		})
 	}
 	for _, t := range all {
 		if !slices.Contains(b.opts.targets, t) || (t == targetNginx && b.nginx == "") || ((t == targetRouter || t == targetTraced) && b.routerBin == "") ||
-			(t == targetBefore && b.beforeBin == "") {
+			((t == targetBefore || t == targetBeforeTraced) && b.beforeBin == "") {
 			continue
 		}
 		s.targets = append(s.targets, t)
@@ -455,16 +466,16 @@ func (b *bench) up(ctx context.Context, s scenario, target string, round int) (*
 	case targetBare:
 		e.proxy, e.addr, err = b.startBare(ctx, dir, upstream, path, deadline)
 		e.path, e.measured = "/", e.proxy
-	case targetRouter, targetBefore, targetTraced:
+	case targetRouter, targetBefore, targetTraced, targetBeforeTraced:
 		bin, pipeline := b.routerBin, b.opts.pipeline
-		if target == targetBefore {
+		if target == targetBefore || target == targetBeforeTraced {
 			bin = b.beforeBin
 			if b.opts.beforePipeline >= 0 {
 				pipeline = b.opts.beforePipeline
 			}
 		}
 		p := routerParams{UpstreamURL: "http://" + upstream + path, Deadline: deadline, OpenFor: openFor, MaxInFlight: 8192, Pipeline: pipeline}
-		if target == targetTraced {
+		if target == targetTraced || target == targetBeforeTraced {
 			p.TraceEndpoint = "http://" + upstream // the stub takes the spans, as a collector would
 		}
 		e.proxy, e.addr, err = b.startRouter(ctx, dir, bin, p)
@@ -504,7 +515,7 @@ func (b *bench) runOne(ctx context.Context, s scenario, target string, round int
 		switch target {
 		case targetDirect:
 			r.Fallbacks = 0
-		case targetRouter, targetBefore, targetTraced:
+		case targetRouter, targetBefore, targetTraced, targetBeforeTraced:
 			r.Fallbacks, _ = routerFallbacks(filepath.Join(e.dir, "router.log"))
 		case targetBare:
 			r.Fallbacks, _ = bareFallbacks(filepath.Join(e.dir, "bare.log"))
@@ -584,7 +595,7 @@ func (b *bench) runBreakerOpen(ctx context.Context, e *env, r *runResult) error 
 	// attempts, nginx marks both server entries down for fail_timeout.
 	sample(ctx, e.addr, e.path, 20, expectFallback)
 	exp := expectFallback
-	if e.target == targetRouter || e.target == targetBefore || e.target == targetTraced {
+	if e.target == targetRouter || e.target == targetBefore {
 		exp.fallback = "breaker_open"
 	}
 	c := newClient(e.addr, e.path)

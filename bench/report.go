@@ -452,6 +452,7 @@ func (b *bench) ratioLines(sb *strings.Builder, id int) {
 	line("router/bare", router, b.runsOf(id, targetBare))
 	line("router/before", router, b.runsOf(id, targetBefore))
 	line("traced/router", b.runsOf(id, targetTraced), router)
+	line("traced/before-traced", b.runsOf(id, targetTraced), b.runsOf(id, targetBeforeTraced))
 }
 
 func (b *bench) summaryRow(runs []runResult, target string, extra ...string) []string {
