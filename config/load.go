@@ -86,13 +86,11 @@ func newViper(withEnv bool) *viper.Viper {
 // without validating anything else. It is for a health check, which must find the running
 // router's admin listener even when the file on disk holds a config the router refused.
 func AdminListenOf(path string) (string, error) {
-	// A config handed over through a pipe was read by the router at start; opening it again
-	// would wait for a writer (a named pipe) or find it empty.
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return "", fmt.Errorf("config: %s is not a regular file (a config handed over through a pipe is read once, by the router)", path)
-	}
 	v := newViper(true)
-	data, err := os.ReadFile(path)
+	data, err := ReadRegularFile(path)
+	if errors.Is(err, ErrNotRegularFile) {
+		return "", fmt.Errorf("config: %w (a config handed over through a pipe is read once, by the router)", err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("config: %w", err)
 	}

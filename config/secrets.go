@@ -47,7 +47,7 @@ func (c *Config) readSecrets(p *problems) {
 // readTokensFile reads one token a line, ignoring blank lines and lines starting with #.
 // A file that holds no token is a problem: the app would silently be served unsigned.
 func readTokensFile(p *problems, key, path string) []string {
-	data, err := readSecretFile(path)
+	data, err := ReadSecretFile(path)
 	if err != nil {
 		p.add(key, "%v", err)
 		return nil
@@ -78,7 +78,7 @@ func readTokensFile(p *problems, key, path string) []string {
 
 // readKeyFile reads a TRTC key: the file's content without surrounding white space.
 func readKeyFile(p *problems, key, path string) string {
-	data, err := readSecretFile(path)
+	data, err := ReadSecretFile(path)
 	if err != nil {
 		p.add(key, "%v", err)
 		return ""
@@ -94,19 +94,15 @@ func readKeyFile(p *problems, key, path string) string {
 // token or a key.
 var byteOrderMark = []byte("\ufeff")
 
-// ReadSecretFile reads a secret file as the config does: a small regular file, never a named
-// pipe or a device (opening a pipe waits for a writer). Whatever else reads the secret files
-// (reload hashes them to tell a rotation) goes through it so as not to hang where the config
-// would refuse.
-func ReadSecretFile(path string) ([]byte, error) { return readSecretFile(path) }
-
-// readSecretFile reads a small regular file whole, without a leading byte order mark. Its
-// errors name the path, never the content.
-func readSecretFile(path string) ([]byte, error) {
-	// Looked at before it is opened: opening a named pipe waits for a writer, and a start or a
-	// reload would hang on it. (It is looked at again once open, in case it was swapped.)
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+// ReadSecretFile reads a secret file whole, as the config reads tokens_file and
+// trtc_key_file: a small regular file, never a named pipe or a device, without a leading
+// byte order mark. Whatever else reads the secret files (reload hashes them to tell a
+// rotation) goes through it so as not to hang where the config would refuse. Its errors name
+// the path, never the content.
+func ReadSecretFile(path string) ([]byte, error) {
+	// Looked at before it is opened, and again once open, in case it was swapped.
+	if err := requireRegularFile(path); err != nil {
+		return nil, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -116,7 +112,7 @@ func readSecretFile(path string) ([]byte, error) {
 	if st, err := f.Stat(); err != nil {
 		return nil, fmt.Errorf("cannot read it: %w", err)
 	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, fmt.Errorf("%s %w", path, ErrNotRegularFile)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"sort"
 	"sync"
 	"time"
@@ -87,18 +86,16 @@ func New(opts Options) *Reloader {
 	return r
 }
 
-// errNotRegularFile refuses a config file that is not a regular file.
-var errNotRegularFile = errors.New("is not a regular file: it was read once, at start; restart to apply a change")
-
 // readConfigFile reads the config file, unless it is not a regular file. A named pipe (some
 // secret tools hand a config over as one) is read once, at start; opening it again waits for
 // a writer that does not come, and would hang the start (New), a reload, and the shutdown
 // that waits for the reloader.
 func readConfigFile(path string) ([]byte, error) {
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("config: %s %w", path, errNotRegularFile)
+	data, err := config.ReadRegularFile(path)
+	if errors.Is(err, config.ErrNotRegularFile) {
+		return nil, fmt.Errorf("config: %w: it was read once, at start; restart to apply a change", err)
 	}
-	return os.ReadFile(path)
+	return data, err
 }
 
 // fingerprint sums the config file's content and that of the secret files it names
@@ -154,7 +151,7 @@ func (r *Reloader) Reload(trigger string, force bool) error {
 	old := r.opts.Target.Table()
 	secrets := old.CompiledFrom().SecretFiles()
 	data, err := readConfigFile(r.opts.File)
-	if errors.Is(err, errNotRegularFile) {
+	if errors.Is(err, config.ErrNotRegularFile) {
 		if !force {
 			// Events in its directory (a log written next to it, say) tell nothing of it: it
 			// cannot be read again to compare. A SIGHUP is refused out loud.
