@@ -4,10 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -89,36 +86,13 @@ func TestVersionStamped(t *testing.T) {
 // again; the check says to ask the router with -url instead of waiting for a writer.
 func TestHealthcheckOnAPipedConfig(t *testing.T) {
 	isolate(t)
-	fifo := filepath.Join(t.TempDir(), "config.yaml")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("cannot make a named pipe here: %v", err)
-	}
-	type result struct {
-		code   int
-		stderr string
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, _, stderr := run(t, "healthcheck", "-config", fifo)
-		done <- result{code, stderr}
-	}()
-	select {
-	case got := <-done:
-		if got.code != ExitError || !strings.Contains(got.stderr, "not a regular file") || !strings.Contains(got.stderr, "-url") {
-			t.Errorf("got exit %d, stderr %q; want %d, saying it is not a regular file and to use -url", got.code, got.stderr, ExitError)
-		}
-	case <-time.After(5 * time.Second):
-		// Let it end: every open of the pipe for reading is given a writer that closes at
-		// once, until the check returns.
-		for {
-			select {
-			case <-done:
-				t.Fatalf("healthcheck still waited on the named pipe after 5s, want it to refuse at once")
-			case <-time.After(10 * time.Millisecond):
-				if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-					w.Close()
-				}
-			}
-		}
+	fifo := testutil.NamedPipe(t, "config.yaml")
+	var code int
+	var stderr string
+	testutil.ReturnsWithoutWaitingOnPipe(t, fifo, nil, 5*time.Second, func() {
+		code, _, stderr = run(t, "healthcheck", "-config", fifo)
+	})
+	if code != ExitError || !strings.Contains(stderr, "not a regular file") || !strings.Contains(stderr, "-url") {
+		t.Errorf("got exit %d, stderr %q; want %d, saying it is not a regular file and to use -url", code, stderr, ExitError)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -419,27 +418,15 @@ func TestEnvTokenWithAppsIsAnError(t *testing.T) {
 // writer, so a tokens_file or trtc_key_file that is one would hang the start or a reload.
 // It is refused, by key, without being opened.
 func TestSecretFileThatIsAFIFOIsRefusedAtOnce(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "tokens")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("cannot make a named pipe here: %v", err)
-	}
+	fifo := testutil.NamedPipe(t, "tokens")
 	for _, key := range []string{"tokens_file", "trtc_key_file"} {
 		t.Run(key, func(t *testing.T) {
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				checkRefused(t, "tencent:\n  apps:\n    - {sdk_app_id: 1400000001, "+key+": "+fifo+"}"+routeAll,
-					"tencent.apps[0]."+key, "not a regular file")
-			}()
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				// Unblock the reader so that the test ends, then fail.
-				if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
-					w.Close()
-				}
-				<-done
-				t.Fatalf("Parse still waited on the named pipe after 5s, want it refused at once")
+			var err error
+			testutil.ReturnsWithoutWaitingOnPipe(t, fifo, nil, 5*time.Second, func() {
+				_, err = config.Parse(strings.NewReader("tencent:\n  apps:\n    - {sdk_app_id: 1400000001, " + key + ": " + fifo + "}" + routeAll))
+			})
+			if err == nil || !hasKey(err, "tencent.apps[0]."+key) || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("Parse() = %v, want an error naming tencent.apps[0].%s as not a regular file", err, key)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -124,32 +123,17 @@ func TestSecretFileReplacedByFIFOIsRefused(t *testing.T) {
 	file := filepath.Join(dir, "config.yaml")
 	testutil.Rewrite(t, file, appsConfig(tokens))
 	tg, r, logs := startReloader(t, file, reload.Options{})
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("cannot make a named pipe here: %v", err)
-	}
-	t.Cleanup(func() {
-		// Should a reader still wait on the pipe, give it writers until it is let go, so that
-		// the reloader stops.
-		for range 100 {
-			if w, err := os.OpenFile(tokens, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-				w.Close()
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
+	fifo := testutil.NamedPipe(t, "fifo")
 	if err := os.Rename(fifo, tokens); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- r.Reload(reload.TriggerSignal, true) }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "tencent.apps[0].tokens_file") {
-			t.Errorf("Reload() = %v, want an error naming tencent.apps[0].tokens_file", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("Reload still waited on the named pipe after 5s, want it refused at once")
+	// The reloader's stop waits for a reload the rename may have started, should it wait on
+	// the pipe.
+	t.Cleanup(func() { testutil.ReleaseReaders(tokens, nil) })
+	var err error
+	testutil.ReturnsWithoutWaitingOnPipe(t, tokens, nil, 5*time.Second, func() { err = r.Reload(reload.TriggerSignal, true) })
+	if err == nil || !strings.Contains(err.Error(), "tencent.apps[0].tokens_file") {
+		t.Errorf("Reload() = %v, want an error naming tencent.apps[0].tokens_file", err)
 	}
 	if got, want := prodTokens(tg), "kept-token"; got != want {
 		t.Errorf("tokens after a refused reload: got %q, want %q", got, want)
@@ -163,45 +147,22 @@ func TestSecretFileReplacedByFIFOIsRefused(t *testing.T) {
 // do) is read once at start. Reading it again waits for a writer that never comes: the
 // reloader must neither hang its creation (the start) nor a reload, which is refused instead.
 func TestConfigFileThatIsAFIFO(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "config.yaml")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("cannot make a named pipe here: %v", err)
-	}
+	fifo := testutil.NamedPipe(t, "config.yaml")
 	content := deadlineConfig("1s")
 	go os.WriteFile(fifo, []byte(content), 0o600) // the one writer, as the tool is
 	cfg, err := config.LoadFile(fifo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		// Should a reader still wait on the pipe, give it writers until it is let go.
-		for range 100 {
-			if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-				w.Write([]byte(content))
-				w.Close()
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
 	tg := &target{}
 	tg.Swap(routertest.Compile(t, cfg, router.Options{}))
-	created := make(chan *reload.Reloader, 1)
-	go func() { created <- reload.New(reload.Options{File: fifo, Target: tg, Logger: zerolog.Nop()}) }()
 	var r *reload.Reloader
-	select {
-	case r = <-created:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("reload.New still waited on the named pipe after 5s, want it to return at once")
-	}
-	done := make(chan error, 1)
-	go func() { done <- r.Reload(reload.TriggerSignal, true) }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
-			t.Errorf("Reload() = %v, want it refused as not a regular file", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("Reload still waited on the named pipe after 5s, want it refused at once")
+	testutil.ReturnsWithoutWaitingOnPipe(t, fifo, []byte(content), 5*time.Second, func() {
+		r = reload.New(reload.Options{File: fifo, Target: tg, Logger: zerolog.Nop()})
+	})
+	testutil.ReturnsWithoutWaitingOnPipe(t, fifo, []byte(content), 5*time.Second, func() { err = r.Reload(reload.TriggerSignal, true) })
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Reload() = %v, want it refused as not a regular file", err)
 	}
 	// A file event cannot be compared with what was read: it is no reload, and no failure.
 	if err := r.Reload(reload.TriggerFile, false); err == nil {
