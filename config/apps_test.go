@@ -444,3 +444,59 @@ func TestSecretFileThatIsAFIFOIsRefusedAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretFileSwappedForAFIFOIsNeverWaitedOn swaps a named pipe and a regular file under a
+// secret file's path, as fast as renames go, while ReadSecretFile reads it: a pipe put there
+// between the look before opening and the open must be refused too, not waited on.
+func TestSecretFileSwappedForAFIFOIsNeverWaitedOn(t *testing.T) {
+	dir := t.TempDir()
+	regular, fifo := filepath.Join(dir, "regular"), filepath.Join(dir, "fifo")
+	testutil.Rewrite(t, regular, "a-token\n")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	path := filepath.Join(dir, "tokens")
+	if err := os.Symlink(regular, path); err != nil {
+		t.Fatal(err)
+	}
+	stop, swapped := make(chan struct{}), make(chan struct{})
+	go func() { // path is always one of the two: a new link renamed over it
+		defer close(swapped)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			target, tmp := regular, path+".new"
+			if i%2 == 1 {
+				target = fifo
+			}
+			_ = os.Remove(tmp)
+			if os.Symlink(target, tmp) == nil {
+				_ = os.Rename(tmp, path)
+			}
+		}
+	}()
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		for end := time.Now().Add(time.Second); time.Now().Before(end); {
+			if data, err := config.ReadSecretFile(path); err == nil && string(data) != "a-token\n" {
+				t.Errorf("read %q, want the regular file's content", data)
+			}
+		}
+	}()
+	select {
+	case <-read:
+	case <-time.After(10 * time.Second):
+		// Unblock the reader (it waits for a writer), then fail.
+		if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+		<-read
+		t.Errorf("ReadSecretFile still waited on a named pipe after 10s, want it refused at once")
+	}
+	close(stop)
+	<-swapped
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // maxSecretFileBytes bounds a tokens or key file: a few tokens fit in a few hundred bytes,
@@ -104,11 +105,13 @@ func ReadSecretFile(path string) ([]byte, error) { return readSecretFile(path) }
 // errors name the path, never the content.
 func readSecretFile(path string) ([]byte, error) {
 	// Looked at before it is opened: opening a named pipe waits for a writer, and a start or a
-	// reload would hang on it. (It is looked at again once open, in case it was swapped.)
+	// reload would hang on it. It is opened without waiting all the same (O_NONBLOCK, which
+	// changes nothing for a regular file), since a pipe may be put in its place between the
+	// look and the open; what was opened is looked at again.
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read it: %w", err)
 	}
