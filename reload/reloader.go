@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -93,12 +95,24 @@ var errNotRegularFile = errors.New("is not a regular file: it was read once, at 
 // readConfigFile reads the config file, unless it is not a regular file. A named pipe (some
 // secret tools hand a config over as one) is read once, at start; opening it again waits for
 // a writer that does not come, and would hang the start (New), a reload, and the shutdown
-// that waits for the reloader.
+// that waits for the reloader. It is opened without waiting all the same (O_NONBLOCK, which
+// changes nothing for a regular file), since a pipe may be put in its place between the look
+// and the open; what was opened is looked at again.
 func readConfigFile(path string) ([]byte, error) {
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("config: %s %w", path, errNotRegularFile)
 	}
-	return os.ReadFile(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("config: %s %w", path, errNotRegularFile)
+	}
+	return io.ReadAll(f)
 }
 
 // fingerprint sums the config file's content and that of the secret files it names
