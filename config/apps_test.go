@@ -431,3 +431,18 @@ func TestSecretFileThatIsAFIFOIsRefusedAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretFileSwappedForAFIFOIsNeverWaitedOn swaps a named pipe and a regular file under a
+// secret file's path, as fast as renames go, while ReadSecretFile reads it: a pipe put there
+// between the look before opening and the open must be refused too, not waited on.
+func TestSecretFileSwappedForAFIFOIsNeverWaitedOn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens")
+	pipe := testutil.SwapWithPipe(t, path, "a-token\n")
+	testutil.ReturnsWithoutWaitingOnPipe(t, pipe, nil, 10*time.Second, func() {
+		for end := time.Now().Add(time.Second); time.Now().Before(end); {
+			if data, err := config.ReadSecretFile(path); err == nil && string(data) != "a-token\n" {
+				t.Errorf("read %q, want the regular file's content", data)
+			}
+		}
+	})
+}

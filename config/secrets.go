@@ -3,9 +3,9 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 )
@@ -95,25 +95,19 @@ func readKeyFile(p *problems, key, path string) string {
 var byteOrderMark = []byte("\ufeff")
 
 // ReadSecretFile reads a secret file whole, as the config reads tokens_file and
-// trtc_key_file: a small regular file, never a named pipe or a device, without a leading
-// byte order mark. Whatever else reads the secret files (reload hashes them to tell a
-// rotation) goes through it so as not to hang where the config would refuse. Its errors name
-// the path, never the content.
+// trtc_key_file: a small regular file, never a named pipe or a device (see
+// openRegularFile), without a leading byte order mark. Whatever else reads the secret files
+// (reload hashes them to tell a rotation) goes through it so as not to hang where the config
+// would refuse. Its errors name the path, never the content.
 func ReadSecretFile(path string) ([]byte, error) {
-	// Looked at before it is opened, and again once open, in case it was swapped.
-	if err := requireRegularFile(path); err != nil {
+	f, err := openRegularFile(path)
+	if errors.Is(err, ErrNotRegularFile) {
 		return nil, err
 	}
-	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read it: %w", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil {
-		return nil, fmt.Errorf("cannot read it: %w", err)
-	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s %w", path, ErrNotRegularFile)
-	}
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read it: %w", err)

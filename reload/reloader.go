@@ -89,7 +89,8 @@ func New(opts Options) *Reloader {
 // readConfigFile reads the config file, unless it is not a regular file. A named pipe (some
 // secret tools hand a config over as one) is read once, at start; opening it again waits for
 // a writer that does not come, and would hang the start (New), a reload, and the shutdown
-// that waits for the reloader.
+// that waits for the reloader. config.ReadRegularFile never waits on one, even one put in the
+// file's place while it looks.
 func readConfigFile(path string) ([]byte, error) {
 	data, err := config.ReadRegularFile(path)
 	if errors.Is(err, config.ErrNotRegularFile) {

@@ -68,3 +68,41 @@ func ReturnsWithoutWaitingOnPipe(t testing.TB, path string, feed []byte, limit t
 		}
 	}
 }
+
+// SwapWithPipe makes path a symbolic link that a goroutine swaps, as fast as renames go,
+// between a regular file holding content and a named pipe, until the test ends; it returns
+// the pipe's path. A reader that looks at path before opening it sees the pipe appear
+// between the two now and then: the race a check-then-open must survive.
+func SwapWithPipe(t testing.TB, path, content string) (pipe string) {
+	t.Helper()
+	pipe = NamedPipe(t, "pipe")
+	regular := filepath.Join(filepath.Dir(pipe), "regular")
+	Rewrite(t, regular, content)
+	if err := os.Symlink(regular, path); err != nil {
+		t.Fatal(err)
+	}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			target, tmp := regular, path+".new"
+			if i%2 == 1 {
+				target = pipe
+			}
+			_ = os.Remove(tmp)
+			if os.Symlink(target, tmp) == nil {
+				_ = os.Rename(tmp, path)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		<-stopped
+	})
+	return pipe
+}
